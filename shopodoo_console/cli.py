@@ -1,0 +1,627 @@
+"""`shopodoo`: the console by default, sub-commands for headless use (DESIGN §10).
+
+Exit codes: 0 ok, 1 finished but something needs attention, 2 usage or config error. Every
+expected problem (bad config, unknown id, no keyring) is one clear line on stderr, never a
+traceback. ``--json`` shapes are stable and documented in docs/cli.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any, NoReturn
+
+import tomli_w
+
+from shopodoo_console import __version__, doctor, secrets
+from shopodoo_console.config import (
+    Config,
+    ConfigError,
+    OdooConfig,
+    Paths,
+    ShopConfig,
+    load_config,
+)
+from shopodoo_console.engine import queries
+from shopodoo_console.engine.core import Engine, LeaseHeld
+from shopodoo_console.engine.poller import Poller
+from shopodoo_console.engine.queue import Queue
+from shopodoo_console.engine.states import OPERATOR_RETRYABLE, State
+from shopodoo_console.logs import setup_logging
+from shopodoo_console.redact import redact
+from shopodoo_console.store.db import DatabaseError, Store
+from shopodoo_console.workflows import build_flows
+
+EXIT_OK, EXIT_ATTENTION, EXIT_USAGE = 0, 1, 2
+log = logging.getLogger("shopodoo")
+
+
+class UsageError(Exception):
+    """A mistake the operator can fix from the message alone (exit code 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"shopodoo: {message}\n")
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _emit_json(data: Any) -> None:
+    print(redact(json.dumps(data, indent=2, sort_keys=True)))
+
+
+def _when(ts: float | None) -> str:
+    if ts is None:
+        return "-"
+    return datetime.fromtimestamp(ts, UTC).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _open_store(paths: Paths) -> Store:
+    paths.ensure()
+    return Store(paths.database_file)
+
+
+def _config(paths: Paths, required: bool = True) -> Config:
+    return load_config(paths.config_file, required=required)
+
+
+def _job_ids(values: Sequence[str]) -> list[int]:
+    ids = []
+    for value in values:
+        if not value.isdigit():
+            raise UsageError(
+                f"{value!r} is not a job id (job ids are numbers; see `shopodoo jobs ls`)"
+            )
+        ids.append(int(value))
+    return ids
+
+
+# ---------------------------------------------------------------- jobs
+
+
+def cmd_jobs_ls(args: argparse.Namespace, paths: Paths) -> int:
+    store = _open_store(paths)
+    states = args.state or []
+    for state in states:
+        if state not in State.__members__.values():
+            raise UsageError(
+                f"unknown state {state!r} (expected one of: {', '.join(s.value for s in State)})"
+            )
+    rows = queries.list_jobs(
+        store,
+        queries.JobFilter(states=states, cause=args.cause, shop=args.shop, flow=args.flow),
+        limit=args.limit,
+    )
+    if args.json:
+        _emit_json({"version": queries.JSON_SCHEMA_VERSION, "jobs": [r.to_json() for r in rows]})
+    elif not rows:
+        print("No jobs match.")
+    else:
+        print(
+            f"{'ID':>7}  {'STATE':<17} {'FLOW':<8} {'SEEN':>4} {'TRIES':>5}  {'RECORD':<30} CAUSE"
+        )
+        for r in rows:
+            print(
+                f"{r.id:>7}  {r.state:<17} {r.flow:<8} {r.seen_count:>4} {r.attempts:>5}  "
+                f"{(r.label or r.source_id)[:30]:<30} {r.cause.code if r.cause else ''}"
+            )
+    return (
+        EXIT_ATTENTION if any(r.state in ("needs_attention", "failed") for r in rows) else EXIT_OK
+    )
+
+
+def cmd_jobs_show(args: argparse.Namespace, paths: Paths) -> int:
+    store = _open_store(paths)
+    (job_id,) = _job_ids([args.id])
+    job = queries.get_job(store, job_id)
+    if job is None:
+        raise UsageError(f"no job {job_id} (see `shopodoo jobs ls`)")
+    tries = queries.attempts(store, job_id)
+    events = queries.timeline(store, job_id)
+    if args.json:
+        data = job.to_json()
+        data.update(
+            version=queries.JSON_SCHEMA_VERSION,
+            payload=job.payload,
+            intent=job.intent,
+            plan=job.plan,
+            attempts_history=[a.to_json() for a in tries],
+            timeline=[e.to_json() for e in events],
+        )
+        _emit_json(data)
+        return EXIT_OK
+    print(f"Job {job.id}  {job.label or job.source_id}  [{job.state}]")
+    print(f"  key       {job.key}")
+    print(f"  shop      {job.shop}   flow {job.flow}")
+    print(f"  record    {job.source_id} at version {job.source_version}")
+    print(f"  seen      {job.seen_count} time(s); {job.attempts} attempt(s)")
+    if job.state in ("queued", "retrying"):
+        print(f"  next run  {_when(job.next_run_at)}")
+    if job.superseded_by:
+        print(f"  superseded by job {job.superseded_by} (a newer version of the record)")
+    if job.result:
+        print(f"  result    {job.result}")
+    if job.cause:
+        print(f"\nCause: {job.cause.code} — {job.cause.title}")
+        for line in job.cause.explain().splitlines():
+            print(f"  {line}")
+    if tries:
+        print("\nAttempts:")
+        for a in tries:
+            cause = f" ({a.cause_code})" if a.cause_code else ""
+            print(f"  #{a.number} {_when(a.started_at)} {a.outcome}{cause} {a.message}")
+    if events:
+        print("\nTimeline:")
+        for e in events:
+            print(f"  {_when(e.at)} [{e.system}] {e.message}")
+    return EXIT_OK
+
+
+def _check_exist(store: Store, ids: list[int]) -> None:
+    for job_id in ids:
+        if queries.get_job(store, job_id) is None:
+            raise UsageError(f"no job {job_id} (see `shopodoo jobs ls`)")
+
+
+def _report_moved(
+    store: Store, ids: list[int], moved: list[int], verb: str, allowed: Sequence[str]
+) -> int:
+    for job_id in ids:
+        if job_id not in moved:
+            job = queries.get_job(store, job_id)
+            state = job.state if job else "unknown"
+            print(
+                f"job {job_id} is {state}: only {', '.join(allowed)} jobs can be {verb}",
+                file=sys.stderr,
+            )
+    print(f"{len(moved)} job(s) {verb}" + (f": {', '.join(map(str, moved))}" if moved else ""))
+    return EXIT_OK if len(moved) == len(ids) else EXIT_ATTENTION
+
+
+def cmd_jobs_retry(args: argparse.Namespace, paths: Paths) -> int:
+    store = _open_store(paths)
+    queue = Queue(store)
+    if args.ids and args.cause:
+        raise UsageError("give job ids or --cause, not both")
+    if args.cause:
+        shop_id = None
+        if args.shop:
+            shop_id = store.shop_id(args.shop)
+            if shop_id is None:
+                raise UsageError(f"no shop {args.shop!r} in the database")
+        moved = queue.retry_where(cause_code=args.cause, shop_id=shop_id)
+        print(f"{len(moved)} job(s) with cause {args.cause} queued again")
+        return EXIT_OK
+    if not args.ids:
+        raise UsageError("give the job ids to retry, or --cause CODE to retry a whole group")
+    ids = _job_ids(args.ids)
+    _check_exist(store, ids)
+    moved = queue.retry(ids, reason=args.reason or "")
+    return _report_moved(store, ids, moved, "queued again", [s.value for s in OPERATOR_RETRYABLE])
+
+
+def cmd_jobs_cancel(args: argparse.Namespace, paths: Paths) -> int:
+    store = _open_store(paths)
+    ids = _job_ids(args.ids)
+    _check_exist(store, ids)
+    moved = Queue(store).cancel(ids, reason=args.reason)
+    allowed = [
+        s.value
+        for s in (
+            State.QUEUED,
+            State.RETRYING,
+            State.NEEDS_ATTENTION,
+            State.AWAITING_APPROVAL,
+            State.FAILED,
+        )
+    ]
+    return _report_moved(store, ids, moved, "cancelled", allowed)
+
+
+def cmd_jobs_resolve(args: argparse.Namespace, paths: Paths) -> int:
+    store = _open_store(paths)
+    ids = _job_ids(args.ids)
+    _check_exist(store, ids)
+    moved = Queue(store).resolve(ids, reason=args.reason)
+    allowed = [
+        s.value
+        for s in (State.RETRYING, State.NEEDS_ATTENTION, State.AWAITING_APPROVAL, State.FAILED)
+    ]
+    return _report_moved(store, ids, moved, "resolved", allowed)
+
+
+def cmd_jobs_approve(args: argparse.Namespace, paths: Paths) -> int:
+    store = _open_store(paths)
+    ids = _job_ids(args.ids)
+    _check_exist(store, ids)
+    moved = Queue(store).approve(ids)
+    return _report_moved(store, ids, moved, "approved", ["awaiting_approval"])
+
+
+# ---------------------------------------------------------------- cursors
+
+
+def cmd_cursors_ls(args: argparse.Namespace, paths: Paths) -> int:
+    store = _open_store(paths)
+    rows = queries.cursors(store)
+    if args.json:
+        _emit_json({"version": queries.JSON_SCHEMA_VERSION, "cursors": [r.to_json() for r in rows]})
+        return EXIT_OK
+    if not rows:
+        print("No streams polled yet.")
+        return EXIT_OK
+    print(f"{'SHOP':<28} {'STREAM':<12} {'POSITION':<26} {'LAST POLL':<20} RESULT")
+    for r in rows:
+        result = "-" if r.last_poll_ok is None else ("ok" if r.last_poll_ok else "FAILED")
+        print(
+            f"{r.shop:<28} {r.stream:<12} {(r.position or '-'):<26} "
+            f"{_when(r.last_poll_at):<20} {result} {r.last_poll_message}"
+        )
+    return EXIT_OK
+
+
+def cmd_cursors_rewind(args: argparse.Namespace, paths: Paths) -> int:
+    store = _open_store(paths)
+    shop_id = store.shop_id(args.shop)
+    if shop_id is None:
+        raise UsageError(f"no shop {args.shop!r} in the database (see `shopodoo cursors ls`)")
+    try:
+        when = datetime.fromisoformat(args.to.replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(
+            f"--to {args.to!r} is not a time; use ISO 8601, e.g. 2026-11-01T00:00:00Z"
+        ) from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    position = when.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    poller = Poller(Queue(store))
+    old = poller.position(shop_id, args.stream)
+    with store.atomic():
+        poller.set_position(shop_id, args.stream, position)
+        store.audit(
+            system="operator",
+            event="cursor_rewind",
+            shop_id=shop_id,
+            message=f"Cursor {args.stream} moved from {old or 'start'} to {position}",
+        )
+    print(
+        f"{args.shop} {args.stream}: cursor moved from {old or 'start'} to {position}. "
+        "Re-sighted versions are counted, not re-done."
+    )
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------- running
+
+
+def _engine(paths: Paths) -> tuple[Engine, Store]:
+    config = _config(paths)
+    store = _open_store(paths)
+    return Engine(store, config, build_flows(config, store)), store
+
+
+def cmd_sync(args: argparse.Namespace, paths: Paths) -> int:
+    if not args.once:
+        raise UsageError("`shopodoo sync` needs --once (to keep syncing, use `shopodoo run`)")
+    setup_logging(paths, stderr_level=logging.WARNING)
+    engine, _ = _engine(paths)
+    if not engine.streams():
+        print(
+            "Nothing to poll: no shop has a flow switched on (set [shops.flows] in the "
+            f"config at {paths.config_file}).",
+            file=sys.stderr,
+        )
+    try:
+        summary = engine.sync_once()
+    except LeaseHeld as exc:
+        print(f"shopodoo: {exc}", file=sys.stderr)
+        return EXIT_ATTENTION
+    for poll in summary.polls:
+        state = "ok" if poll.ok else f"FAILED ({poll.cause_code}): {poll.message}"
+        print(f"poll {poll.shop} {poll.stream}: {poll.new} new, {poll.seen} seen again — {state}")
+    outcomes = ", ".join(f"{n} {k}" for k, n in sorted(summary.drain.outcomes.items()))
+    print(f"worked {summary.drain.claimed} job(s)" + (f": {outcomes}" if outcomes else ""))
+    if summary.problems:
+        print(
+            f"{summary.problems} job(s) need attention: "
+            "`shopodoo jobs ls --state needs_attention --state failed`"
+        )
+    failed_polls = any(not p.ok for p in summary.polls)
+    return EXIT_ATTENTION if summary.problems or failed_polls else EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace, paths: Paths) -> int:
+    setup_logging(paths, stderr_level=logging.INFO)
+    engine, _ = _engine(paths)
+    if not engine.streams():
+        log.warning("no shop has a flow switched on; the queue is worked but nothing is polled")
+    holder = engine.start()
+    if holder is not None:
+        print(
+            f"shopodoo: another process is polling this database: {holder.describe()}. "
+            "Not starting.",
+            file=sys.stderr,
+        )
+        return EXIT_ATTENTION
+    stop = threading.Event()
+
+    def _handle(signum: int, _frame: Any) -> None:
+        log.info(
+            "signal %s: stopping (in-flight jobs get %ss)",
+            signum,
+            engine.config.engine.shutdown_timeout,
+        )
+        stop.set()
+
+    signal.signal(signal.SIGINT, _handle)
+    signal.signal(signal.SIGTERM, _handle)
+    log.info(
+        "running: %d stream(s), %d worker(s); Ctrl-C to stop",
+        len(engine.streams()),
+        engine.config.engine.workers,
+    )
+    while not stop.wait(1.0):
+        if engine.state == "read_only":
+            log.error(
+                "lost the scheduler lease to %s; exiting",
+                engine.holder.describe() if engine.holder else "another process",
+            )
+            engine.stop()
+            return EXIT_ATTENTION
+    released = engine.stop()
+    log.info("stopped; %d unfinished job(s) returned to the queue", released)
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------- connect
+
+
+def _read_secret(args: argparse.Namespace, prompt: str) -> str:
+    if args.stdin:
+        value = sys.stdin.read().strip()
+    else:
+        if not sys.stdin.isatty():
+            raise UsageError(
+                "no terminal to prompt on; pass the secret on standard input with --stdin"
+            )
+        value = getpass.getpass(prompt).strip()
+    if not value:
+        raise UsageError("an empty secret was given; nothing was stored")
+    return value
+
+
+def _append_config(paths: Paths, block: str) -> None:
+    """Append a TOML block and re-validate; on error, restore the file as it was."""
+    path = paths.config_file
+    paths.ensure()
+    before = path.read_text(encoding="utf-8") if path.exists() else None
+    text = (before or "# shopodoo-console settings (see README)\n").rstrip("\n") + "\n\n" + block
+    path.write_text(text, encoding="utf-8")
+    path.chmod(0o600)
+    try:
+        load_config(path)
+    except ConfigError:
+        if before is None:
+            path.unlink()
+        else:
+            path.write_text(before, encoding="utf-8")
+        raise
+
+
+def cmd_connect_shopify(args: argparse.Namespace, paths: Paths) -> int:
+    config = _config(paths, required=False)
+    domain = args.domain.strip().lower()
+    existing = next((s for s in config.shops if s.domain == domain), None)
+    auth = "client_credentials" if args.client_id else (existing.auth if existing else "token")
+    if existing is None:
+        probe = ShopConfig(domain=domain, auth=auth, client_id=args.client_id)
+        table: dict[str, Any] = {"domain": probe.domain, "auth": auth}
+        if args.client_id:
+            table["client_id"] = args.client_id
+        _check_backend()
+        secret = _read_secret(args, _shopify_prompt(auth, domain))
+        _append_config(paths, tomli_w.dumps({"shops": [table]}))
+    else:
+        if args.client_id and existing.client_id != args.client_id:
+            raise UsageError(
+                f"{config.path}: shop {domain} has client_id {existing.client_id!r}; edit the "
+                "config to change it, then run connect again"
+            )
+        _check_backend()
+        secret = _read_secret(args, _shopify_prompt(auth, domain))
+    secrets.set_secret(ShopConfig(domain=domain).secret_name, secret)
+    what = "client secret" if auth == "client_credentials" else "access token"
+    print(
+        f"Stored the {what} for {domain} in the keyring "
+        f"({secrets.backend_status().name}); config: {paths.config_file}"
+    )
+    return EXIT_OK
+
+
+def _shopify_prompt(auth: str, domain: str) -> str:
+    if auth == "client_credentials":
+        return f"Client secret of the Dev Dashboard app for {domain}: "
+    return f"Admin API access token for {domain} (shpat_...): "
+
+
+def _check_backend() -> None:
+    status = secrets.backend_status()
+    if not status.usable:
+        raise secrets.SecretStoreUnavailable(status.explanation)
+
+
+def cmd_connect_odoo(args: argparse.Namespace, paths: Paths) -> int:
+    config = _config(paths, required=False)
+    odoo = config.odoo
+    given = {k: getattr(args, k) for k in ("url", "database", "login") if getattr(args, k)}
+    if odoo is None:
+        missing = [k for k in ("url", "database", "login") if k not in given]
+        if missing:
+            raise UsageError(
+                f"no [odoo] section in {paths.config_file} yet; give "
+                + " ".join(f"--{k}" for k in missing)
+            )
+        table = {
+            "url": given["url"],
+            "database": given["database"],
+            "login": given["login"],
+            "protocol": args.protocol or "auto",
+        }
+        _check_backend()
+        secret = _read_secret(args, f"Odoo API key for {given['login']}: ")
+        _append_config(paths, tomli_w.dumps({"odoo": table}))
+        odoo = _config(paths).odoo
+        assert odoo is not None
+    else:
+        for key, value in given.items():
+            if getattr(odoo, key) != value.rstrip("/"):
+                raise UsageError(
+                    f"{config.path}: odoo.{key} is {getattr(odoo, key)!r}; edit "
+                    "the config to change it, then run connect again"
+                )
+        _check_backend()
+        secret = _read_secret(args, f"Odoo API key for {odoo.login}: ")
+    secrets.set_secret(OdooConfig(odoo.url, odoo.database, odoo.login).secret_name, secret)
+    print(
+        f"Stored the Odoo API key for {odoo.login} at {odoo.url} in the keyring "
+        f"({secrets.backend_status().name}); config: {paths.config_file}"
+    )
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------- doctor
+
+
+def cmd_doctor(args: argparse.Namespace, paths: Paths) -> int:
+    checks = doctor.run_checks(paths)
+    if args.json:
+        _emit_json(
+            {"version": queries.JSON_SCHEMA_VERSION, "checks": [c.to_json() for c in checks]}
+        )
+    else:
+        marks = {doctor.OK: "ok  ", doctor.WARN: "warn", doctor.FAIL: "FAIL"}
+        for c in checks:
+            print(f"[{marks[c.status]}] {c.name}: {c.message}")
+    return EXIT_ATTENTION if any(c.status == doctor.FAIL for c in checks) else EXIT_OK
+
+
+# ---------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="shopodoo", description="Keep Shopify and Odoo in sync, exactly once.")
+    p.add_argument("--version", action="version", version=f"shopodoo-console {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    run = sub.add_parser("run", help="poll and sync headless until stopped")
+    run.set_defaults(func=cmd_run)
+    sync = sub.add_parser("sync", help="poll every stream once and work the queue")
+    sync.add_argument("--once", action="store_true", help="one pass, then exit")
+    sync.set_defaults(func=cmd_sync)
+
+    jobs = sub.add_parser("jobs", help="list, inspect and act on jobs")
+    jsub = jobs.add_subparsers(
+        dest="jobs_command", metavar="ACTION", parser_class=_Parser, required=True
+    )
+    ls = jsub.add_parser("ls", help="list jobs, newest first")
+    ls.add_argument("--state", action="append", help="filter by state (repeatable)")
+    ls.add_argument("--cause", help="filter by cause code, e.g. mapping.product_missing")
+    ls.add_argument("--shop", help="filter by shop domain")
+    ls.add_argument("--flow", help="filter by flow")
+    ls.add_argument("--limit", type=int, default=50)
+    ls.add_argument("--json", action="store_true", help="machine-readable output")
+    ls.set_defaults(func=cmd_jobs_ls)
+    show = jsub.add_parser("show", help="one job: cause, attempts, timeline")
+    show.add_argument("id")
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(func=cmd_jobs_show)
+    retry = jsub.add_parser("retry", help="queue jobs again (by id, or all with a cause)")
+    retry.add_argument("ids", nargs="*")
+    retry.add_argument("--cause", help="retry every failed/waiting job with this cause")
+    retry.add_argument("--shop", help="with --cause: only this shop")
+    retry.add_argument("--reason", help="note for the timeline")
+    retry.set_defaults(func=cmd_jobs_retry)
+    for name, func, helptext in (
+        ("cancel", cmd_jobs_cancel, "stop jobs for good"),
+        ("resolve", cmd_jobs_resolve, "mark jobs handled by hand"),
+    ):
+        action = jsub.add_parser(name, help=helptext)
+        action.add_argument("ids", nargs="+")
+        action.add_argument("--reason", required=True, help="why (kept in the timeline)")
+        action.set_defaults(func=func)
+    approve = jsub.add_parser("approve", help="run the plan of jobs awaiting approval")
+    approve.add_argument("ids", nargs="+")
+    approve.set_defaults(func=cmd_jobs_approve)
+
+    cursors = sub.add_parser("cursors", help="poll positions per shop and stream")
+    csub = cursors.add_subparsers(
+        dest="cursors_command", metavar="ACTION", parser_class=_Parser, required=True
+    )
+    cls = csub.add_parser("ls", help="list cursors")
+    cls.add_argument("--json", action="store_true")
+    cls.set_defaults(func=cmd_cursors_ls)
+    rewind = csub.add_parser("rewind", help="move a cursor back (always safe)")
+    rewind.add_argument("shop")
+    rewind.add_argument("stream")
+    rewind.add_argument("--to", required=True, help="ISO time, e.g. 2026-11-01T00:00:00Z")
+    rewind.set_defaults(func=cmd_cursors_rewind)
+
+    connect = sub.add_parser("connect", help="store credentials in the OS keyring")
+    consub = connect.add_subparsers(
+        dest="connect_command", metavar="SYSTEM", parser_class=_Parser, required=True
+    )
+    cshop = consub.add_parser("shopify", help="a shop's token or client secret")
+    cshop.add_argument("domain", help="e.g. acme.myshopify.com")
+    cshop.add_argument("--client-id", help="Dev Dashboard app: client id (secret is prompted)")
+    cshop.add_argument("--stdin", action="store_true", help="read the secret from stdin")
+    cshop.set_defaults(func=cmd_connect_shopify)
+    codoo = consub.add_parser("odoo", help="the Odoo user's API key")
+    codoo.add_argument("--url")
+    codoo.add_argument("--database")
+    codoo.add_argument("--login")
+    codoo.add_argument("--protocol", choices=("auto", "json2", "jsonrpc"))
+    codoo.add_argument("--stdin", action="store_true", help="read the API key from stdin")
+    codoo.set_defaults(func=cmd_connect_odoo)
+
+    doc = sub.add_parser("doctor", help="check config, keyring and database")
+    doc.add_argument("--json", action="store_true")
+    doc.set_defaults(func=cmd_doctor)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        print("\nThe interactive console is on its way; use the commands above meanwhile.")
+        return EXIT_OK
+    paths = Paths.discover()
+    try:
+        return args.func(args, paths)
+    except (
+        UsageError,
+        ConfigError,
+        DatabaseError,
+        secrets.SecretStoreUnavailable,
+        ValueError,
+    ) as exc:
+        print(f"shopodoo: {redact(str(exc))}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("shopodoo: interrupted", file=sys.stderr)
+        return EXIT_ATTENTION
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,145 @@
+"""How flows plug into the engine (DESIGN §7).
+
+A flow polls a source for changes (keys only) and handles one job at a time as
+match → plan → apply → link. The engine knows flows only through this protocol and the
+registry; it never imports a workflow module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from shopodoo_console.causes import Cause
+
+if TYPE_CHECKING:
+    from shopodoo_console.config import ShopConfig
+
+
+@dataclass(frozen=True)
+class Change:
+    """One sighting of a source record at one version: what becomes a job.
+
+    ``version`` must sort chronologically as a string (an ISO ``updatedAt``, or
+    ``updatedAt|digest``): when two versions of a record wait, the greater one wins.
+    ``payload`` holds IDs only — workers fetch fresh data when they run (DESIGN §3.3).
+    """
+
+    source_id: str
+    version: str
+    label: str = ""
+    payload: dict[str, Any] = field(default_factory=dict)
+    priority: int = 0
+
+
+@dataclass(frozen=True)
+class Page:
+    """A page of changes and the cursor position to store once they are stored."""
+
+    changes: list[Change]
+    cursor: str | None
+
+
+@dataclass(frozen=True)
+class ShopRef:
+    """What a flow needs to know about the shop it works for."""
+
+    id: int
+    domain: str
+    config: ShopConfig | None = None
+
+
+@dataclass(frozen=True)
+class Done:
+    message: str = ""
+    result: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """Not a failure: "unchanged since last sync", "already in Odoo as S00042"."""
+
+    reason: str
+    cause: Cause | None = None  # a conflict explained (e.g. conflict.order_locked)
+
+
+@dataclass(frozen=True)
+class AwaitApproval:
+    """Review mode: stop with the plan and wait for the operator."""
+
+    plan: dict[str, Any]
+    summary: str = ""
+
+
+Outcome = Done | Skipped | AwaitApproval
+
+
+@dataclass
+class JobView:
+    """The claimed job as a handler sees it (a snapshot; the row is the truth)."""
+
+    id: int
+    key: str
+    shop_id: int
+    flow: str
+    source_id: str
+    source_version: str
+    label: str
+    payload: dict[str, Any]
+    attempts: int
+    retries: int
+    intent: dict[str, Any] | None
+    plan: dict[str, Any] | None
+    approved: bool
+
+
+class JobContext(Protocol):
+    """What the engine offers a handler while it runs a job."""
+
+    job: JobView
+    shop: ShopRef
+
+    def audit(self, system: str, event: str, message: str, **data: Any) -> None: ...
+
+    def record_intent(self, intent: dict[str, Any]) -> None:
+        """Write what we are about to do remotely, before doing it (DESIGN §3.5)."""
+
+    def heartbeat(self) -> bool:
+        """Extend the lease during long work; False means the job was taken from us."""
+        ...
+
+
+@runtime_checkable
+class Flow(Protocol):
+    name: str
+
+    def poll(self, shop: ShopRef, since: str | None) -> Iterable[Page]: ...
+
+    def handle(self, ctx: JobContext) -> Outcome: ...
+
+
+class FlowRegistry:
+    """The flows this engine runs, by name."""
+
+    def __init__(self, flows: Iterable[Flow] = ()) -> None:
+        self._flows: dict[str, Flow] = {}
+        for flow in flows:
+            self.register(flow)
+
+    def register(self, flow: Flow) -> None:
+        if flow.name in self._flows:
+            raise ValueError(f"flow {flow.name!r} is already registered")
+        self._flows[flow.name] = flow
+
+    def get(self, name: str) -> Flow | None:
+        return self._flows.get(name)
+
+    def names(self) -> list[str]:
+        return sorted(self._flows)
+
+    def __iter__(self) -> Any:
+        return iter(self._flows.values())
+
+
+FlowFactory = Callable[[], Flow]

@@ -1,0 +1,105 @@
+"""One scheduler per database (DESIGN §2).
+
+A row in ``lease`` names the process allowed to poll and work the queue. It is renewed by
+heartbeat; it can be taken over when it expires, or at once when its holder was on this host
+and its process is gone (a crash or kill -9 should not block the operator for a minute).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from shopodoo_console.store.db import Store
+
+SCHEDULER = "scheduler"
+
+
+@dataclass(frozen=True)
+class Holder:
+    owner: str
+    pid: int
+    host: str
+    acquired_at: float
+    expires_at: float
+
+    def describe(self) -> str:
+        since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(self.acquired_at))
+        return f"process {self.pid} on {self.host} (since {since})"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class SchedulerLease:
+    def __init__(
+        self,
+        store: Store,
+        owner: str,
+        *,
+        ttl: float = 30.0,
+        name: str = SCHEDULER,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store = store
+        self.owner = owner
+        self.ttl = ttl
+        self.name = name
+        self.clock = clock
+        self.pid = os.getpid()
+        self.host = socket.gethostname()
+
+    def holder(self) -> Holder | None:
+        row = self.store.execute(
+            "SELECT owner, pid, host, acquired_at, expires_at FROM lease WHERE name = ?",
+            (self.name,),
+        ).fetchone()
+        return Holder(*row) if row else None
+
+    def acquire(self) -> Holder | None:
+        """Take the lease; returns None on success, else who holds it."""
+        now = self.clock()
+        with self.store.atomic():
+            current = self.holder()
+            if current is not None and current.owner != self.owner:
+                stale = current.expires_at < now or (
+                    current.host == self.host and not _pid_alive(current.pid)
+                )
+                if not stale:
+                    return current
+            self.store.execute(
+                "INSERT INTO lease (name, owner, pid, host, acquired_at, expires_at) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET owner = excluded.owner, "
+                "pid = excluded.pid, host = excluded.host, acquired_at = excluded.acquired_at, "
+                "expires_at = excluded.expires_at",
+                (self.name, self.owner, self.pid, self.host, now, now + self.ttl),
+            )
+        return None
+
+    def renew(self) -> bool:
+        """Extend the lease; False means another process took it (we must stop polling)."""
+        now = self.clock()
+        with self.store.atomic():
+            return (
+                self.store.execute(
+                    "UPDATE lease SET expires_at = ? WHERE name = ? AND owner = ?",
+                    (now + self.ttl, self.name, self.owner),
+                ).rowcount
+                == 1
+            )
+
+    def release(self) -> None:
+        with self.store.atomic():
+            self.store.execute(
+                "DELETE FROM lease WHERE name = ? AND owner = ?", (self.name, self.owner)
+            )

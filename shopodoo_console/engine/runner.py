@@ -1,0 +1,287 @@
+"""Running jobs: a dispatcher that claims, a bounded pool of worker threads that handle.
+
+The dispatcher is the only thread that claims; it never holds more jobs than there are
+workers, so a lease is never ticking on a job nobody is working on. Leases are extended by
+heartbeat while handlers run. Handlers report through outcomes or :class:`CauseError`;
+anything else is classified ``engine.handler_crashed`` — a bug is a failure with a cause too,
+never a dead worker.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from shopodoo_console.causes import Cause, CauseError
+from shopodoo_console.engine.flows import (
+    AwaitApproval,
+    Done,
+    FlowRegistry,
+    JobView,
+    ShopRef,
+    Skipped,
+)
+from shopodoo_console.engine.queue import LeaseLost, Queue
+from shopodoo_console.redact import redact
+
+log = logging.getLogger(__name__)
+
+
+def make_owner(role: str = "worker") -> str:
+    """A worker identity operators can read: host, pid and a short random suffix."""
+    return f"{role}@{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+@dataclass
+class DrainStats:
+    claimed: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)
+
+    def count(self, outcome: str) -> None:
+        self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
+
+
+class _Context:
+    """The JobContext a handler receives."""
+
+    def __init__(self, runner: Runner, job: JobView, shop: ShopRef) -> None:
+        self._runner = runner
+        self.job = job
+        self.shop = shop
+
+    def audit(self, system: str, event: str, message: str, **data: Any) -> None:
+        self._runner.queue.store.audit(
+            system=system,
+            event=event,
+            message=redact(message),
+            job_id=self.job.id,
+            shop_id=self.job.shop_id,
+            data=data,
+        )
+
+    def record_intent(self, intent: dict[str, Any]) -> None:
+        self._runner.queue.record_intent(self.job.id, self._runner.owner, intent)
+        self.job.intent = intent
+
+    def heartbeat(self) -> bool:
+        alive = self._runner.queue.heartbeat(
+            self._runner.owner, [self.job.id], self._runner.lease_seconds
+        )
+        return self.job.id in alive
+
+
+class Runner:
+    def __init__(
+        self,
+        queue: Queue,
+        flows: FlowRegistry,
+        shops: dict[int, ShopRef],
+        *,
+        owner: str | None = None,
+        workers: int = 4,
+        lease_seconds: float = 120.0,
+    ) -> None:
+        self.queue = queue
+        self.flows = flows
+        self.shops = shops
+        self.owner = owner or make_owner()
+        self.workers = workers
+        self.lease_seconds = lease_seconds
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._paused = threading.Event()
+        self._in_flight: dict[int, Future[str]] = {}
+        self._lock = threading.Lock()
+        self._pool: ThreadPoolExecutor | None = None
+        self._thread: threading.Thread | None = None
+        self._last_heartbeat = 0.0
+
+    # ------------------------------------------------------------ one job
+
+    def run_job(self, job: JobView) -> str:
+        """Handle one claimed job and record its outcome; returns the outcome name."""
+        flow = self.flows.get(job.flow)
+        shop = self.shops.get(job.shop_id) or ShopRef(job.shop_id, str(job.shop_id))
+        if flow is None:
+            cause = Cause(
+                code="engine.flow_unknown",
+                record=job.label,
+                missing=f"this console has no handler for flow {job.flow!r}",
+            )
+            self.queue.finish_failed(job.id, self.owner, cause)
+            return "failed"
+        try:
+            outcome = flow.handle(_Context(self, job, shop))
+        except LeaseLost:
+            log.warning(
+                "job %s was taken from %s mid-run; its result is discarded", job.id, self.owner
+            )
+            return "lost"
+        except CauseError as exc:
+            cause = exc.cause if exc.cause.record else exc.cause.with_record(job.label)
+            ok = self.queue.finish_failed(job.id, self.owner, cause)
+            return "failed" if ok else "lost"
+        except Exception as exc:
+            log.exception("handler for %s crashed on job %s", job.flow, job.id)
+            cause = Cause(
+                code="engine.handler_crashed",
+                record=job.label,
+                missing=f"the {job.flow} handler raised {type(exc).__name__}: "
+                f"{redact(str(exc))[:300]}",
+                retry_note="the retry checks links and stamps before creating anything",
+            )
+            ok = self.queue.finish_failed(job.id, self.owner, cause)
+            return "failed" if ok else "lost"
+        if isinstance(outcome, Done):
+            ok = self.queue.finish_done(job.id, self.owner, outcome.message, outcome.result)
+            name = "done"
+        elif isinstance(outcome, Skipped):
+            ok = self.queue.finish_skipped(job.id, self.owner, outcome.reason, outcome.cause)
+            name = "skipped"
+        elif isinstance(outcome, AwaitApproval):
+            ok = self.queue.finish_awaiting_approval(
+                job.id, self.owner, outcome.plan, outcome.summary
+            )
+            name = "awaiting_approval"
+        else:
+            cause = Cause(
+                code="engine.handler_crashed",
+                record=job.label,
+                missing=f"the {job.flow} handler returned {type(outcome).__name__}, not an outcome",
+            )
+            ok = self.queue.finish_failed(job.id, self.owner, cause)
+            name = "failed"
+        return name if ok else "lost"
+
+    # ------------------------------------------------------------ dispatching
+
+    def drain(self) -> DrainStats:
+        """Work until nothing is runnable and nothing is in flight (``sync --once``)."""
+        stats = DrainStats()
+        with ThreadPoolExecutor(self.workers, thread_name_prefix="shopodoo-worker") as pool:
+            in_flight: dict[int, Future[str]] = {}
+            while True:
+                self._maybe_heartbeat(list(in_flight))
+                claimed = self._fill(pool, in_flight, stats)
+                done = [jid for jid, fut in in_flight.items() if fut.done()]
+                for jid in done:
+                    stats.count(self._result(in_flight.pop(jid)))
+                if not in_flight and not claimed:
+                    return stats
+                if in_flight and not done:
+                    self._wake.wait(0.5)
+                    self._wake.clear()
+
+    def _fill(
+        self,
+        pool: ThreadPoolExecutor,
+        in_flight: dict[int, Future[str]],
+        stats: DrainStats | None = None,
+    ) -> int:
+        claimed = 0
+        names = self.flows.names()
+        while len(in_flight) < self.workers and not self._stop.is_set():
+            job = self.queue.claim(self.owner, self.lease_seconds, flows=names)
+            if job is None:
+                break
+            future = pool.submit(self.run_job, job)
+            future.add_done_callback(lambda _f: self._wake.set())
+            in_flight[job.id] = future
+            claimed += 1
+            if stats is not None:
+                stats.claimed += 1
+        return claimed
+
+    @staticmethod
+    def _result(future: Future[str]) -> str:
+        try:
+            return future.result()
+        except Exception:  # run_job already records failures; this is a last resort
+            log.exception("worker thread failed")
+            return "error"
+
+    def _maybe_heartbeat(self, job_ids: list[int]) -> None:
+        now = time.monotonic()
+        if job_ids and now - self._last_heartbeat >= self.lease_seconds / 3:
+            self._last_heartbeat = now
+            self.queue.heartbeat(self.owner, job_ids, self.lease_seconds)
+
+    # ------------------------------------------------------------ background mode
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="shopodoo-worker")
+        self._thread = threading.Thread(target=self._loop, name="shopodoo-dispatcher", daemon=True)
+        self._thread.start()
+
+    def wake(self) -> None:
+        """New work may be runnable (after an enqueue or an operator retry)."""
+        self._wake.set()
+
+    def pause(self) -> None:
+        self._paused.set()
+
+    def resume(self) -> None:
+        self._paused.clear()
+        self._wake.set()
+
+    @property
+    def paused(self) -> bool:
+        return self._paused.is_set()
+
+    def in_flight(self) -> int:
+        with self._lock:
+            return sum(1 for f in self._in_flight.values() if not f.done())
+
+    def _loop(self) -> None:
+        assert self._pool is not None
+        while not self._stop.is_set():
+            try:
+                with self._lock:
+                    for jid in [j for j, f in self._in_flight.items() if f.done()]:
+                        self._result(self._in_flight.pop(jid))
+                    self._maybe_heartbeat(list(self._in_flight))
+                    if not self._paused.is_set():
+                        self._fill(self._pool, self._in_flight)
+                due = self.queue.next_due()
+            except Exception:  # a locked or broken database must not kill the dispatcher
+                log.exception("dispatcher iteration failed; retrying shortly")
+                due = None
+            timeout = 1.0 if due is None else min(1.0, max(0.05, due - time.time()))
+            self._wake.wait(timeout)
+            self._wake.clear()
+
+    def stop(self, timeout: float = 20.0) -> int:
+        """Stop claiming, let in-flight jobs finish for ``timeout`` s, release the rest.
+
+        Returns how many jobs were released unfinished; none is ever left ``running``.
+        """
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            futures = list(self._in_flight.values())
+        for future in futures:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            with contextlib.suppress(Exception):  # outcome already recorded by run_job
+                future.result(timeout=remaining)
+        released = self.queue.release(self.owner)
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+        self._thread = None
+        self._pool = None
+        return released
