@@ -56,6 +56,19 @@ class _Parser(argparse.ArgumentParser):
 # ---------------------------------------------------------------- helpers
 
 
+class _RedactingStream:
+    """stdout/stderr wrapper: whatever a command prints passes through :func:`redact`."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        return self._stream.write(redact(text))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
 def _emit_json(data: Any) -> None:
     print(redact(json.dumps(data, indent=2, sort_keys=True)))
 
@@ -607,6 +620,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("\nThe interactive console is on its way; use the commands above meanwhile.")
         return EXIT_OK
     paths = Paths.discover()
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _RedactingStream(out), _RedactingStream(err)
     try:
         return args.func(args, paths)
     except (
@@ -621,6 +636,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("shopodoo: interrupted", file=sys.stderr)
         return EXIT_ATTENTION
+    finally:
+        sys.stdout, sys.stderr = out, err
 
 
 if __name__ == "__main__":

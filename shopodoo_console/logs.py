@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from shopodoo_console.config import Paths
-from shopodoo_console.redact import RedactingFilter
+from shopodoo_console.redact import RedactingFilter, install_record_factory
 from shopodoo_console.store.db import create_private_file
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s [%(threadName)s] %(message)s"
@@ -31,6 +31,7 @@ def setup_logging(
     paths: Paths, *, stderr_level: int | None = None, file_level: int = logging.INFO
 ) -> None:
     """Install the file handler (created 0600) and optionally a stderr one; idempotent."""
+    install_record_factory()
     root = logging.getLogger()
     for handler in _installed:
         root.removeHandler(handler)

@@ -38,15 +38,40 @@ def redact(text: str) -> str:
     return _PATTERNS.sub(MASK, text)
 
 
+def _scrub(record: logging.LogRecord) -> None:
+    message = record.getMessage()
+    clean = redact(message)
+    if clean != message or record.args:
+        record.msg, record.args = clean, None
+    if record.exc_info and record.exc_info[1] is not None and not record.exc_text:
+        record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+
+
+_factory_installed = False
+
+
+def install_record_factory() -> None:
+    """Scrub every log record at creation, so no handler (ours or a library's) sees a secret."""
+    global _factory_installed
+    with _lock:
+        if _factory_installed:
+            return
+        previous = logging.getLogRecordFactory()
+
+        def factory(*args: object, **kwargs: object) -> logging.LogRecord:
+            record = previous(*args, **kwargs)
+            _scrub(record)
+            return record
+
+        logging.setLogRecordFactory(factory)
+        _factory_installed = True
+
+
 class RedactingFilter(logging.Filter):
     """A logging filter that masks secrets in the final message of every record."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        clean = redact(message)
-        if clean != message or record.args:
-            record.msg, record.args = clean, None
-        if record.exc_info and record.exc_info[1] is not None:
-            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
-            record.exc_info = None
+        _scrub(record)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
         return True

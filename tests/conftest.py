@@ -13,6 +13,10 @@ import pytest
 from keyring.backend import KeyringBackend
 from keyring.errors import PasswordDeleteError
 
+from shopodoo_console.redact import install_record_factory
+
+install_record_factory()  # test output (captured logs) is scrubbed like the product's logs
+
 REFERENCE = Path(__file__).resolve().parents[1].parent / "shared" / "reference"
 
 

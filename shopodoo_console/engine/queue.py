@@ -636,10 +636,7 @@ class Queue:
 def _cause_json(cause: Cause | None) -> str | None:
     if cause is None:
         return None
-    data = cause.to_dict()
-    data["missing"] = redact(data["missing"])
-    data["detail"] = redact(data["detail"])
-    return json.dumps(data, sort_keys=True)
+    return redact(json.dumps(cause.to_dict(), sort_keys=True))
 
 
 def _blocked(cause: Cause | None) -> str | None:

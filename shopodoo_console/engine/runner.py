@@ -169,16 +169,14 @@ class Runner:
         with ThreadPoolExecutor(self.workers, thread_name_prefix="shopodoo-worker") as pool:
             in_flight: dict[int, Future[str]] = {}
             while True:
-                self._maybe_heartbeat(list(in_flight))
-                claimed = self._fill(pool, in_flight, stats)
-                done = [jid for jid, fut in in_flight.items() if fut.done()]
-                for jid in done:
+                for jid in [j for j, fut in in_flight.items() if fut.done()]:
                     stats.count(self._result(in_flight.pop(jid)))
-                if not in_flight and not claimed:
+                self._maybe_heartbeat(list(in_flight))
+                self._fill(pool, in_flight, stats)
+                if not in_flight:
                     return stats
-                if in_flight and not done:
-                    self._wake.wait(0.5)
-                    self._wake.clear()
+                self._wake.wait(0.5)
+                self._wake.clear()
 
     def _fill(
         self,

@@ -20,6 +20,7 @@ from typing import Any
 
 from peewee import SqliteDatabase
 
+from shopodoo_console.redact import redact
 from shopodoo_console.store import migrations
 from shopodoo_console.store.models import Audit, Shop, database
 
@@ -165,8 +166,8 @@ class Store:
                 shop_id,
                 system,
                 event,
-                message,
-                json.dumps(data or {}, sort_keys=True),
+                redact(message),
+                redact(json.dumps(data or {}, sort_keys=True)),
             ),
         )
 

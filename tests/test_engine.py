@@ -1,0 +1,148 @@
+"""The engine end to end with a test flow: poll → jobs → handlers → outcomes."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from support import ScriptedFlow, changes, make_config, open_store
+
+from shopodoo_console.engine import events as ev
+from shopodoo_console.engine.core import Engine, LeaseHeld
+from shopodoo_console.engine.flows import Change, FlowRegistry, Page
+from shopodoo_console.engine.lease import SchedulerLease
+from shopodoo_console.store.db import Store
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    s = open_store(tmp_path)
+    yield s
+    s.close()
+
+
+def make_engine(store: Store, tmp_path: Path, flow: ScriptedFlow, **kw) -> Engine:
+    return Engine(store, make_config(tmp_path, **kw), FlowRegistry([flow]))
+
+
+def states(store: Store) -> dict[str, int]:
+    return dict(store.execute("SELECT state, count(*) FROM job GROUP BY state").fetchall())
+
+
+def test_sync_once_polls_and_works_every_outcome(store: Store, tmp_path: Path) -> None:
+    pages = [
+        Page(changes(3, prefix="ok"), cursor="2026-01-01T00:00:00Z"),
+        Page(
+            changes(1, prefix="skip", do="skip")
+            + changes(1, prefix="map", do="fail:mapping.product_missing")
+            + changes(1, prefix="net", do="fail:odoo.unreachable")
+            + changes(1, prefix="bug", do="crash"),
+            cursor="2026-01-02T00:00:00Z",
+        ),
+    ]
+    flow = ScriptedFlow(pages)
+    engine = make_engine(store, tmp_path, flow)
+    summary = engine.sync_once()
+    assert [(p.new, p.pages, p.cursor) for p in summary.polls] == [(7, 2, "2026-01-02T00:00:00Z")]
+    assert summary.drain.claimed == 7
+    assert states(store) == {"done": 3, "skipped": 1, "needs_attention": 1, "retrying": 2}
+    assert summary.problems == 1
+    crash = store.execute("SELECT cause_code, cause FROM job WHERE source_id = 'bug0'").fetchone()
+    assert crash[0] == "engine.handler_crashed" and "RuntimeError: handler bug" in crash[1]
+    assert store.execute("SELECT count(*) FROM audit WHERE event = 'created'").fetchone()[0] == 3
+
+
+def test_second_poll_continues_from_the_cursor_and_counts_repeats(
+    store: Store, tmp_path: Path
+) -> None:
+    flow = ScriptedFlow([Page(changes(2), cursor="c1")])
+    engine = make_engine(store, tmp_path, flow)
+    engine.sync_once()
+    summary = engine.sync_once()
+    assert flow.poll_calls == [None, "c1"]
+    assert (summary.polls[0].new, summary.polls[0].seen) == (0, 2)
+    assert store.execute("SELECT sum(seen_count) FROM job").fetchone()[0] == 4
+    assert flow.handled and len(flow.handled) == 2  # seen twice, handled once
+
+
+def test_poll_failure_keeps_cursor_and_reports(store: Store, tmp_path: Path) -> None:
+    from shopodoo_console.causes import Cause, CauseError
+
+    class FailingAfterFirstPage(ScriptedFlow):
+        def poll(self, shop, since):
+            yield Page(changes(1), cursor="p1")
+            raise CauseError(Cause(code="shopify.unavailable", missing="Shopify answered 503"))
+
+    engine = make_engine(store, tmp_path, FailingAfterFirstPage())
+    summary = engine.sync_once()
+    poll = summary.polls[0]
+    assert not poll.ok and poll.cause_code == "shopify.unavailable"
+    assert poll.cursor == "p1"  # the stored page moved the cursor; nothing after it did
+    row = store.execute("SELECT position, last_poll_ok, last_poll_message FROM cursor").fetchone()
+    assert row[0] == "p1" and row[1] == 0 and "503" in row[2]
+
+
+def test_flow_mode_off_is_not_polled(store: Store, tmp_path: Path) -> None:
+    flow = ScriptedFlow([Page(changes(1), cursor="x")])
+    engine = make_engine(store, tmp_path, flow, flows={"test": "off"})
+    engine.sync_once()
+    assert flow.poll_calls == []
+
+
+def test_sync_refuses_when_another_process_polls(store: Store, tmp_path: Path) -> None:
+    other = SchedulerLease(store, "console@elsewhere:1:abc")
+    other.host = "elsewhere"  # a different host: its pid cannot be checked
+    assert other.acquire() is None
+    engine = make_engine(store, tmp_path, ScriptedFlow())
+    with pytest.raises(LeaseHeld, match="elsewhere"):
+        engine.sync_once()
+
+
+def test_dead_local_holder_is_taken_over_at_once(store: Store, tmp_path: Path) -> None:
+    dead = SchedulerLease(store, "console@here:999999:abc")
+    dead.pid = 2**22 + 12345  # no such process
+    assert dead.acquire() is None
+    mine = SchedulerLease(store, "me")
+    assert mine.acquire() is None
+    assert mine.holder().owner == "me"
+
+
+def test_background_engine_runs_jobs_and_stops_cleanly(store: Store, tmp_path: Path) -> None:
+    flow = ScriptedFlow([Page(changes(5) + changes(1, prefix="slow", do="block"), cursor="c")])
+    engine = make_engine(store, tmp_path, flow, workers=2)
+    seen_states: list[str] = []
+    all_done = threading.Event()
+    blocked_started = threading.Event()
+
+    def on_event(event: ev.Event) -> None:
+        if event.kind == ev.SCHEDULER:
+            seen_states.append(event.data["state"])
+        if len(flow.handled) >= 5:
+            all_done.set()
+
+    flow.on_handle = lambda ctx: blocked_started.set() if ctx.job.source_id == "slow0" else None
+    engine.events.subscribe(on_event)
+    assert engine.start() is None
+    assert blocked_started.wait(10) and all_done.wait(10)
+    second = Engine(store, make_config(tmp_path), FlowRegistry([ScriptedFlow()]))
+    holder = second.start()
+    assert holder is not None and second.state == "read_only"
+    released = engine.stop(timeout=0.2)  # the blocked job cannot finish in time
+    flow.release.set()
+    assert released == 1
+    assert states(store) == {"done": 5, "queued": 1}  # nothing left running
+    assert seen_states == ["running", "stopped"]
+    assert SchedulerLease(store, "x").holder() is None
+
+
+def test_newer_version_during_run_waits_then_runs(store: Store, tmp_path: Path) -> None:
+    flow = ScriptedFlow()
+    engine = make_engine(store, tmp_path, flow)
+    shop_id = next(iter(engine.shops))
+    engine.queue.enqueue(shop_id, "s", "test", [Change("r", "1", payload={"do": "done"})])
+    job = engine.queue.claim("w", 30)
+    engine.queue.enqueue(shop_id, "s", "test", [Change("r", "2", payload={"do": "done"})])
+    assert engine.runner.drain().claimed == 0  # the record is busy
+    engine.queue.finish_done(job.id, "w")
+    assert engine.runner.drain().claimed == 1

@@ -1,0 +1,126 @@
+"""The local database: migrations, version guard, pragmas, private files (DESIGN §4)."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import stat
+from pathlib import Path
+
+import pytest
+
+from shopodoo_console.store import migrations
+from shopodoo_console.store.db import DatabaseError, Store
+from shopodoo_console.store.models import ALL_MODELS
+
+
+def test_migrates_an_empty_database(tmp_path: Path) -> None:
+    store = Store(tmp_path / "new.db")
+    assert store.applied_migrations == list(range(1, migrations.LATEST + 1))
+    assert store.schema_version() == migrations.LATEST
+    tables = {
+        r[0]
+        for r in store.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+    }
+    assert {"shop", "job", "attempt", "link", "mapping", "cursor", "audit", "lease"} <= tables
+    store.close()
+    again = Store(tmp_path / "new.db")
+    assert again.applied_migrations == []  # idempotent on reopen
+    again.close()
+
+
+def test_pragmas_are_applied(tmp_path: Path) -> None:
+    store = Store(tmp_path / "p.db")
+    assert store.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert store.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
+    assert store.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert store.execute("PRAGMA busy_timeout").fetchone()[0] >= 5000
+    store.close()
+
+
+def test_database_file_is_private(tmp_path: Path) -> None:
+    store = Store(tmp_path / "data" / "priv.db")
+    store.sync_shop("a.myshopify.com", api_version="2026-07")
+    for path in (tmp_path / "data").iterdir():
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+    store.close()
+
+
+def test_newer_database_is_refused_and_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "future.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE future_thing (x)")
+    conn.execute(f"PRAGMA user_version = {migrations.LATEST + 1}")
+    conn.commit()
+    conn.close()
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    with pytest.raises(DatabaseError, match="newer shopodoo-console"):
+        Store(path)
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+    assert not (tmp_path / "future.db-wal").exists()
+
+
+def test_garbage_file_is_refused_clearly(tmp_path: Path) -> None:
+    path = tmp_path / "garbage.db"
+    path.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(DatabaseError, match="not a readable shopodoo database"):
+        Store(path)
+
+
+def test_unique_constraints_of_design(tmp_path: Path) -> None:
+    store = Store(tmp_path / "u.db")
+    shop = store.sync_shop("a.myshopify.com", api_version="2026-07")
+    now = 1.0
+    store.execute(
+        "INSERT INTO link (shop_id, kind, shopify_id, odoo_model, odoo_id, created_at, "
+        "updated_at) VALUES (?, 'order', 'gid://1', 'sale.order', 7, ?, ?)",
+        (shop, now, now),
+    )
+    for shopify_id, odoo_id in (("gid://1", 8), ("gid://2", 7)):
+        with pytest.raises(Exception, match="UNIQUE"):
+            store.execute(
+                "INSERT INTO link (shop_id, kind, shopify_id, odoo_model, odoo_id, created_at, "
+                "updated_at) VALUES (?, 'order', ?, 'sale.order', ?, ?, ?)",
+                (shop, shopify_id, odoo_id, now, now),
+            )
+    store.execute(
+        "INSERT INTO mapping (shop_id, kind, source_key, odoo_model, odoo_id, "
+        "created_at, updated_at) VALUES (?, 'product', 'SKU', 'product.product', 1, "
+        "?, ?)",
+        (shop, now, now),
+    )
+    with pytest.raises(Exception, match="UNIQUE"):
+        store.execute(
+            "INSERT INTO mapping (shop_id, kind, source_key, odoo_model, odoo_id, "
+            "created_at, updated_at) VALUES (?, 'product', 'SKU', 'product.product', "
+            "2, ?, ?)",
+            (shop, now, now),
+        )
+    store.close()
+
+
+def test_models_match_the_migrated_schema(tmp_path: Path) -> None:
+    """The peewee models and the migration SQL must describe the same columns."""
+    store = Store(tmp_path / "m.db")
+    for model in ALL_MODELS:
+        table = model._meta.table_name
+        db_columns = {r[1] for r in store.execute(f"PRAGMA table_info({table})").fetchall()}
+        model_columns = {f.column_name for f in model._meta.sorted_fields}
+        assert model_columns == db_columns, table
+    store.close()
+
+
+def test_claim_uses_the_runnable_index(tmp_path: Path) -> None:
+    """The claim must not scan the job table (it stays fast at a million rows)."""
+    store = Store(tmp_path / "i.db")
+    plan = store.execute(
+        "EXPLAIN QUERY PLAN SELECT j.id FROM job AS j INDEXED BY job_runnable "
+        "WHERE j.state IN ('queued', 'retrying') AND j.next_run_at <= 1 AND NOT EXISTS "
+        "(SELECT 1 FROM job AS r WHERE r.shop_id = j.shop_id AND r.flow = j.flow AND "
+        "r.source_id = j.source_id AND r.state = 'running') "
+        "ORDER BY j.priority DESC, j.next_run_at, j.id LIMIT 1"
+    ).fetchall()
+    text = " | ".join(r[-1] for r in plan)
+    assert "job_runnable" in text and "job_one_running" in text, text
+    assert "TEMP B-TREE" not in text  # walks the index in claim order: no sort
+    store.close()
