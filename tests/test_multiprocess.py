@@ -77,6 +77,7 @@ def test_kill_9_mid_job_then_lease_expiry_runs_it_again_once(tmp_path: Path) -> 
     holder = spawn(str(tmp_path / "shopodoo.db"), str(log), "hold")
     assert wait_for(lambda: any(w == "start" for w, _, _ in lines(log)))
     ((_, victim, pid),) = [entry for entry in lines(log) if entry[0] == "start"]
+    assert pid == holder.pid
     os.kill(holder.pid, signal.SIGKILL)
     holder.wait(timeout=10)
     assert queue.counts_by_state() == {"running": 1, "queued": 2}
