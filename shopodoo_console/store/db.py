@@ -67,7 +67,11 @@ def _peek_version(path: Path) -> int:
 class Store:
     """The open database; every component shares one per process."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, synchronous: str = "normal") -> None:
+        """Open ``path``. ``synchronous="full"`` fsyncs every commit (slower; the idempotency
+        protocol makes NORMAL safe: a commit lost to a power cut is redone through stamps)."""
+        if synchronous not in ("normal", "full"):
+            raise ValueError(f"synchronous must be 'normal' or 'full', not {synchronous!r}")
         self.path = Path(path)
         version = _peek_version(self.path)
         try:
@@ -77,7 +81,7 @@ class Store:
         create_private_file(self.path)
         self.db = SqliteDatabase(
             str(self.path),
-            pragmas=PRAGMAS,
+            pragmas=tuple((k, synchronous if k == "synchronous" else v) for k, v in PRAGMAS),
             lock_type="IMMEDIATE",
             timeout=BUSY_TIMEOUT_MS / 1000,
         )
