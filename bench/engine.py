@@ -188,7 +188,7 @@ def main() -> int:
     total, batch, jobs = 100_000 // scale, 250, 20_000 // scale
     small, big, samples = 10_000 // scale, 1_000_000 // scale, 2_000 // scale
 
-    with tempfile.TemporaryDirectory(prefix="shopodoo-bench-", dir=Path.cwd()) as tmp:
+    with tempfile.TemporaryDirectory(prefix="shopodoo-bench-") as tmp:
         folder = Path(tmp)
         full = compare(folder, total, batch, jobs, "full")
         normal = compare(folder, total, batch, jobs, "normal")
