@@ -20,6 +20,7 @@ import random
 import resource
 import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -147,6 +148,14 @@ def claim_latency(folder: Path, rows: int, samples: int) -> float:
     return statistics.median(timings)
 
 
+def latency_in_child(folder: Path, rows: int, samples: int) -> tuple[float, float]:
+    """Run :func:`claim_latency` in a fresh process so its peak RSS is its own."""
+    out = subprocess.run([sys.executable, __file__, "--latency", str(rows), str(samples),
+                          str(folder)], capture_output=True, text=True, check=True)
+    seconds, rss = out.stdout.split()
+    return float(seconds), float(rss)
+
+
 @dataclass
 class Ratios:
     enqueue: float
@@ -183,7 +192,13 @@ def compare(folder: Path, total: int, batch: int, jobs: int, sync: str) -> Ratio
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="sizes / 10, for a smoke run")
+    parser.add_argument("--latency", nargs=3, help=argparse.SUPPRESS)  # child process mode
     args = parser.parse_args()
+    if args.latency:
+        rows, samples, folder = args.latency
+        seconds = claim_latency(Path(folder), int(rows), int(samples))
+        print(seconds, rss_mb())
+        return 0
     scale = 10 if args.quick else 1
     total, batch, jobs = 100_000 // scale, 250, 20_000 // scale
     small, big, samples = 10_000 // scale, 1_000_000 // scale, 2_000 // scale

@@ -31,7 +31,6 @@ PRAGMAS = (
     ("foreign_keys", 1),
     ("busy_timeout", BUSY_TIMEOUT_MS),
     ("cache_size", -16_000),  # 16 MB page cache per connection
-    ("temp_store", "memory"),
 )
 
 
