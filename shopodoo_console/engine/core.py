@@ -19,6 +19,7 @@ from shopodoo_console.config import Config, ShopConfig
 from shopodoo_console.engine import events as ev
 from shopodoo_console.engine.flows import Flow, FlowRegistry, ShopRef
 from shopodoo_console.engine.lease import Holder, SchedulerLease
+from shopodoo_console.engine.metrics import Metrics
 from shopodoo_console.engine.poller import Poller, PollResult, stream_of
 from shopodoo_console.engine.queue import Queue
 from shopodoo_console.engine.retry import RetryPolicy
@@ -65,6 +66,7 @@ class Engine:
         self.config = config
         self.flows = flows
         self.events = events or ev.EventBus()
+        self.metrics = Metrics()
         self.owner = owner or make_owner("console")
         self.queue = Queue(store, events=self.events, policy=policy)
         self.poller = Poller(self.queue)
