@@ -146,3 +146,60 @@ def test_newer_version_during_run_waits_then_runs(store: Store, tmp_path: Path) 
     assert engine.runner.drain().claimed == 0  # the record is busy
     engine.queue.finish_done(job.id, "w")
     assert engine.runner.drain().claimed == 1
+
+
+class BatchFlow(ScriptedFlow):
+    """Handles many jobs at once, like the orders flow fetching a page of orders."""
+
+    batch_size = 4
+
+    def __init__(self, *args, explode: bool = False, **kw) -> None:
+        super().__init__(*args, **kw)
+        self.batches: list[list[str]] = []
+        self.explode = explode
+
+    def handle_batch(self, contexts):
+        from shopodoo_console.causes import Cause, CauseError
+
+        self.batches.append([c.job.source_id for c in contexts])
+        if self.explode:
+            raise CauseError(Cause(code="shopify.unavailable", missing="Shopify answered 503"))
+        results = []
+        for ctx in contexts:
+            do = ctx.job.payload["do"]
+            if do == "done":
+                results.append(self.handle(ctx))
+            elif do.startswith("fail:"):
+                results.append(Cause(code=do[5:], missing="per-order problem"))
+            else:
+                results.append(RuntimeError("one bad order"))
+        return results
+
+
+def test_batch_flow_gets_jobs_together_with_per_job_outcomes(store: Store, tmp_path: Path) -> None:
+    flow = BatchFlow(
+        [
+            Page(
+                changes(6)
+                + changes(1, prefix="map", do="fail:mapping.product_missing")
+                + changes(1, prefix="bad", do="oops"),
+                cursor="c",
+            )
+        ]
+    )
+    engine = make_engine(store, tmp_path, flow, workers=1)
+    summary = engine.sync_once()
+    assert [len(b) for b in flow.batches] == [4, 4]
+    assert summary.drain.claimed == 8
+    assert states(store) == {"done": 6, "needs_attention": 1, "retrying": 1}
+    codes = dict(store.execute("SELECT source_id, cause_code FROM job").fetchall())
+    assert codes["map0"] == "mapping.product_missing"
+    assert codes["bad0"] == "engine.handler_crashed"
+
+
+def test_a_batch_wide_error_is_recorded_on_every_job(store: Store, tmp_path: Path) -> None:
+    flow = BatchFlow([Page(changes(3), cursor="c")], explode=True)
+    engine = make_engine(store, tmp_path, flow, workers=1)
+    engine.sync_once()
+    rows = store.execute("SELECT state, cause_code FROM job").fetchall()
+    assert rows == [("retrying", "shopify.unavailable")] * 3

@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from peewee import IntegrityError
+
 from shopodoo_console.causes import Cause
 from shopodoo_console.engine import events as ev
 from shopodoo_console.engine.flows import Change, JobView
@@ -196,38 +198,64 @@ class Queue:
         the UPDATE marks it running. The partial unique index ``job_one_running`` makes a
         second running job per record impossible even if two claims race.
         """
-        now = self.clock()
-        flow_filter = ""
-        params: list[Any] = [owner, now + lease_seconds, now, now, now]
+        if flows is not None and not flows:
+            return None
+        where, params = "", []
         if flows is not None:
-            if not flows:
-                return None
-            flow_filter = f"AND j.flow IN ({', '.join('?' * len(flows))}) "
-            params.extend(flows)
+            where = f"AND j.flow IN ({', '.join('?' * len(flows))}) "
+            params = list(flows)
+        jobs = self._claim(owner, lease_seconds, where, params, 1)
+        return jobs[0] if jobs else None
+
+    def claim_batch(
+        self, owner: str, lease_seconds: float, *, flow: str, shop_id: int, limit: int
+    ) -> list[JobView]:
+        """Up to ``limit`` more runnable jobs of one flow and shop, for a batch handler
+        (one Shopify ``nodes`` fetch and one Odoo lookup for many orders)."""
+        if limit <= 0:
+            return []
+        where = "AND j.flow = ? AND j.shop_id = ? "
+        try:
+            return self._claim(owner, lease_seconds, where, [flow, shop_id], limit)
+        except IntegrityError:
+            # Two waiting versions of one record were picked together: take them one by one.
+            jobs: list[JobView] = []
+            while len(jobs) < limit:
+                more = self._claim(owner, lease_seconds, where, [flow, shop_id], 1)
+                if not more:
+                    break
+                jobs.extend(more)
+            return jobs
+
+    def _claim(
+        self, owner: str, lease_seconds: float, where: str, params: list[Any], limit: int
+    ) -> list[JobView]:
+        now = self.clock()
         sql = (
             "UPDATE job SET state = 'running', lease_owner = ?, lease_expires_at = ?, "
             "started_at = ?, attempts = attempts + 1, updated_at = ? "
-            "WHERE id = (SELECT j.id FROM job AS j INDEXED BY job_runnable "
-            f"WHERE j.state IN {_in(RUNNABLE)} AND j.next_run_at <= ? {flow_filter}"
+            "WHERE id IN (SELECT j.id FROM job AS j INDEXED BY job_runnable "
+            f"WHERE j.state IN {_in(RUNNABLE)} AND j.next_run_at <= ? {where}"
             "AND NOT EXISTS (SELECT 1 FROM job AS r WHERE r.shop_id = j.shop_id "
             "AND r.flow = j.flow AND r.source_id = j.source_id AND r.state = 'running') "
-            "ORDER BY j.priority DESC, j.next_run_at, j.id LIMIT 1) "
+            "ORDER BY j.priority DESC, j.next_run_at, j.id LIMIT ?) "
             f"RETURNING {_CLAIM_COLUMNS}"
         )
         with self.store.atomic():
-            row = self.store.execute(sql, params).fetchone()
-        if row is None:
-            return None
-        job = _job_view(row)
-        self.events.emit(
-            ev.JOB_STATE,
-            job_id=job.id,
-            state=State.RUNNING.value,
-            flow=job.flow,
-            label=job.label,
-            shop_id=job.shop_id,
-        )
-        return job
+            rows = self.store.execute(
+                sql, [owner, now + lease_seconds, now, now, now, *params, limit]
+            ).fetchall()
+        jobs = sorted((_job_view(row) for row in rows), key=lambda j: j.id)
+        for job in jobs:
+            self.events.emit(
+                ev.JOB_STATE,
+                job_id=job.id,
+                state=State.RUNNING.value,
+                flow=job.flow,
+                label=job.label,
+                shop_id=job.shop_id,
+            )
+        return jobs
 
     def heartbeat(self, owner: str, job_ids: Sequence[int], lease_seconds: float) -> set[int]:
         """Extend our leases; returns the ids that are still ours."""

@@ -98,64 +98,93 @@ class Runner:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._paused = threading.Event()
-        self._in_flight: dict[int, Future[str]] = {}
+        self._in_flight: dict[int, Future[list[str]]] = {}
         self._lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
         self._thread: threading.Thread | None = None
         self._last_heartbeat = 0.0
+        self._batch_ids: dict[int, list[int]] = {}
 
-    # ------------------------------------------------------------ one job
+    # ------------------------------------------------------------ running jobs
 
     def run_job(self, job: JobView) -> str:
         """Handle one claimed job and record its outcome; returns the outcome name."""
-        flow = self.flows.get(job.flow)
-        shop = self.shops.get(job.shop_id) or ShopRef(job.shop_id, str(job.shop_id))
+        return self.run_batch([job])[0]
+
+    def run_batch(self, jobs: list[JobView]) -> list[str]:
+        """Handle claimed jobs of one flow and shop; a flow with ``handle_batch`` gets them
+        together (one fetch, one lookup for all), any other flow one by one."""
+        flow = self.flows.get(jobs[0].flow)
         if flow is None:
             cause = Cause(
                 code="engine.flow_unknown",
-                record=job.label,
-                missing=f"this console has no handler for flow {job.flow!r}",
+                missing=f"this console has no handler for flow {jobs[0].flow!r}",
             )
-            self.queue.finish_failed(job.id, self.owner, cause)
-            return "failed"
+            return [self._record(job, cause) for job in jobs]
+        contexts = [_Context(self, job, self._shop(job)) for job in jobs]
+        handle_batch = getattr(flow, "handle_batch", None)
+        if handle_batch is None or (len(jobs) == 1 and not getattr(flow, "batch_size", 0)):
+            return [
+                self._record(job, self._call(flow.handle, ctx))
+                for job, ctx in zip(jobs, contexts, strict=True)
+            ]
+        results = self._call(handle_batch, contexts)
+        if not isinstance(results, list) or len(results) != len(jobs):
+            results = [results] * len(jobs)  # one error (or a bad return) for the whole batch
+        return [self._record(job, result) for job, result in zip(jobs, results, strict=True)]
+
+    def _shop(self, job: JobView) -> ShopRef:
+        return self.shops.get(job.shop_id) or ShopRef(job.shop_id, str(job.shop_id))
+
+    @staticmethod
+    def _call(handler: Any, argument: Any) -> Any:
+        """Run a handler; an exception becomes the value to record."""
         try:
-            outcome = flow.handle(_Context(self, job, shop))
-        except LeaseLost:
-            log.warning(
-                "job %s was taken from %s mid-run; its result is discarded", job.id, self.owner
-            )
-            return "lost"
-        except CauseError as exc:
-            cause = exc.cause if exc.cause.record else exc.cause.with_record(job.label)
-            ok = self.queue.finish_failed(job.id, self.owner, cause)
-            return "failed" if ok else "lost"
+            return handler(argument)
         except Exception as exc:
-            log.exception("handler for %s crashed on job %s", job.flow, job.id)
+            return exc
+
+    def _record(self, job: JobView, result: Any) -> str:
+        """Turn a handler's outcome (or exception, or cause) into the job's next state."""
+        if isinstance(result, LeaseLost):
+            log.warning("job %s was taken from %s mid-run; result discarded", job.id, self.owner)
+            return "lost"
+        if isinstance(result, CauseError):
+            result = result.cause
+        if isinstance(result, Cause):
+            cause = result if result.record else result.with_record(job.label)
+            return "failed" if self.queue.finish_failed(job.id, self.owner, cause) else "lost"
+        if isinstance(result, Exception):
+            log.error(
+                "handler for %s crashed on job %s",
+                job.flow,
+                job.id,
+                exc_info=(type(result), result, result.__traceback__),
+            )
             cause = Cause(
                 code="engine.handler_crashed",
                 record=job.label,
-                missing=f"the {job.flow} handler raised {type(exc).__name__}: "
-                f"{redact(str(exc))[:300]}",
+                missing=f"the {job.flow} handler raised {type(result).__name__}: "
+                f"{redact(str(result))[:300]}",
                 retry_note="the retry checks links and stamps before creating anything",
             )
-            ok = self.queue.finish_failed(job.id, self.owner, cause)
-            return "failed" if ok else "lost"
-        if isinstance(outcome, Done):
-            ok = self.queue.finish_done(job.id, self.owner, outcome.message, outcome.result)
+            return "failed" if self.queue.finish_failed(job.id, self.owner, cause) else "lost"
+        if isinstance(result, Done):
+            ok = self.queue.finish_done(job.id, self.owner, result.message, result.result)
             name = "done"
-        elif isinstance(outcome, Skipped):
-            ok = self.queue.finish_skipped(job.id, self.owner, outcome.reason, outcome.cause)
+        elif isinstance(result, Skipped):
+            ok = self.queue.finish_skipped(job.id, self.owner, result.reason, result.cause)
             name = "skipped"
-        elif isinstance(outcome, AwaitApproval):
+        elif isinstance(result, AwaitApproval):
             ok = self.queue.finish_awaiting_approval(
-                job.id, self.owner, outcome.plan, outcome.summary
+                job.id, self.owner, result.plan, result.summary
             )
             name = "awaiting_approval"
         else:
             cause = Cause(
                 code="engine.handler_crashed",
                 record=job.label,
-                missing=f"the {job.flow} handler returned {type(outcome).__name__}, not an outcome",
+                missing=f"the {job.flow} handler returned {type(result).__name__}, not an outcome",
             )
             ok = self.queue.finish_failed(job.id, self.owner, cause)
             name = "failed"
@@ -167,11 +196,12 @@ class Runner:
         """Work until nothing is runnable and nothing is in flight (``sync --once``)."""
         stats = DrainStats()
         with ThreadPoolExecutor(self.workers, thread_name_prefix="shopodoo-worker") as pool:
-            in_flight: dict[int, Future[str]] = {}
+            in_flight: dict[int, Future[list[str]]] = {}
             while True:
-                for jid in [j for j, fut in in_flight.items() if fut.done()]:
-                    stats.count(self._result(in_flight.pop(jid)))
-                self._maybe_heartbeat(list(in_flight))
+                for key in [k for k, fut in in_flight.items() if fut.done()]:
+                    for outcome in self._result(key, in_flight.pop(key)):
+                        stats.count(outcome)
+                self._maybe_heartbeat(self._held_ids())
                 self._fill(pool, in_flight, stats)
                 if not in_flight:
                     return stats
@@ -181,30 +211,46 @@ class Runner:
     def _fill(
         self,
         pool: ThreadPoolExecutor,
-        in_flight: dict[int, Future[str]],
+        in_flight: dict[int, Future[list[str]]],
         stats: DrainStats | None = None,
     ) -> int:
+        """Claim until every worker is busy; a batch flow's jobs go to a worker together."""
         claimed = 0
         names = self.flows.names()
         while len(in_flight) < self.workers and not self._stop.is_set():
             job = self.queue.claim(self.owner, self.lease_seconds, flows=names)
             if job is None:
                 break
-            future = pool.submit(self.run_job, job)
+            batch = [job]
+            flow = self.flows.get(job.flow)
+            size = int(getattr(flow, "batch_size", 1) or 1)
+            if size > 1:
+                batch += self.queue.claim_batch(
+                    self.owner,
+                    self.lease_seconds,
+                    flow=job.flow,
+                    shop_id=job.shop_id,
+                    limit=size - 1,
+                )
+            future = pool.submit(self.run_batch, batch)
             future.add_done_callback(lambda _f: self._wake.set())
             in_flight[job.id] = future
-            claimed += 1
+            self._batch_ids[job.id] = [j.id for j in batch]
+            claimed += len(batch)
             if stats is not None:
-                stats.claimed += 1
+                stats.claimed += len(batch)
         return claimed
 
-    @staticmethod
-    def _result(future: Future[str]) -> str:
+    def _result(self, key: int, future: Future[list[str]]) -> list[str]:
+        self._batch_ids.pop(key, None)
         try:
             return future.result()
-        except Exception:  # run_job already records failures; this is a last resort
+        except Exception:  # run_batch already records failures; this is a last resort
             log.exception("worker thread failed")
-            return "error"
+            return ["error"]
+
+    def _held_ids(self) -> list[int]:
+        return [jid for ids in list(self._batch_ids.values()) for jid in ids]
 
     def _maybe_heartbeat(self, job_ids: list[int]) -> None:
         now = time.monotonic()
@@ -246,9 +292,9 @@ class Runner:
         while not self._stop.is_set():
             try:
                 with self._lock:
-                    for jid in [j for j, f in self._in_flight.items() if f.done()]:
-                        self._result(self._in_flight.pop(jid))
-                    self._maybe_heartbeat(list(self._in_flight))
+                    for key in [k for k, f in self._in_flight.items() if f.done()]:
+                        self._result(key, self._in_flight.pop(key))
+                    self._maybe_heartbeat(self._held_ids())
                     if not self._paused.is_set():
                         self._fill(self._pool, self._in_flight)
                 due = self.queue.next_due()
