@@ -9,6 +9,7 @@ control endpoint a separate process (the demo, a crash test) uses to drive the s
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from collections import Counter
@@ -274,6 +275,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet: no request bodies
         return
+
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body go out as separate writes: without NODELAY, Nagle + delayed ACK
+        # would add ~40 ms to every call and swamp the latency being simulated.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     # -- plumbing -----------------------------------------------------------------------------
 
