@@ -415,10 +415,11 @@ class OdooClient:
             return self._json2(
                 model, method, ids, {**params, "context": ctx}, op, retries=not is_write
             )
+        named = dict(params)
         call_args: list[Any] = [list(ids)] if ids is not None else []
-        call_args += [params.pop(name) for name in positional if name in params]
+        call_args += [named.pop(name) for name in positional if name in named]
         call_args += list(args)
-        kwargs = {**params, "context": ctx}
+        kwargs = {**named, "context": ctx}
         try:
             return self._jsonrpc_call(
                 "object",
@@ -443,7 +444,9 @@ class OdooClient:
                 model,
                 method,
                 ids,
-                {**params},
+                params,
+                positional=positional,
+                args=args,
                 context=context,
                 write=write,
                 stamps=stamps,

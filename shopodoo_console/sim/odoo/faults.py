@@ -79,12 +79,18 @@ class Faults:
             return list(self._rules)
 
     def take(self, model: str, method: str) -> list[FaultRule]:
-        """The rules firing for this call (each used once more), in the order they were added."""
+        """The rules firing for this call, in the order they were added: every matching
+        ``latency`` and ``delete`` rule, and the first other one (the rest wait their turn)."""
         fired = []
+        terminal = False
         with self._lock:
             for rule in list(self._rules):
                 if not rule.matches(model, method):
                     continue
+                if rule.kind not in ("latency", "delete"):
+                    if terminal:
+                        continue
+                    terminal = True
                 fired.append(rule)
                 if rule.times is not None:
                     rule.times -= 1

@@ -122,7 +122,10 @@ class OdooSimulator:
         self._server = ThreadingHTTPServer((self.host, self.port), handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name=f"odoo-sim-{self.version}", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.01},  # stop() returns within 10 ms
+            name=f"odoo-sim-{self.version}",
+            daemon=True,
         )
         self._thread.start()
         return self
