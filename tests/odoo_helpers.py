@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
-import pytest
 
 from shopodoo_console.odoo import OdooClient
 from shopodoo_console.sim.odoo import OdooSimulator
@@ -30,9 +29,8 @@ def client_for(sim: OdooSimulator, protocol: str = "auto", **kw: Any) -> OdooCli
     )  # type: ignore[arg-type]
 
 
-@pytest.fixture(params=COMBOS, ids=COMBO_IDS)
-def combo(request: pytest.FixtureRequest) -> Iterator[tuple[OdooSimulator, OdooClient]]:
-    version, protocol = request.param
+def running(version: int, protocol: str) -> Iterator[tuple[OdooSimulator, OdooClient]]:
+    """A started simulator and a client for it; the body of each test module's fixture."""
     with OdooSimulator(version) as sim:
         client = client_for(sim, protocol)
         yield sim, client

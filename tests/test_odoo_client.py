@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-from odoo_helpers import client_for, order_values
+from odoo_helpers import COMBO_IDS, COMBOS, client_for, order_values, running
 
 from shopodoo_console.causes import CauseError, Kind
 from shopodoo_console.odoo import OdooClient
 from shopodoo_console.sim.odoo import OdooSimulator
 
-pytest_plugins = ["odoo_helpers"]  # the `combo` fixture
 Combo = tuple[OdooSimulator, OdooClient]
+
+
+@pytest.fixture(params=COMBOS, ids=COMBO_IDS)
+def combo(request: pytest.FixtureRequest) -> Iterator[Combo]:
+    yield from running(*request.param)
 
 
 def _cause(fn: Any, *args: Any, **kw: Any) -> Any:
