@@ -242,9 +242,14 @@ class _DirectModel:
                 model = env[self._model]
                 if name in model.d.methods:
                     return model.d.methods[name][0](model, *args, **kwargs)
+                if not hasattr(model, name) and name in dispatch.ORM:
+                    return dispatch.ORM[name][0](model, *args, **kwargs)
                 return getattr(model, name)(*args, **kwargs)
 
         return run
+
+    def with_context(self, **ctx: Any) -> _DirectModel:
+        return _DirectModel(self._sim, self._model, {**self._context, **ctx})
 
 
 class _DirectEnv:
