@@ -435,3 +435,31 @@ def test_threads_share_one_client(combo: Combo) -> None:
     assert len(set(results.values())) == 30
     assert client.find_stamped("sale.order", list(results)) == results
     assert client.latency.count >= 60 and client.latency.p95 is not None
+
+
+def test_plain_http_is_refused_off_loopback() -> None:
+    with pytest.raises(ValueError, match="must be https"):
+        OdooClient("http://odoo.example.com", database="d", login="l", api_key="k" * 20)
+    OdooClient("https://odoo.example.com", database="d", login="l", api_key="k" * 20).close()
+
+
+def test_invoice_post_through_call(combo: Combo) -> None:
+    sim, client = combo
+    eu = sim.company_id("eu")
+    partner = client.search("res.partner", [("email", "!=", False)], limit=1)[0]
+    journal = client.search(
+        "account.journal", [("type", "=", "sale"), ("company_id", "=", eu)], limit=1
+    )[0]
+    move = client.create(
+        "account.move",
+        {
+            "move_type": "out_invoice",
+            "partner_id": partner,
+            "journal_id": journal,
+            "invoice_line_ids": [(0, 0, {"name": "Mug", "quantity": 2.0, "price_unit": 9.5})],
+        },
+    )
+    assert client.call("account.move", "action_post", [move]) is False  # odoo.md §6
+    posted = client.read("account.move", [move], ["state", "name", "amount_total"])[0]
+    assert posted["state"] == "posted" and posted["name"].startswith("INV/")
+    assert posted["amount_total"] == 19.0

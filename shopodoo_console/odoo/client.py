@@ -108,6 +108,12 @@ class OdooClient:
             raise ValueError(f"protocol must be auto, json2 or jsonrpc, not {protocol!r}")
         register_secret(api_key)  # before anything could print it
         self.url = url.rstrip("/")
+        parsed = httpx.URL(self.url)
+        if parsed.scheme not in ("http", "https") or (
+            parsed.scheme == "http" and parsed.host not in ("127.0.0.1", "localhost", "::1")
+        ):
+            # DESIGN §9: the key travels with every call; plain http only on loopback.
+            raise ValueError(f"Odoo URL must be https (plain http only on loopback): {url!r}")
         self.database = database
         self.login = login
         self.__key = api_key

@@ -154,6 +154,15 @@ def _order_amount(kind: str, tax_field: str) -> Any:
     return compute
 
 
+def _move_total(env: Env, row: Row) -> float:
+    """Invoice total: its lines' quantity x price, discount, percent taxes."""
+    total = 0.0
+    for line in _rows(env, "account.move.line", "move_id", row["id"]):
+        sub, tax = line_amounts(env, {**line, "product_uom_qty": line.get("quantity")}, "tax_ids")
+        total += sub + tax
+    return round(total, 2)
+
+
 def _line_amount(kind: str, tax_field: str) -> Any:
     def compute(env: Env, row: Row) -> float:
         s, t = line_amounts(env, row, tax_field)
@@ -851,18 +860,7 @@ def build_registry(version: int) -> dict[str, ModelDef]:
                 "company_id": company,
                 "invoice_line_ids": o2m("account.move.line", "move_id", "Invoice lines"),
                 "line_ids": o2m("account.move.line", "move_id", "Journal Items"),
-                "amount_total": computed(
-                    "monetary",
-                    lambda env, r: round(
-                        sum(
-                            line_amounts(env, ln, "tax_ids")[0]
-                            + line_amounts(env, ln, "tax_ids")[1]
-                            for ln in _rows(env, "account.move.line", "move_id", r["id"])
-                        ),
-                        2,
-                    ),
-                    "Total",
-                ),
+                "amount_total": computed("monetary", _move_total, "Total"),
                 **move_payment,
             },
             order="id desc",
