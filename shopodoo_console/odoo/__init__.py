@@ -1,0 +1,18 @@
+"""Odoo connector: JSON-2 (19+) / JSON-RPC (16-18) client, errors as causes, stamps."""
+
+from .client import LOGICAL_FIELDS, OdooClient, ServerInfo
+from .errors import Operation, classify
+from .stamps import STAMP_MODULE, check_stamp, xmlid
+from .stats import LatencyStats
+
+__all__ = [
+    "LOGICAL_FIELDS",
+    "STAMP_MODULE",
+    "LatencyStats",
+    "OdooClient",
+    "Operation",
+    "ServerInfo",
+    "check_stamp",
+    "classify",
+    "xmlid",
+]

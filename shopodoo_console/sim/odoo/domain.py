@@ -1,0 +1,165 @@
+"""Odoo domains: parse the prefix notation and evaluate it against rows (odoo.md §4).
+
+Supported: ``&``, ``|``, ``!`` (implicit ``&`` between terms), ``(1, '=', 1)`` / ``(0, '=', 1)``,
+dotted paths through many2one fields, and the operators ``= != <> < <= > >= in not in like
+not like ilike not ilike =like =ilike =? child_of parent_of``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+from typing import Any
+
+from .errors import PyError
+
+Node = tuple[Any, ...]
+TRUE: Node = ("true",)
+FALSE: Node = ("false",)
+OPERATORS = frozenset(
+    [
+        "=",
+        "!=",
+        "<>",
+        "<",
+        "<=",
+        ">",
+        ">=",
+        "in",
+        "not_in",
+        "like",
+        "not_like",
+        "ilike",
+        "not_ilike",
+        "=like",
+        "=ilike",
+        "=?",
+        "child_of",
+        "parent_of",
+    ]
+)
+
+
+def parse(domain: Sequence[Any] | None) -> Node:
+    """Turn a prefix-notation domain into a tree; raises ValueError-like PyError if malformed."""
+    items = list(domain or [])
+    pos = 0
+
+    def term() -> Node:
+        nonlocal pos
+        if pos >= len(items):
+            raise PyError("ValueError", f"Invalid domain: {domain!r}")
+        tok = items[pos]
+        pos += 1
+        if tok == "&":
+            return ("&", term(), term())
+        if tok == "|":
+            return ("|", term(), term())
+        if tok == "!":
+            return ("!", term())
+        if isinstance(tok, list | tuple) and len(tok) == 3:
+            left, op, right = tok
+            if left in (1, True) and op == "=" and right == 1:
+                return TRUE
+            if left in (0, False) and op == "=" and right == 1:
+                return FALSE
+            if not isinstance(left, str) or op.replace(" ", "_") not in OPERATORS:
+                raise PyError("ValueError", f"Invalid leaf {list(tok)!r}")
+            return ("leaf", left, op.replace("<>", "!="), right)
+        raise PyError("ValueError", f"Invalid leaf {tok!r}")
+
+    terms = []
+    while pos < len(items):
+        terms.append(term())
+    if not terms:
+        return TRUE
+    node = terms[-1]
+    for t in reversed(terms[:-1]):
+        node = ("&", t, node)
+    return node
+
+
+@lru_cache(maxsize=512)
+def _like(pattern: str, *, anchored: bool, ci: bool) -> re.Pattern[str]:
+    out = []
+    for ch in pattern:
+        out.append(".*" if ch == "%" else "." if ch == "_" else re.escape(ch))
+    body = "".join(out)
+    if not anchored:
+        body = ".*" + body + ".*"
+    return re.compile(body, re.DOTALL | (re.IGNORECASE if ci else 0))
+
+
+def _empty(value: Any) -> bool:
+    return value is None or value is False or value == [] or value == ""
+
+
+def compare(value: Any, op: str, right: Any, *, many: bool = False) -> bool:
+    """One leaf's test for a single stored value (``many``: value is a list of ids)."""
+    if op == "=?":
+        return True if _empty(right) else compare(value, "=", right, many=many)
+    if many:
+        ids = set(value or [])
+        if op in ("=", "in"):
+            wanted = set(right if isinstance(right, list | tuple) else [right])
+            if right is False or right == []:
+                return not ids
+            return bool(ids & wanted)
+        if op in ("!=", "not in"):
+            return not compare(value, "in" if op == "not in" else "=", right, many=True)
+        raise PyError("ValueError", f"Operator {op!r} not supported on x2many fields")
+    if op == "=":
+        if right is False or right is None:
+            return _empty(value)
+        return value == right
+    if op == "!=":
+        return not compare(value, "=", right)
+    if op in ("in", "not in"):
+        if not isinstance(right, list | tuple):
+            raise PyError("ValueError", f"The domain term '{op}' needs a list, not {right!r}")
+        hit = value in right or (_empty(value) and False in right)
+        return hit if op == "in" else not hit
+    if op in ("like", "ilike", "=like", "=ilike", "not like", "not ilike"):
+        negative = op.startswith("not ")
+        base = op.removeprefix("not ")
+        if right is False or right is None:
+            return (not _empty(value)) if not negative else _empty(value)
+        if _empty(value):
+            return negative
+        pat = _like(str(right), anchored=base.startswith("="), ci="ilike" in base)
+        hit = pat.fullmatch(str(value)) is not None
+        return not hit if negative else hit
+    if _empty(value) and not isinstance(value, int | float):
+        return False
+    if value is None or value is False:
+        return False
+    try:
+        if op == "<":
+            return value < right
+        if op == "<=":
+            return value <= right
+        if op == ">":
+            return value > right
+        if op == ">=":
+            return value >= right
+    except TypeError:
+        return False
+    raise PyError("ValueError", f"Invalid operator {op!r}")
+
+
+Resolver = Callable[[dict[str, Any], str, str, Any], bool]
+
+
+def evaluate(node: Node, row: dict[str, Any], leaf: Resolver) -> bool:
+    """Evaluate a parsed domain on one row; ``leaf(row, path, op, value)`` tests one leaf."""
+    kind = node[0]
+    if kind == "leaf":
+        return leaf(row, node[1], node[2], node[3])
+    if kind == "&":
+        return evaluate(node[1], row, leaf) and evaluate(node[2], row, leaf)
+    if kind == "|":
+        return evaluate(node[1], row, leaf) or evaluate(node[2], row, leaf)
+    if kind == "!":
+        return not evaluate(node[1], row, leaf)
+    return kind == "true"
