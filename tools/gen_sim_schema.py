@@ -36,6 +36,11 @@ from shopodoo_console.shopify import documents  # noqa: E402
 OUT = ROOT / "shopodoo_console" / "sim" / "shopify" / "schema.graphql"
 EXTRA = {"QueryRoot": ["node"], "Node": ["id"]}
 BUILTIN = {"String", "Int", "Float", "Boolean", "ID"}
+CONNECTION_FIELDS = {
+    "Connection": ("edges", "nodes", "pageInfo"),
+    "Edge": ("cursor", "node"),
+    "PageInfo": ("hasNextPage", "hasPreviousPage", "startCursor", "endCursor"),
+}
 
 
 def main(sdl_path: str) -> None:
@@ -58,11 +63,17 @@ def main(sdl_path: str) -> None:
         info = TypeInfo(schema)
         visit(parse(documents.load(name).text), TypeInfoVisitor(info, Collect()))
 
-    # Close over field types, argument types and input types.
+    # Close over field types, argument types and input types; every connection can be read
+    # as nodes or edges { cursor node } with the full pageInfo, as on Shopify.
     pending = list(named)
     while pending:
         type_ = schema.type_map[pending.pop()]
         refs = []
+        for suffix, extra in CONNECTION_FIELDS.items():
+            if type_.name.endswith(suffix):
+                used.setdefault(type_.name, set()).update(
+                    f for f in extra if f in getattr(type_, "fields", {})
+                )
         if isinstance(type_, GraphQLObjectType | GraphQLInterfaceType):
             for fname in used.get(type_.name, ()):
                 field = type_.fields[fname]

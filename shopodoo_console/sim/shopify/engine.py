@@ -24,6 +24,7 @@ from graphql import (
     build_schema,
     execute,
     parse,
+    print_ast,
     validate,
 )
 from graphql.execution.values import get_variable_values
@@ -196,19 +197,10 @@ def _validation_error(error: GraphQLError, label: str) -> dict[str, Any]:
 
 
 def _variable_error(error: GraphQLError, request: Request) -> dict[str, Any]:
-    """graphql-core's coercion message → Shopify's INVALID_VARIABLE shape."""
-    match = re.match(
-        r"Variable '\$(?P<name>\w+)' (?:got invalid value (?P<value>.*?)|of required type "
-        r"'(?P<rtype>[^']+)' was not provided)(?: at '(?P<at>[^']+)')?; (?P<why>.*)$",
-        error.message,
-        re.S,
-    ) or re.match(
-        r"Variable '\$(?P<name>\w+)' of (?:non-null|required) type '(?P<rtype>[^']+)'"
-        r"(?P<why>.*)$",
-        error.message,
-        re.S,
-    )
-    name = match["name"] if match else "input"
+    """graphql-core's coercion message (3.2 or 3.3 wording) → Shopify's INVALID_VARIABLE."""
+    text = error.message
+    found = re.search(r"Variable '\$(\w+)'", text)
+    name = found.group(1) if found else "input"
     assert request.operation is not None
     var_type = next(
         (
@@ -218,22 +210,18 @@ def _variable_error(error: GraphQLError, request: Request) -> dict[str, Any]:
         ),
         None,
     )
-    from graphql import print_ast
-
     type_text = print_ast(var_type) if var_type is not None else "?"
-    path: list[str] = []
-    at = match.groupdict().get("at") if match else None
-    if at:
-        path = [p for p in re.split(r"[.\[\]]+", at)[1:] if p]
-    explanation = (match["why"].strip() if match else error.message) or "Invalid value"
-    explanation = re.sub(
-        r"Field '(\w+)' is not defined by type '(\w+)'.*",
-        r"Field is not "
-        r"defined on \2",
-        explanation,
-    )
-    if "not provided" in error.message or "non-null" in error.message:
+    at = re.search(r" at '([^']+)'", text)
+    path = [p for p in re.split(r"[.\[\]]+", at.group(1))[1:] if p] if at else []
+    unknown = re.search(r"unknown field '(\w+)'|Field '(\w+)' is not defined", text)
+    if unknown:
+        field_name = unknown.group(1) or unknown.group(2)
+        path = [*path, field_name]
+        explanation = f"Field is not defined on {type_text.strip('[]!')}"
+    elif re.search(r"not provided|not to be null|non-null|Expected non-nullable", text):
         explanation = "Expected value to not be null"
+    else:
+        explanation = re.split(r"has invalid value: |got invalid value .*?; ", text)[-1]
     message = f"Variable ${name} of type {type_text} was provided invalid value"
     if path:
         message += f" for {'.'.join(path)} ({explanation})"
