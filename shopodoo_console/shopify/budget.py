@@ -76,11 +76,12 @@ class Throttle:
     def _wait_locked(self, cost: float, now: float) -> float:
         hold = max(0.0, self._hold_until - now)
         if self._status is None:
-            return hold
+            # Bucket unknown: one request at a time until Shopify has told us its size.
+            return hold if self._reserved == 0 else max(hold, 0.5)
         need = min(cost, self._status.maximum)
         short = need - (self._projected(now) - self._reserved)
         rate = self._status.restore_rate or 1.0
-        return max(hold, short / rate if short > 0 else 0.0)
+        return max(hold, short / rate if short > 1e-6 else 0.0)
 
     def acquire(self, cost: float, max_wait: float, on_wait: Callable[[float], None]) -> float:
         """Reserve ``cost`` points, waiting for the refill; returns the seconds waited."""
@@ -109,9 +110,19 @@ class Throttle:
             self._cond.notify_all()
 
     def update(self, status: ThrottleStatus) -> None:
+        """Take Shopify's report; answers of concurrent requests may arrive out of order, so
+        an older, higher report never raises the estimate above the current projection."""
         with self._cond:
+            now = self._clock()
+            old = self._status
+            if (
+                old is not None
+                and (old.maximum, old.restore_rate) == (status.maximum, status.restore_rate)
+                and status.available > self._projected(now)
+            ):
+                status = ThrottleStatus(status.maximum, self._projected(now), status.restore_rate)
             self._status = status
-            self._at = self._clock()
+            self._at = now
             self._wall = datetime.now(UTC)
             self._cond.notify_all()
 

@@ -292,7 +292,11 @@ class ShopifyClient:
                         retry_after=exc.wait,
                     )
                 ) from None
-            token = self._access_token()
+            try:
+                token = self._access_token()
+            except BaseException:
+                self._throttle.release(estimate)
+                raise
             started = time.monotonic()
             try:
                 response = self._http.post(
