@@ -294,7 +294,9 @@ def test_recovers_when_shopify_throttles_anyway(sim, client):
     throttled = [d for n, d in events if n == "throttled"]
     assert throttled and throttled[0]["requested"] == 252  # 2 + 250 (first: 250)
     sim.faults.add(action="throttle", operation="OrdersUpdatedSince", times=2)
+    events.clear()
     assert len(all_stamps(client)) == 30
+    assert [d["requested"] for n, d in events if n == "throttled"] == [252, 252]
 
 
 def test_http_429_waits_for_retry_after(sim, client):

@@ -331,6 +331,26 @@ def run(request: Request, store: Store, scopes: frozenset[str], bucket: cost.Buc
     return Result(body, requested=requested, actual=actual)
 
 
+def requested_cost(request: Request) -> int | None:
+    """The requested cost of a valid request (``None`` if it would not execute)."""
+    if request.document is None or request.operation is None:
+        return None
+    if validate(schema(), request.document):
+        return None
+    values = get_variable_values(
+        schema(), request.operation.variable_definitions or [], request.variables
+    )
+    if isinstance(values, list):
+        return None
+    fragments = {
+        d.name.value: d
+        for d in request.document.definitions
+        if isinstance(d, FragmentDefinitionNode)
+    }
+    coerced = getattr(values, "coerced", values)
+    return cost.analyse(schema(), request.operation, fragments, coerced).requested
+
+
 def throttled(requested: int, bucket: cost.Bucket) -> Result:
     """HTTP 200 + THROTTLED, no data, ``actualQueryCost: null`` (shopify.md §3)."""
     return Result(

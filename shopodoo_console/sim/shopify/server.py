@@ -273,6 +273,11 @@ class ShopifySimulator:
         headers = {"X-Shopify-API-Version": version}
         for rule in self.faults.take("graphql", "before", op, roots, mutation):
             self.counters.add(faults_fired=1)
+            if rule.action == "throttle":
+                self.counters.add(throttled=1)
+                app = self.app_for(token) or self.apps["static"]
+                requested = (engine.requested_cost(request) if request else None) or 1
+                return _Reply(200, engine.throttled(requested, app.bucket).body, headers)
             reply = self._fault_reply(rule, headers)
             if reply is not None:
                 return reply
@@ -306,15 +311,8 @@ class ShopifySimulator:
             return None
         if rule.action == "reset":
             return _Reply(0, None, drop=True)
-        if rule.action == "throttle":
-            self.counters.add(throttled=1)
-            return _Reply(
-                200,
-                engine.throttled(
-                    rule.status if rule.status > 999 else 1000, self.apps["static"].bucket
-                ).body,
-                headers,
-            )
+        if rule.action == "throttle":  # on the token endpoint: a plain 429
+            return _Reply(429, STATUS_BODIES[429], {**headers, "Retry-After": "1"})
         extra = dict(headers)
         if rule.retry_after is not None:
             extra["Retry-After"] = f"{rule.retry_after:g}"
