@@ -117,6 +117,8 @@ def test_customers_and_catalogue_reads(sim, client):
     barcode = duplicates[0]["barcode"]
     assert [v["id"] for v in client.variants_by_barcode(barcode)] == [duplicates[0]["id"]]
     assert client.variants_by_sku("NO-SUCH-SKU") == []
+    sim.control.update_variant(duplicates[1]["id"], sku="RENAMED-1")
+    assert [v["id"] for v in client.variants_by_sku("RENAMED-1")] == [duplicates[1]["id"]]
     locations = client.locations()
     assert [loc["name"] for loc in locations] == sorted(loc["name"] for loc in locations)
     item = client.inventory_levels(duplicates[0]["inventoryItem"]["id"])

@@ -25,6 +25,7 @@ PUBLIC = (
     "create_customer",
     "update_customer",
     "create_product",
+    "update_variant",
     "set_stock",
     "set_scopes",
     "freeze",
@@ -91,6 +92,10 @@ class Control:
                 for v in product["_variants"]
             ],
         }
+
+    def update_variant(self, id: str, **changes: Any) -> str:
+        """Change sku/barcode/price/title of a variant; returns its new updatedAt."""
+        return self._store.update_variant(id, changes)["updatedAt"]
 
     def set_stock(self, item: str, location: str, available: int) -> dict[str, Any]:
         """Set ``available`` for an inventory item (GID or SKU) at a location (GID or name)."""

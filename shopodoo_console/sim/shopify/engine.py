@@ -305,15 +305,16 @@ def run(request: Request, store: Store, scopes: frozenset[str], bucket: cost.Buc
     if not bucket.take(requested):
         return throttled(requested, bucket)
     context = resolvers.Context(store=store, scopes=scopes)
-    outcome = execute(
-        the_schema,
-        request.document,
-        context_value=context,
-        variable_values=request.variables,
-        operation_name=request.operation_name,
-    )
-    data = outcome.data
-    actual = min(cost.actual_cost(the_schema, op, fragments, coerced, data), requested)
+    with store.lock:  # one request at a time sees and changes the shop: consistent reads
+        outcome = execute(
+            the_schema,
+            request.document,
+            context_value=context,
+            variable_values=request.variables,
+            operation_name=request.operation_name,
+        )
+        data = outcome.data
+        actual = min(cost.actual_cost(the_schema, op, fragments, coerced, data), requested)
     bucket.refund(requested - actual)
     body: dict[str, Any] = {}
     if outcome.errors:

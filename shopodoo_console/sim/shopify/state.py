@@ -232,6 +232,21 @@ class Store:
                     self.stock(item_id, self.location(location_ref)["id"], int(quantity))
             return product_id
 
+    def update_variant(self, id_: str, changes: Mapping[str, Any]) -> dict[str, Any]:
+        """Change a variant's SKU, barcode, price or title (and its item's SKU)."""
+        with self.lock:
+            variant = self.get(id_, "ProductVariant")
+            if variant is None:
+                raise StateError(f"no variant {id_}")
+            for key, value in changes.items():
+                if key not in ("sku", "barcode", "price", "title"):
+                    raise StateError(f"cannot change variant field {key!r}")
+                variant[key] = dec(value) if key == "price" else value
+                if key == "sku":
+                    self.nodes[variant["_item"]]["sku"] = value
+            self.touch(variant)
+            return variant
+
     def variants_by_sku(self, sku: str) -> list[dict[str, Any]]:
         return [self.nodes[v] for v in self.variants if self.nodes[v].get("sku") == sku]
 
