@@ -107,6 +107,13 @@ CATALOG: dict[str, CauseSpec] = dict(
             fix="Read Shopify's message, correct the data, then retry.",
         ),
         _spec(
+            "shopify.query_rejected",
+            Kind.CONFIGURATION,
+            "Shopify rejected the console's request",
+            fix="Check the shop domain and the API version in Settings; if they are right, "
+            "upgrade the console (the pinned API version may have changed).",
+        ),
+        _spec(
             "shopify.outcome_unknown",
             Kind.TEMPORARY,
             "Shopify write outcome unknown",

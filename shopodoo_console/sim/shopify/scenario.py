@@ -1,0 +1,342 @@
+"""Scenarios: what the simulated shop holds when it starts, as a plain dict (JSON-friendly).
+
+Format (every key optional)::
+
+    {
+      "shop": {"name": "Demo", "domain": "demo.myshopify.com", "currencyCode": "EUR",
+               "ianaTimezone": "America/New_York", "utcOffset": "-05:00",
+               "firstOrderNumber": 1001, "orderWindowDays": null},
+      "auth": {"static_tokens": ["shpat_…"],
+               "apps": [{"client_id": "…", "client_secret": "…", "scopes": ["read_orders", …]}],
+               "scopes": ["read_orders", …]},          # scopes of the static tokens
+      "locations": [{"name": "Main Warehouse", "fulfillsOnlineOrders": true,
+                     "address": {"address1": …, "city": …, "zip": …, "countryCode": "DE"}}],
+      "products": [{"title": "Mug", "vendor": "Acme", "status": "ACTIVE",
+                    "variants": [{"title": "Red", "sku": "MUG-RED", "barcode": "4006381333931",
+                                  "price": "12.50", "stock": {"Main Warehouse": 10}}]}],
+      "customers": [{"firstName": "Jane", "lastName": "Doe", "email": "jane@example.com",
+                     "phone": "+4915112345678", "tags": ["vip"],
+                     "address": {"firstName": …, "address1": …, "city": …, "zip": …,
+                                 "countryCodeV2": "DE", "provinceCode": null}}],
+      "orders": [{"customer": "jane@example.com" | {customer spec} | null (guest),
+                  "email": "…", "createdAt": "2026-11-01T10:00:00Z", "updatedAt": "…",
+                  "lines": [{"sku": "MUG-RED", "quantity": 2, "price": "12.50",
+                             "discount": "2.50", "taxRate": "0.19"},
+                            {"title": "Gift wrap", "price": "3.00"}],      # custom line
+                  "shipping": [{"title": "Standard", "code": "STD", "price": "4.90",
+                                "taxRate": "0.19"}],
+                  "financialStatus": "PAID" | "PENDING" | "AUTHORIZED" | "PARTIALLY_PAID",
+                  "gateway": "shopify_payments", "transactions": [{"kind": …, "amount": …}],
+                  "fulfilled": "all" | "partial" | null, "trackingNumber": "…",
+                  "cancelled": false, "location": "Main Warehouse", "tags": [], "note": "…",
+                  "test": false, "presentmentCurrencyCode": "USD", "presentmentRate": "1.08"}]
+    }
+
+:func:`generate` builds a realistic one from a seed and counts, deterministically.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from . import mutations
+from .state import Store
+from .util import iso
+
+FIRST_NAMES = [
+    "Jane",
+    "Anna",
+    "Lukas",
+    "Zoë",
+    "José",
+    "Åsa",
+    "Chloé",
+    "Mehmet",
+    "Olivia",
+    "Noah",
+    "Léa",
+    "Jürgen",
+    "Aiko",
+    "Priya",
+    "Tomasz",
+    "Siobhán",
+    "Emma",
+    "Liam",
+    "Sofía",
+    "Mateo",
+    "Ingrid",
+    "Kwame",
+    "Yara",
+    "Finn",
+]
+LAST_NAMES = [
+    "Doe",
+    "Müller",
+    "Dubois",
+    "García",
+    "Nowak",
+    "O'Brien",
+    "Rossi",
+    "Schmidt",
+    "Jensen",
+    "Kowalski",
+    "Martin",
+    "Smith",
+    "Okafor",
+    "Yamamoto",
+    "Patel",
+    "Svensson",
+    "Lefèvre",
+    "Fischer",
+    "Brown",
+    "Costa",
+]
+COUNTRIES = (
+    ("DE", None, "Berlin", "10115", "Friedrichstraße 12", "0.19"),
+    ("FR", None, "Lyon", "69002", "12 Rue de la République", "0.20"),
+    ("US", "NY", "New York", "10001", "350 5th Ave", "0.08875"),
+    ("GB", None, "London", "SW1A 1AA", "10 Downing Street", "0.20"),
+    ("NL", None, "Amsterdam", "1012 JS", "Dam 1", "0.21"),
+)
+PRODUCTS = (
+    ("Ceramic Mug", ("Red", "Blue", "White")),
+    ("Organic T-Shirt", ("S", "M", "L", "XL")),
+    ("Travel Poster", ("A3", "A2")),
+    ("Dotted Notebook", ("Default Title",)),
+    ("Soy Candle", ("Lavender", "Cedar")),
+    ("Canvas Tote Bag", ("Natural", "Black")),
+    ("Enamel Pin", ("Default Title",)),
+    ("Wool Beanie", ("Grey", "Mustard")),
+    ("Espresso Cups (set of 2)", ("Default Title",)),
+    ("Linen Apron", ("Sand", "Olive")),
+)
+SHIPPING = (
+    ("Standard", "STD", "4.90"),
+    ("Express", "EXP", "12.00"),
+    ("Free shipping", "FREE", "0"),
+)
+GATEWAYS = ("shopify_payments", "shopify_payments", "shopify_payments", "paypal", "manual")
+
+
+def ean13(rng: random.Random) -> str:
+    """A barcode with a valid EAN-13 check digit."""
+    digits = [rng.randrange(10) for _ in range(12)]
+    total = sum(d * (3 if i % 2 else 1) for i, d in enumerate(digits))
+    return "".join(map(str, digits)) + str((10 - total % 10) % 10)
+
+
+def generate(
+    *,
+    seed: int = 7,
+    orders: int = 50,
+    customers: int | None = None,
+    products: int | None = None,
+    locations: int = 2,
+    days: int = 30,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """A realistic shop: same seed, counts and ``now`` → the same scenario, byte for byte.
+
+    Awkward cases included on purpose: a guest order, a custom line without variant, two
+    variants sharing one SKU, a variant without SKU, an order with 12 lines (more than one
+    page), a cancelled order, partially and fully fulfilled orders, a multi-currency order, a
+    test order, a customer without phone or address, an e-mail with capitals, accents
+    everywhere.
+    """
+    rng = random.Random(seed)
+    end = (now or datetime.now(UTC)).replace(microsecond=0) - timedelta(minutes=5)
+    n_customers = customers if customers is not None else max(5, orders // 3)
+    n_products = products if products is not None else max(6, min(200, orders // 8))
+
+    location_specs = []
+    for i in range(max(1, locations)):
+        country, province, city, zip_, street, _ = COUNTRIES[i % len(COUNTRIES)]
+        location_specs.append(
+            {
+                "name": ["Main Warehouse", "Outlet Store", "Pop-up Shop", "Returns Center"][i % 4]
+                + ("" if i < 4 else f" {i}"),
+                "fulfillsOnlineOrders": i == 0 or rng.random() < 0.5,
+                "address": {
+                    "address1": street,
+                    "city": city,
+                    "provinceCode": province,
+                    "zip": zip_,
+                    "countryCode": country,
+                },
+            }
+        )
+    names = [loc["name"] for loc in location_specs]
+
+    product_specs, skus = [], []
+    for i in range(n_products):
+        title, options = PRODUCTS[i % len(PRODUCTS)]
+        if i >= len(PRODUCTS):
+            title = f"{title} {i // len(PRODUCTS) + 1}"
+        base = "".join(w[0] for w in title.upper().split() if w[0].isalnum())
+        variants = []
+        for option in options:
+            sku = f"{base}-{option[:3].upper().replace(' ', '')}-{i:03d}"
+            variants.append(
+                {
+                    "title": option,
+                    "sku": sku,
+                    "barcode": ean13(rng),
+                    "price": f"{rng.randrange(5, 60)}.{rng.choice(['00', '50', '90', '95'])}",
+                    "stock": {name: rng.randrange(0, 80) for name in names},
+                }
+            )
+            skus.append(sku)
+        product_specs.append({"title": title, "vendor": "Shopodoo Goods", "variants": variants})
+    # Awkward catalogue entries: a shared SKU, no SKU at all.
+    product_specs.append(
+        {
+            "title": "Gift Card Sleeve",
+            "variants": [
+                {"title": "Kraft", "sku": "DUP-SKU-1", "barcode": ean13(rng), "price": "2.00"},
+                {"title": "White", "sku": "DUP-SKU-1", "barcode": ean13(rng), "price": "2.00"},
+                {"title": "Sample", "sku": None, "barcode": None, "price": "0.00"},
+            ],
+        }
+    )
+
+    customer_specs = []
+    for i in range(n_customers):
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        country, province, city, zip_, street, _ = rng.choice(COUNTRIES)
+        email = f"{_ascii(first)}.{_ascii(last)}.{i}@example.com".lower()
+        if i == 1:
+            email = f"{_ascii(first).title()}.{_ascii(last).upper()}@Example.com"
+        spec: dict[str, Any] = {
+            "firstName": first,
+            "lastName": last,
+            "email": email,
+            "phone": None if i == 2 else f"+49151{rng.randrange(10**7, 10**8)}",
+            "tags": ["vip"] if rng.random() < 0.1 else [],
+            "createdAt": iso(end - timedelta(days=days + 30 - i % 30)),
+            "address": None
+            if i == 3
+            else {
+                "firstName": first,
+                "lastName": last,
+                "address1": street,
+                "city": city,
+                "provinceCode": province,
+                "zip": zip_,
+                "countryCodeV2": country,
+                "country": country,
+                "phone": None,
+            },
+        }
+        customer_specs.append(spec)
+
+    order_specs = []
+    span = timedelta(days=days).total_seconds()
+    for i in range(orders):
+        created = end - timedelta(seconds=span * (1 - (i + 1) / (orders + 1)))
+        created = created.replace(microsecond=0)
+        updated = min(end, created + timedelta(minutes=rng.choice([0, 0, 1, 5, 30, 600])))
+        customer = rng.choice(customer_specs)
+        country_rate = next(
+            c[5]
+            for c in COUNTRIES
+            if c[0] == (customer["address"] or {}).get("countryCodeV2", "DE")
+        )
+        n_lines = 12 if i == 3 else rng.randint(1, 5)
+        lines = []
+        for _ in range(n_lines):
+            line: dict[str, Any] = {
+                "sku": rng.choice(skus),
+                "quantity": rng.choice([1, 1, 1, 2, 3]),
+                "taxRate": country_rate,
+            }
+            if rng.random() < 0.15:
+                line["discount"] = f"{rng.randrange(1, 5)}.00"
+            lines.append(line)
+        if i == 5:
+            lines.append({"title": "Gift wrapping", "price": "3.50", "requiresShipping": False})
+        if i == 8:
+            lines.append({"sku": "DUP-SKU-1", "quantity": 1})
+        ship = rng.choice(SHIPPING)
+        spec = {
+            "customer": customer["email"],
+            "createdAt": iso(created),
+            "updatedAt": iso(updated),
+            "lines": lines,
+            "shipping": [
+                {"title": ship[0], "code": ship[1], "price": ship[2], "taxRate": country_rate}
+            ],
+            "financialStatus": rng.choice(["PAID"] * 8 + ["PENDING", "AUTHORIZED"]),
+            "gateway": rng.choice(GATEWAYS),
+            "tags": ["wholesale"] if rng.random() < 0.05 else [],
+        }
+        if i % 20 == 4:
+            spec["customer"] = None
+            spec["email"] = f"guest.{i}@example.org"
+        if i % 10 == 7:
+            spec["fulfilled"] = "all"
+            spec["trackingNumber"] = f"1Z999AA1{i:08d}"
+        elif i % 10 == 9:
+            spec["fulfilled"] = "partial"
+            spec["trackingNumber"] = f"JJD0000{i:08d}"
+        if i == 11:
+            spec["cancelled"] = True
+        if i == 13:
+            spec["presentmentCurrencyCode"], spec["presentmentRate"] = "USD", "1.08"
+        if i == 17:
+            spec["test"] = True
+            spec["note"] = "Bitte klingeln – 2. Stock 🚪"
+        order_specs.append(spec)
+
+    return {
+        "shop": {"name": "Shopodoo Demo Store", "domain": "shopodoo-demo.myshopify.com"},
+        "locations": location_specs,
+        "products": product_specs,
+        "customers": customer_specs,
+        "orders": order_specs,
+    }
+
+
+def _ascii(text: str) -> str:
+    import unicodedata
+
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return "".join(ch for ch in plain if ch.isalnum())
+
+
+def load(store: Store, scenario: Mapping[str, Any]) -> None:
+    """Create everything a scenario describes, in dependency order."""
+    for location in scenario.get("locations") or [{"name": "Main Warehouse"}]:
+        store.create_location(location)
+    for product in scenario.get("products") or []:
+        store.create_product(product)
+    for customer in scenario.get("customers") or []:
+        store.create_customer(customer)
+    for spec in scenario.get("orders") or []:
+        create_order(store, spec)
+
+
+def create_order(store: Store, spec: Mapping[str, Any]) -> str:
+    """Create an order; ``fulfilled`` replays fulfillmentCreate at the order's own time."""
+    with store.lock:
+        order_id = store.create_order(spec)
+        mode = spec.get("fulfilled")
+        order = store.nodes[order_id]
+        if mode and order["_fulfillment_orders"] and not order["cancelledAt"]:
+            fo = store.nodes[order["_fulfillment_orders"][0]]
+            group: dict[str, Any] = {"fulfillmentOrderId": fo["id"]}
+            if mode == "partial":
+                group["fulfillmentOrderLineItems"] = [{"id": fo["_lines"][0], "quantity": 1}]
+            stamp = order["updatedAt"]
+            tracking = {"number": spec.get("trackingNumber"), "company": "DHL"}
+            result = mutations.fulfillment_create(
+                store, {"lineItemsByFulfillmentOrder": [group], "trackingInfo": tracking}
+            )
+            if result["fulfillment"] is not None:
+                result["fulfillment"]["createdAt"] = stamp
+                result["fulfillment"]["updatedAt"] = stamp
+            order["updatedAt"] = stamp
+            fo["updatedAt"] = stamp
+        return order_id
