@@ -31,6 +31,7 @@ from shopodoo_console.config import (
 )
 from shopodoo_console.engine import queries
 from shopodoo_console.engine.core import Engine, LeaseHeld
+from shopodoo_console.engine.metrics import Metrics
 from shopodoo_console.engine.poller import Poller
 from shopodoo_console.engine.queue import Queue
 from shopodoo_console.engine.states import OPERATOR_RETRYABLE, State
@@ -320,7 +321,9 @@ def cmd_cursors_rewind(args: argparse.Namespace, paths: Paths) -> int:
 def _engine(paths: Paths) -> tuple[Engine, Store]:
     config = _config(paths)
     store = _open_store(paths)
-    return Engine(store, config, build_flows(config, store)), store
+    metrics = Metrics()
+    flows = build_flows(config, store, metrics=metrics)
+    return Engine(store, config, flows, metrics=metrics), store
 
 
 def cmd_sync(args: argparse.Namespace, paths: Paths) -> int:

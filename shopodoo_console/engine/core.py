@@ -61,12 +61,13 @@ class Engine:
         events: ev.EventBus | None = None,
         owner: str | None = None,
         policy: RetryPolicy | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.store = store
         self.config = config
         self.flows = flows
         self.events = events or ev.EventBus()
-        self.metrics = Metrics()
+        self.metrics = metrics or Metrics()
         self.owner = owner or make_owner("console")
         self.queue = Queue(store, events=self.events, policy=policy)
         self.poller = Poller(self.queue)
@@ -244,8 +245,16 @@ class Engine:
             timeout=self.config.engine.shutdown_timeout if timeout is None else timeout
         )
         self.lease.release()
+        self.close_flows()
         self._set_state("stopped")
         return released
+
+    def close_flows(self) -> None:
+        """Close what flows hold open (HTTP clients); they reopen on next use."""
+        for flow in self.flows:
+            close = getattr(flow, "close", None)
+            if close is not None:
+                close()
 
     def _stop_background(self, timeout: float) -> int:
         with self._lock:

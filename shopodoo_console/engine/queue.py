@@ -384,7 +384,7 @@ class Queue:
                     cause.code if cause else None,
                     _cause_json(cause),
                     _blocked(cause),
-                    json.dumps(result, sort_keys=True) if result is not None else message or None,
+                    message or (json.dumps(result, sort_keys=True) if result else None),
                     json.dumps(plan, sort_keys=True) if plan is not None else None,
                     retries,
                     now + delay,

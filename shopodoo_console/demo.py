@@ -1,0 +1,86 @@
+"""Pointing a console at a simulated world: config, credentials and starter mappings.
+
+Used by ``shopodoo demo`` (and by the tests and benchmarks that run the real flow against the
+simulators). The credentials of a simulated world are handed over in memory — the demo never
+writes to the user's keyring.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from shopodoo_console.config import Config, OdooConfig, Paths, ShopConfig, load_config
+from shopodoo_console.engine import mappings
+from shopodoo_console.engine.queue import Queue
+
+# Shopify shipping codes of the simulated store → the simulated Odoo carriers.
+CARRIERS = {"STD": "Standard delivery", "EXP": "DHL Express", "FREE": "Standard delivery"}
+
+
+def write_config(
+    paths: Paths,
+    facts: dict[str, Any],
+    *,
+    mode: str = "auto",
+    options: dict[str, Any] | None = None,
+    odoo_protocol: str = "auto",
+    poll_seconds: int = 5,
+    engine: dict[str, Any] | None = None,
+) -> Config:
+    """Write ``config.toml`` for the simulated shop and Odoo, and load it back (validated)."""
+    paths.ensure()
+    shop: dict[str, Any] = {
+        "domain": facts["shop_domain"],
+        "base_url": facts["shop_base_url"],
+        "odoo_company_id": facts["company_id"],
+        "flows": {"orders": mode},
+        "poll_seconds": {"orders": poll_seconds},
+        "options": {"initial_days": 60, **(options or {})},
+    }
+    if facts.get("warehouse_id"):
+        shop["odoo_warehouse_id"] = facts["warehouse_id"]
+    data: dict[str, Any] = {
+        "odoo": {
+            "url": facts["odoo_url"],
+            "database": facts["odoo_database"],
+            "login": facts["odoo_login"],
+            "protocol": odoo_protocol,
+        },
+        "shops": [shop],
+    }
+    if engine:
+        data["engine"] = engine
+    paths.config_file.write_text(
+        "# Written by shopodoo for a simulated shop and Odoo.\n" + tomli_w.dumps(data),
+        encoding="utf-8",
+    )
+    paths.config_file.chmod(0o600)
+    return load_config(paths.config_file)
+
+
+def secret_source(facts: dict[str, Any]) -> Callable[[str], str | None]:
+    """The simulated world's credentials, by keyring entry name, from memory."""
+    shop = ShopConfig(domain=facts["shop_domain"])
+    odoo = OdooConfig(facts["odoo_url"], facts["odoo_database"], facts["odoo_login"])
+    values = {shop.secret_name: facts["shop_token"], odoo.secret_name: facts["odoo_api_key"]}
+    return values.get
+
+
+def seed_mappings(queue: Queue, shop_id: int, facts: dict[str, Any]) -> int:
+    """Carrier mappings for the simulated shipping methods; returns how many were saved."""
+    saved = 0
+    for code, name in CARRIERS.items():
+        carrier = facts["carriers"].get(name)
+        if carrier:
+            mappings.save_mapping(queue, shop_id, "carrier", code, carrier, label=name)
+            saved += 1
+    return saved
+
+
+def demo_home(root: Path) -> Paths:
+    """All of the demo's files under one throw-away folder."""
+    return Paths(root / "config", root / "data", root / "state", root / "logs")

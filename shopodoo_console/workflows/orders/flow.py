@@ -1,0 +1,897 @@
+"""The orders flow: every Shopify order becomes exactly one Odoo sale order (DESIGN §3, §7).
+
+poll → one job per (shop, order, ``updatedAt``); handle a batch of jobs →
+fetch the orders fresh → find what already exists (local link, then the stamp in Odoo) →
+plan what is missing (pure) → apply it (stamped creates, so a lost answer is found again) →
+link, confirm, write the Odoo reference back to Shopify. Every step leaves an audit entry, so
+a job's timeline tells what happened in each system and why.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from shopodoo_console.causes import Cause, CauseError, Kind
+from shopodoo_console.config import ShopConfig
+from shopodoo_console.engine.crashpoints import crashpoint
+from shopodoo_console.engine.flows import (
+    AwaitApproval,
+    Change,
+    Done,
+    JobContext,
+    Outcome,
+    Page,
+    ShopRef,
+    Skipped,
+)
+from shopodoo_console.odoo import OdooClient
+from shopodoo_console.shopify.client import ShopifyClient
+from shopodoo_console.store import links
+from shopodoo_console.store.db import Store
+from shopodoo_console.workflows.connections import Connections
+from shopodoo_console.workflows.orders.matching import (
+    CountryCache,
+    Lookups,
+    Matcher,
+    ProductCache,
+    address_stamp,
+    customer_stamp,
+    order_stamp,
+)
+from shopodoo_console.workflows.orders.order import ShopifyOrder, parse_order
+from shopodoo_console.workflows.orders.plan import NewContact, OrderPlan, Planner, lines_digest
+from shopodoo_console.workflows.orders.settings import OrdersSettings
+
+log = logging.getLogger(__name__)
+
+NAME = "orders"
+OPEN_STATES = ("draft", "sent")
+METAFIELD_KEY = "odoo_id"
+
+Result = Outcome | Cause
+
+
+@dataclass
+class Work:
+    """One job of the batch as it goes through the steps."""
+
+    ctx: JobContext
+    order: ShopifyOrder | None = None
+    plan: OrderPlan | None = None
+    odoo_id: int | None = None
+    odoo_name: str = ""
+    how: str = ""  # "created", "adopted", ...
+    result: Result | None = None
+
+    @property
+    def open(self) -> bool:
+        return self.result is None
+
+
+class OrdersFlow:
+    name = NAME
+    stream = NAME
+    batch_size = 10
+
+    def __init__(self, store: Store, connections: Connections) -> None:
+        self.store = store
+        self.connections = connections
+        self.products = ProductCache()
+        self.countries = CountryCache()
+
+    def close(self) -> None:
+        self.connections.close()
+
+    # ================================================================ poll
+
+    def poll(self, shop: ShopRef, since: str | None) -> Iterable[Page]:
+        config = self._config(shop)
+        settings = OrdersSettings.from_shop(config)
+        client = self.connections.shopify(config)
+        start = (
+            datetime.fromisoformat(since.replace("Z", "+00:00"))
+            if since
+            else datetime.now(UTC) - timedelta(days=settings.initial_days)
+        )
+        return self._pages(client, start, timedelta(minutes=settings.overlap_minutes))
+
+    @staticmethod
+    def _pages(client: ShopifyClient, start: datetime, overlap: timedelta) -> Iterator[Page]:
+        for stamps in client.orders_updated_since(start, overlap):
+            if not stamps:
+                continue
+            changes = [
+                Change(
+                    source_id=s.gid,
+                    version=_iso(s.updated_at),
+                    label=f"Shopify order {s.name}",
+                    payload={"order_id": s.gid, "name": s.name},
+                )
+                for s in stamps
+            ]
+            newest = max(s.updated_at for s in stamps)
+            yield Page(changes=changes, cursor=_iso(newest))
+
+    # ================================================================ handle
+
+    def handle(self, ctx: JobContext) -> Outcome:
+        result = self.handle_batch([ctx])[0]
+        if isinstance(result, Cause):
+            raise CauseError(result)
+        return result
+
+    def handle_batch(self, contexts: list[JobContext]) -> list[Result]:
+        shop = contexts[0].shop
+        config = self._config(shop)
+        settings = OrdersSettings.from_shop(config)
+        shopify = self.connections.shopify(config)
+        odoo = self.connections.odoo()
+        works = [Work(ctx) for ctx in contexts]
+        self._fetch(shopify, works)
+        batch = _Batch(self, shop, config, settings, odoo, shopify, works)
+        batch.run()
+        return [
+            w.result
+            if w.result is not None
+            else Cause(
+                code="engine.handler_crashed",
+                record=w.ctx.job.label,
+                missing="the orders flow finished without an outcome for this order",
+            )
+            for w in works
+        ]
+
+    def _fetch(self, shopify: ShopifyClient, works: list[Work]) -> None:
+        """Fresh data for every job in one ``nodes(ids:)`` request (DESIGN §3.3, §8)."""
+        ids = [w.ctx.job.payload.get("order_id") or w.ctx.job.source_id for w in works]
+        fetched = shopify.orders_by_ids(ids)
+        for work, gid in zip(works, ids, strict=True):
+            raw = fetched.get(gid)
+            if raw is None:
+                work.result = Cause(
+                    code="shopify.not_found",
+                    record=work.ctx.job.label,
+                    missing=f"Shopify no longer returns {gid}: it was deleted, or it is older "
+                    "than 60 days and the app lacks the read_all_orders scope",
+                    retry_note="nothing was written",
+                    fix="Resolve the job if the order was "
+                    "deleted on purpose; otherwise grant read_all_orders and retry.",
+                )
+                continue
+            try:
+                order = parse_order(raw, work.ctx.job.label)
+            except CauseError as exc:
+                work.result = exc.cause
+                continue
+            work.order = order
+            work.ctx.audit(
+                "shopify",
+                "fetched",
+                f"Fetched {order.label}: {len(order.lines)} line(s), "
+                f"{(order.financial_status or 'no payment').lower()}"
+                + (", cancelled" if order.cancelled else "")
+                + f", updated {order.updated_at}",
+            )
+
+    @staticmethod
+    def _config(shop: ShopRef) -> ShopConfig:
+        if shop.config is None:
+            raise CauseError(
+                Cause(
+                    code="engine.flow_unknown",
+                    record=shop.domain,
+                    missing=f"the shop {shop.domain} is not in the config",
+                )
+            )
+        return shop.config
+
+
+class _Batch:
+    """One batch of order jobs of one shop, step by step."""
+
+    def __init__(
+        self,
+        flow: OrdersFlow,
+        shop: ShopRef,
+        config: ShopConfig,
+        settings: OrdersSettings,
+        odoo: OdooClient,
+        shopify: ShopifyClient,
+        works: list[Work],
+    ) -> None:
+        self.flow = flow
+        self.store = flow.store
+        self.shop = shop
+        self.config = config
+        self.settings = settings
+        self.odoo = odoo
+        self.shopify = shopify
+        self.works = works
+        self.company_id = config.odoo_company_id
+        self.matcher = Matcher(
+            self.store, odoo, shop, self.company_id, flow.products, flow.countries
+        )
+        self.planner = Planner(
+            shop, settings, self.company_id, config.odoo_warehouse_id, config.odoo_pricelist_id
+        )
+        self.include_taxes = settings.taxes == "mapped"
+        self.contact_ids: dict[str, int] = {}
+
+    def context(self) -> dict[str, Any] | None:
+        return {"allowed_company_ids": [self.company_id]} if self.company_id else None
+
+    def live(self) -> list[Work]:
+        return [w for w in self.works if w.open and w.order is not None]
+
+    # ---------------------------------------------------------------- the story
+
+    def run(self) -> None:
+        live = self.live()
+        if not live:
+            return
+        lookups = self.matcher.known([w.order for w in live if w.order], self._stamp_names(live))
+        existing, new = [], []
+        for work in live:
+            assert work.order is not None
+            link = lookups.order_links.get(work.order.id)
+            stamp = lookups.stamps.get(order_stamp(self.shop, work.order))
+            if link is not None:
+                work.odoo_id, work.how = link.odoo_id, "linked"
+                existing.append(work)
+            elif stamp is not None:
+                work.odoo_id, work.how = stamp[1], "adopted"
+                existing.append(work)
+            else:
+                new.append(work)
+        unchanged = [w for w in existing if self._unchanged(w, lookups)]
+        for work in unchanged:
+            work.result = Skipped(f"Unchanged since last sync ({work.odoo_name})")
+        existing = [w for w in existing if w not in unchanged]
+        self.matcher.resolve([w.order for w in new + existing if w.order], lookups)
+        self._plan(new, lookups)
+        self._create(new)
+        self._existing(existing, lookups)
+        self._write_back([w for w in self.works if w.odoo_id and w.order is not None])
+
+    def _unchanged(self, work: Work, lookups: Lookups) -> bool:
+        """Linked, and nothing the flow uses changed: typically our own write-back coming
+        back as a new ``updatedAt``. Ends here, without a single Odoo call."""
+        assert work.order is not None
+        link = lookups.order_links.get(work.order.id)
+        if link is None or link.last_version != work.order.digest():
+            return False
+        work.odoo_name = link.label or f"sale order {link.odoo_id}"
+        return True
+
+    def _stamp_names(self, works: list[Work]) -> list[str]:
+        names = []
+        for work in works:
+            order = work.order
+            assert order is not None
+            names.append(order_stamp(self.shop, order))
+            owner = order.customer.legacy_id if order.customer else "guest"
+            if order.customer:
+                names.append(customer_stamp(self.shop, order.customer.legacy_id))
+            for role, address in (("invoice", order.billing), ("delivery", order.shipping_address)):
+                if address is not None:
+                    names.append(address_stamp(self.shop, owner, role, address))
+        return names
+
+    # ---------------------------------------------------------------- plan (new orders)
+
+    def _plan(self, works: list[Work], lookups: Lookups) -> None:
+        for work in works:
+            assert work.order is not None
+            plan = self.planner.plan(work.order, lookups)
+            if isinstance(plan, Cause):
+                work.result = plan
+                work.ctx.audit("console", "blocked", plan.missing)
+                continue
+            if self.config.mode(NAME) == "review":
+                approved = work.ctx.job.plan if work.ctx.job.approved else None
+                if approved is None:
+                    work.result = AwaitApproval(plan.to_dict(), plan.summary)
+                    work.ctx.audit("console", "planned", f"Waiting for approval: {plan.summary}")
+                    continue
+                if _comparable(approved) != plan.comparable():
+                    work.result = AwaitApproval(
+                        plan.to_dict(), "Changed since approval: " + plan.summary
+                    )
+                    work.ctx.audit(
+                        "console",
+                        "replanned",
+                        "The order changed after approval; new plan: " + plan.summary,
+                    )
+                    continue
+            work.plan = plan
+
+    # ---------------------------------------------------------------- create (new orders)
+
+    def _create(self, works: list[Work]) -> None:
+        ready = [w for w in works if w.open and w.plan is not None]
+        if not ready:
+            return
+        for work in ready:
+            assert work.plan is not None
+            work.ctx.record_intent(
+                {
+                    "create": "sale.order",
+                    "stamp": work.plan.stamp,
+                    "contacts": [c.stamp for c in work.plan.contacts],
+                }
+            )
+        contact_ids = self.contact_ids = self._create_contacts(ready)
+        items: list[tuple[str, dict[str, Any], Work]] = []
+        for work in ready:
+            if not work.open:
+                continue
+            assert work.plan is not None
+            values = self._order_values(work.plan, contact_ids)
+            if values is None:
+                continue
+            items.append((work.plan.stamp, values, work))
+        created = self._stamped_create("sale.order", items)
+        crashpoint("orders.after_odoo_create")
+        ids = [created[stamp] for stamp, _, work in items if stamp in created]
+        names = self._names(ids)
+        for stamp, _, work in items:
+            if stamp not in created:
+                continue
+            assert work.plan is not None and work.order is not None
+            work.odoo_id, work.how = created[stamp], "created"
+            work.odoo_name = names.get(work.odoo_id, {}).get("name", f"sale order {work.odoo_id}")
+            work.ctx.audit(
+                "odoo",
+                "created",
+                f"Created {work.odoo_name} for {work.order.name} "
+                f"({len(work.plan.lines)} line(s)) with stamp shopodoo.{stamp}",
+                odoo_id=work.odoo_id,
+            )
+            self._link(work, work.plan.lines)
+        crashpoint("orders.after_link")
+        self._confirm([w for _, _, w in items if w.odoo_id and w.plan and w.plan.confirm], names)
+        for _, _, work in items:
+            if work.odoo_id and work.open:
+                assert work.plan is not None
+                confirmed = " and confirmed it" if work.plan.confirm else ""
+                work.result = Done(
+                    f"Created {work.odoo_name}{confirmed}: {work.plan.summary}",
+                    {"odoo_id": work.odoo_id, "odoo_name": work.odoo_name},
+                )
+
+    def _create_contacts(self, works: list[Work]) -> dict[str, int]:
+        """Customers first, then their addresses (which need the parent's id)."""
+        wanted: dict[str, tuple[NewContact, list[Work]]] = {}
+        for work in works:
+            assert work.plan is not None
+            for contact in work.plan.contacts:
+                wanted.setdefault(contact.stamp, (contact, []))[1].append(work)
+        ids: dict[str, int] = {}
+        for parents in (True, False):
+            items = []
+            for stamp, (contact, owners) in wanted.items():
+                if (contact.parent is None) != parents:
+                    continue
+                if not any(w.open for w in owners):
+                    continue
+                values = dict(contact.values)
+                if contact.parent is not None:
+                    if contact.parent not in ids:
+                        continue
+                    values["parent_id"] = ids[contact.parent]
+                elif contact.parent_id is not None:
+                    values["parent_id"] = contact.parent_id
+                items.extend((stamp, values, owner) for owner in owners[:1])
+            made = self._stamped_create("res.partner", items, also=wanted)
+            for stamp, pid in made.items():
+                ids[stamp] = pid
+                contact, owners = wanted[stamp]
+                for owner in owners:
+                    owner.ctx.audit(
+                        "odoo",
+                        "contact_created",
+                        f"Contact for {contact.label or contact.values.get('name')} "
+                        f"ready in Odoo (id {pid}, stamp shopodoo.{stamp})",
+                        odoo_id=pid,
+                    )
+        return ids
+
+    def _stamped_create(
+        self,
+        model: str,
+        items: list[tuple[str, dict[str, Any], Work]],
+        also: dict[str, tuple[NewContact, list[Work]]] | None = None,
+    ) -> dict[str, int]:
+        """Stamped creates in one call; on a data error, one by one to find the culprit.
+
+        A temporary error (Odoo down, answer lost) fails every job of the batch: their retry
+        looks the stamps up first, so whatever Odoo did commit is adopted, not repeated.
+        """
+        if not items:
+            return {}
+
+        def fail(stamp: str, work: Work, cause: Cause) -> None:
+            owners = also[stamp][1] if also and stamp in also else [work]
+            for owner in owners:
+                if owner.open:
+                    owner.result = cause.with_record(owner.ctx.job.label)
+                    owner.ctx.audit(
+                        "odoo", "failed", f"{cause.operation or model}: {cause.missing}"
+                    )
+
+        unique = list({stamp: (stamp, values, work) for stamp, values, work in items}.values())
+        try:
+            return self.odoo.create_stamped_many(
+                model,
+                [(s, v) for s, v, _ in unique],
+                context=self.context(),
+                record=", ".join(w.ctx.job.label for _, _, w in unique[:3]),
+            )
+        except CauseError as exc:
+            if exc.cause.kind is Kind.TEMPORARY or len(unique) == 1:
+                for stamp, _, work in unique:
+                    fail(stamp, work, exc.cause)
+                return {}
+        created: dict[str, int] = {}
+        for stamp, values, work in unique:
+            try:
+                created.update(
+                    self.odoo.create_stamped_many(
+                        model, [(stamp, values)], context=self.context(), record=work.ctx.job.label
+                    )
+                )
+            except CauseError as exc:
+                fail(stamp, work, exc.cause)
+        return created
+
+    def _order_values(self, plan: OrderPlan, contacts: dict[str, int]) -> dict[str, Any] | None:
+        def partner(ref: dict[str, Any]) -> int | None:
+            return ref["id"] if "id" in ref else contacts.get(ref["stamp"])
+
+        customer, invoice, delivery = (
+            partner(plan.customer),
+            partner(plan.invoice),
+            partner(plan.delivery),
+        )
+        if customer is None or invoice is None or delivery is None:
+            return None  # the contact's creation failed; its cause is already recorded
+        tax_field = self.odoo.field_name("sale.order.line", "taxes") or "tax_id"
+        lines = []
+        for line in plan.lines:
+            values = {k: v for k, v in line.items() if k != "tax_ids"}
+            if "tax_ids" in line:
+                values[tax_field] = [(6, 0, line["tax_ids"])]
+            lines.append((0, 0, values))
+        return {
+            **plan.header,
+            "partner_id": customer,
+            "partner_invoice_id": invoice,
+            "partner_shipping_id": delivery,
+            "order_line": lines,
+        }
+
+    def _names(self, ids: list[int]) -> dict[int, dict[str, Any]]:
+        if not ids:
+            return {}
+        rows = self.odoo.read("sale.order", ids, ["name", "state"], context=self.context())
+        return {int(r["id"]): r for r in rows}
+
+    def _link(self, work: Work, lines: list[dict[str, Any]]) -> None:
+        assert work.order is not None and work.odoo_id is not None
+        links.save_link(
+            self.store,
+            self.shop.id,
+            "order",
+            work.order.id,
+            "sale.order",
+            work.odoo_id,
+            label=work.odoo_name,
+            version=work.order.digest(),
+            digest=lines_digest(lines, self.include_taxes),
+        )
+        if work.order.customer and work.plan is not None:
+            ref = work.plan.customer
+            customer_id = ref.get("id") or self.contact_ids.get(ref.get("stamp", ""))
+            if customer_id:
+                links.save_link(
+                    self.store,
+                    self.shop.id,
+                    "customer",
+                    work.order.customer.id,
+                    "res.partner",
+                    int(customer_id),
+                    label=work.order.customer.name,
+                )
+        work.ctx.audit(
+            "console",
+            "linked",
+            f"Linked {work.order.label} ↔ Odoo {work.odoo_name or work.odoo_id}",
+        )
+
+    def _confirm(self, works: list[Work], names: dict[int, dict[str, Any]]) -> None:
+        todo = [
+            w for w in works if names.get(w.odoo_id or 0, {}).get("state", "draft") in OPEN_STATES
+        ]
+        if not todo:
+            return
+        ids = [w.odoo_id for w in todo if w.odoo_id]
+        try:
+            self.odoo.call(
+                "sale.order",
+                "action_confirm",
+                ids,
+                context=self.context(),
+                record=", ".join(w.ctx.job.label for w in todo[:3]),
+            )
+        except CauseError as exc:
+            if len(todo) == 1 or exc.cause.kind is Kind.TEMPORARY:
+                for work in todo:
+                    self._confirm_failed(work, exc.cause)
+                return
+            for work in todo:
+                try:
+                    self.odoo.call(
+                        "sale.order",
+                        "action_confirm",
+                        [work.odoo_id],
+                        context=self.context(),
+                        record=work.ctx.job.label,
+                    )
+                except CauseError as one:
+                    self._confirm_failed(work, one.cause)
+                    continue
+                self._confirmed(work)
+            return
+        for work in todo:
+            self._confirmed(work)
+
+    def _confirmed(self, work: Work) -> None:
+        reason = "paid in Shopify" if self.settings.confirm == "paid" else "shop rule"
+        work.ctx.audit("odoo", "confirmed", f"Confirmed {work.odoo_name} ({reason})")
+
+    def _confirm_failed(self, work: Work, cause: Cause) -> None:
+        work.result = Cause.from_dict(
+            {
+                **cause.with_record(work.ctx.job.label).to_dict(),
+                "retry_note": f"{work.odoo_name} exists and is linked; the retry only confirms it",
+            }
+        )
+        work.ctx.audit("odoo", "failed", f"Could not confirm {work.odoo_name}: {cause.missing}")
+
+    # ---------------------------------------------------------------- existing orders
+
+    def _existing(self, works: list[Work], lookups: Lookups) -> None:
+        if not works:
+            return
+        ids = sorted({w.odoo_id for w in works if w.odoo_id})
+        rows = {
+            int(r["id"]): r
+            for r in self.odoo.read(
+                "sale.order",
+                ids,
+                ["name", "state", "order_line", "picking_ids"],
+                context={**(self.context() or {}), "active_test": False},
+            )
+        }
+        for work in works:
+            assert work.order is not None and work.odoo_id is not None
+            row = rows.get(work.odoo_id)
+            if row is None:
+                work.result = self._deleted(work)
+                work.odoo_id = None
+                continue
+            work.odoo_name = str(row.get("name") or f"sale order {work.odoo_id}")
+            try:
+                self._update(work, row, lookups)
+            except CauseError as exc:
+                work.result = exc.cause.with_record(work.ctx.job.label)
+                work.ctx.audit("odoo", "failed", exc.cause.missing)
+
+    def _deleted(self, work: Work) -> Cause:
+        assert work.order is not None
+        where = "linked" if work.how == "linked" else "stamped"
+        work.ctx.audit(
+            "odoo",
+            "missing",
+            f"Odoo sale order {work.odoo_id}, {where} to {work.order.name}, no longer exists",
+        )
+        return Cause(
+            code="odoo.record_deleted",
+            record=f"{work.order.label} ↔ Odoo sale order {work.odoo_id}",
+            missing=f"the Odoo sale order {work.odoo_id} that this Shopify order is {where} to "
+            "no longer exists (deleted in Odoo)",
+            fix=f"If it was deleted on purpose, resolve the job. To create it again, forget the "
+            f"link (`shopodoo links forget {self.shop.domain} order {work.order.id}`) and "
+            "retry.",
+            retry_note="retrying as it is would fail again: the console never re-creates a "
+            "record a person deleted without being told to",
+        )
+
+    def _update(self, work: Work, row: dict[str, Any], lookups: Lookups) -> None:
+        order = work.order
+        assert order is not None and work.odoo_id is not None
+        link = lookups.order_links.get(order.id)
+        state = str(row.get("state") or "draft")
+        if work.how == "adopted":
+            work.ctx.audit(
+                "odoo",
+                "adopted",
+                f"Found {work.odoo_name} already in Odoo "
+                f"(stamp shopodoo.{order_stamp(self.shop, order)}); adopted it "
+                "instead of creating another",
+            )
+        current = (
+            self._odoo_lines(row) if link is None or link.last_version != order.digest() else None
+        )
+        if link is None:
+            # Adopted: what Odoo holds now is what we wrote (the create was ours).
+            work.plan = None
+            self._save(work, current or [], order.digest())
+            link = links.find_link(self.store, self.shop.id, "order", order.id)
+        assert link is not None
+        if order.cancelled:
+            self._cancel(work, state, row)
+            return
+        plan = self.planner.plan(order, lookups)
+        if isinstance(plan, Cause):
+            work.result = plan
+            return
+        changed = plan.lines_digest(self.include_taxes) != link.digest
+        notes: list[str] = []
+        if changed:
+            current_digest = lines_digest(
+                current if current is not None else self._odoo_lines(row), self.include_taxes
+            )
+            if current_digest != link.digest:
+                work.result = Skipped(
+                    f"Not applied: {work.odoo_name} was edited in Odoo",
+                    Cause(
+                        code="conflict.edited_in_odoo",
+                        record=f"{order.label} ↔ Odoo {work.odoo_name}",
+                        missing=f"the lines of {work.odoo_name} were changed in Odoo since the "
+                        f"console last wrote them, and {order.name} changed in "
+                        f"Shopify too; the Shopify change was not written: "
+                        + "; ".join(plan.details[:5]),
+                        retry_note="nothing was overwritten",
+                    ),
+                )
+                work.ctx.audit(
+                    "console",
+                    "conflict",
+                    f"{work.odoo_name} edited in Odoo; Shopify change not applied",
+                )
+                return
+            if state not in OPEN_STATES:
+                work.result = Skipped(
+                    f"Not applied: {work.odoo_name} is already confirmed",
+                    Cause(
+                        code="conflict.order_locked",
+                        record=f"{order.label} ↔ Odoo {work.odoo_name}",
+                        missing=f"{order.name} changed in Shopify after {work.odoo_name} was "
+                        f"confirmed in Odoo (state {state}); the change was not "
+                        "written. Shopify now has: " + "; ".join(plan.details[:5]),
+                        fix=f"Apply the change to {work.odoo_name} by hand in Odoo if it "
+                        "matters (e.g. cancel and re-create, or add the lines).",
+                        retry_note="nothing was written to Odoo",
+                    ),
+                )
+                work.ctx.audit(
+                    "console",
+                    "conflict",
+                    f"{work.odoo_name} is {state}: Shopify change not applied",
+                )
+                return
+            values = self._order_values(plan, {})
+            if values is None:
+                raise CauseError(
+                    Cause(
+                        code="data.invalid_payload",
+                        record=order.label,
+                        missing="a new contact would be needed to update the "
+                        "order; re-create the order instead",
+                    )
+                )
+            self.odoo.write(
+                "sale.order",
+                [work.odoo_id],
+                {"order_line": [(5, 0, 0), *values["order_line"]]},
+                context=self.context(),
+                record=order.label,
+            )
+            work.ctx.audit(
+                "odoo",
+                "updated",
+                f"Updated the lines of {work.odoo_name} from "
+                f"{order.name}: " + "; ".join(plan.details[:5]),
+            )
+            notes.append("lines updated")
+        if plan.confirm and state in OPEN_STATES:
+            self.odoo.call(
+                "sale.order",
+                "action_confirm",
+                [work.odoo_id],
+                context=self.context(),
+                record=order.label,
+            )
+            self._confirmed(work)
+            notes.append("confirmed")
+        self._save(work, plan.lines if changed else None, order.digest())
+        if notes:
+            work.result = Done(
+                f"{work.odoo_name}: " + ", ".join(notes),
+                {"odoo_id": work.odoo_id, "odoo_name": work.odoo_name},
+            )
+        elif work.how == "adopted":
+            work.result = Done(
+                f"Adopted {work.odoo_name} (already in Odoo)",
+                {"odoo_id": work.odoo_id, "odoo_name": work.odoo_name},
+            )
+        else:
+            work.result = Skipped(f"Nothing the sync uses changed ({work.odoo_name})")
+
+    def _save(self, work: Work, lines: list[dict[str, Any]] | None, version: str) -> None:
+        assert work.order is not None and work.odoo_id is not None
+        links.save_link(
+            self.store,
+            self.shop.id,
+            "order",
+            work.order.id,
+            "sale.order",
+            work.odoo_id,
+            label=work.odoo_name,
+            version=version,
+            digest=lines_digest(lines, self.include_taxes) if lines is not None else None,
+        )
+
+    def _odoo_lines(self, row: dict[str, Any]) -> list[dict[str, Any]]:
+        ids = [int(i) for i in row.get("order_line") or []]
+        if not ids:
+            return []
+        tax_field = self.odoo.field_name("sale.order.line", "taxes") or "tax_id"
+        fields = ["product_id", "product_uom_qty", "price_unit", "discount", "display_type"]
+        if self.include_taxes:
+            fields.append(tax_field)
+        out = []
+        for line in self.odoo.read("sale.order.line", ids, fields, context=self.context()):
+            if line.get("display_type"):
+                continue
+            product = line.get("product_id")
+            out.append(
+                {
+                    "product_id": product[0] if isinstance(product, list) else product,
+                    "product_uom_qty": line.get("product_uom_qty") or 0,
+                    "price_unit": line.get("price_unit") or 0,
+                    "discount": line.get("discount") or 0,
+                    "tax_ids": line.get(tax_field) or [],
+                }
+            )
+        return out
+
+    def _cancel(self, work: Work, state: str, row: dict[str, Any]) -> None:
+        order = work.order
+        assert order is not None and work.odoo_id is not None
+        if state == "cancel":
+            self._save(work, None, order.digest())
+            work.result = Skipped(f"{work.odoo_name} is already cancelled in Odoo")
+            return
+        delivered = False
+        picking_ids = [int(i) for i in row.get("picking_ids") or []]
+        if picking_ids and state not in OPEN_STATES:
+            pickings = self.odoo.read(
+                "stock.picking", picking_ids, ["state"], context=self.context()
+            )
+            delivered = any(p.get("state") == "done" for p in pickings)
+        if delivered or state not in (*OPEN_STATES, "sale"):
+            why = "goods were already delivered" if delivered else f"it is {state}"
+            work.result = Skipped(
+                f"Not cancelled: {work.odoo_name} ({why})",
+                Cause(
+                    code="conflict.order_locked",
+                    record=f"{order.label} ↔ Odoo {work.odoo_name}",
+                    missing=f"{order.name} was cancelled in Shopify but {work.odoo_name} "
+                    f"cannot be cancelled automatically: {why}",
+                    fix=f"Handle the return or cancellation of {work.odoo_name} in Odoo.",
+                    retry_note="nothing was written to Odoo",
+                ),
+            )
+            work.ctx.audit("console", "conflict", f"Cancelled in Shopify; {work.odoo_name}: {why}")
+            return
+        self.odoo.call(
+            "sale.order",
+            "action_cancel",
+            [work.odoo_id],
+            context=self.context(),
+            record=order.label,
+        )
+        self._save(work, None, order.digest())
+        work.ctx.audit(
+            "odoo",
+            "cancelled",
+            f"Cancelled {work.odoo_name} ({order.name} was cancelled in Shopify)",
+        )
+        work.result = Done(
+            f"Cancelled {work.odoo_name}", {"odoo_id": work.odoo_id, "odoo_name": work.odoo_name}
+        )
+
+    # ---------------------------------------------------------------- write-back
+
+    def _write_back(self, works: list[Work]) -> None:
+        """Put the Odoo id on the Shopify order (an idempotent upsert), only where it is not
+        there yet: re-seeing our own write must end in "unchanged" (DESIGN §3.7)."""
+        if not self.settings.write_back:
+            return
+        todo = [
+            w
+            for w in works
+            if w.order is not None
+            and w.odoo_id is not None
+            and w.order.metafields.get(METAFIELD_KEY) != str(w.odoo_id)
+            and not isinstance(w.result, Cause)
+        ]
+        for start in range(0, len(todo), 25):
+            part = todo[start : start + 25]
+            metafields = [
+                {
+                    "ownerId": w.order.id,
+                    "namespace": "shopodoo",
+                    "key": METAFIELD_KEY,
+                    "type": "single_line_text_field",
+                    "value": str(w.odoo_id),
+                }
+                for w in part
+                if w.order is not None
+            ]
+            try:
+                result = self.shopify.metafields_set(metafields)
+            except CauseError as exc:
+                for work in part:
+                    self._write_back_failed(work, exc.cause)
+                continue
+            if not result.ok:
+                cause = Cause(
+                    code="shopify.user_error",
+                    missing=result.messages,
+                    operation="Shopify metafieldsSet",
+                )
+                for work in part:
+                    self._write_back_failed(work, cause)
+                continue
+            for work in part:
+                work.ctx.audit(
+                    "shopify",
+                    "metafield_written",
+                    f"Wrote shopodoo.{METAFIELD_KEY} = {work.odoo_id} "
+                    f"({work.odoo_name}) on {work.ctx.job.label}",
+                )
+                if isinstance(work.result, Skipped) and work.result.cause is None:
+                    work.result = Done(
+                        f"Wrote the Odoo reference {work.odoo_name} back to Shopify",
+                        {"odoo_id": work.odoo_id},
+                    )
+
+    def _write_back_failed(self, work: Work, cause: Cause) -> None:
+        work.result = Cause.from_dict(
+            {
+                **cause.with_record(work.ctx.job.label).to_dict(),
+                "retry_note": f"{work.odoo_name} exists in Odoo and is linked; the retry only "
+                "writes the reference back to Shopify",
+            }
+        )
+        work.ctx.audit(
+            "shopify", "failed", f"Could not write the Odoo reference back: {cause.missing}"
+        )
+
+
+def _iso(when: datetime) -> str:
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _comparable(plan: dict[str, Any]) -> dict[str, Any]:
+    data = dict(plan)
+    data.pop("summary", None)
+    data.pop("details", None)
+    return data
