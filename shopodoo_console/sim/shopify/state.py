@@ -583,7 +583,9 @@ class Store:
             self.touch(order)
 
     def update_order(self, id_: str, changes: Mapping[str, Any]) -> dict[str, Any]:
-        """Change what a merchant could change in the admin, and bump ``updatedAt``."""
+        """Change what a merchant could change in the admin, and bump ``updatedAt``:
+        note, email, phone, test, tags, shippingAddress, cancel (+ reason), financialStatus,
+        currentQuantities ({line GID or SKU: quantity})."""
         with self.lock:
             order = self.get(id_, "Order")
             if order is None:
@@ -600,6 +602,20 @@ class Store:
                         self.cancel_order(order, reason=str(changes.get("reason", "CUSTOMER")))
                 elif key == "reason":
                     continue
+                elif key == "financialStatus":
+                    # "Mark as paid" and friends, as seen by a reader of the order.
+                    order["displayFinancialStatus"] = value
+                elif key == "currentQuantities":
+                    # An order edit: {line GID or SKU: new quantity} (removed units drop
+                    # currentQuantity; quantity keeps the original, as in Shopify).
+                    for line_id in order["_lines"]:
+                        line = self.nodes[line_id]
+                        wanted = value.get(line["id"], value.get(line.get("sku")))
+                        if wanted is not None:
+                            line["currentQuantity"] = int(wanted)
+                            line["unfulfilledQuantity"] = min(
+                                line["unfulfilledQuantity"], int(wanted)
+                            )
                 else:
                     raise StateError(f"cannot change order field {key!r}")
             self.touch(order)

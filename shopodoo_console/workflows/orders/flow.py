@@ -233,7 +233,7 @@ class _Batch:
         live = self.live()
         if not live:
             return
-        lookups = self.matcher.known([w.order for w in live if w.order], self._stamp_names(live))
+        lookups = self.matcher.known([w.order for w in live if w.order], self._stamp_names)
         existing, new = [], []
         for work in live:
             assert work.order is not None
@@ -251,7 +251,9 @@ class _Batch:
         for work in unchanged:
             work.result = Skipped(f"Unchanged since last sync ({work.odoo_name})")
         existing = [w for w in existing if w not in unchanged]
-        self.matcher.resolve([w.order for w in new + existing if w.order], lookups)
+        self.matcher.resolve(
+            [w.order for w in new + existing if w.order and w.how != "adopted"], lookups
+        )
         self._plan(new, lookups)
         self._create(new)
         self._existing(existing, lookups)
@@ -267,11 +269,9 @@ class _Batch:
         work.odoo_name = link.label or f"sale order {link.odoo_id}"
         return True
 
-    def _stamp_names(self, works: list[Work]) -> list[str]:
+    def _stamp_names(self, orders: list[ShopifyOrder]) -> list[str]:
         names = []
-        for work in works:
-            order = work.order
-            assert order is not None
+        for order in orders:
             names.append(order_stamp(self.shop, order))
             owner = order.customer.legacy_id if order.customer else "guest"
             if order.customer:
@@ -336,11 +336,9 @@ class _Batch:
             items.append((work.plan.stamp, values, work))
         created = self._stamped_create("sale.order", items)
         crashpoint("orders.after_odoo_create")
-        ids = [created[stamp] for stamp, _, work in items if stamp in created]
-        names = self._names(ids)
-        for stamp, _, work in items:
-            if stamp not in created:
-                continue
+        made = [(stamp, work) for stamp, _, work in items if stamp in created]
+        names = self._names([created[stamp] for stamp, _ in made])
+        for stamp, work in made:
             assert work.plan is not None and work.order is not None
             work.odoo_id, work.how = created[stamp], "created"
             work.odoo_name = names.get(work.odoo_id, {}).get("name", f"sale order {work.odoo_id}")
@@ -351,11 +349,16 @@ class _Batch:
                 f"({len(work.plan.lines)} line(s)) with stamp shopodoo.{stamp}",
                 odoo_id=work.odoo_id,
             )
-            self._link(work, work.plan.lines)
+        self._confirm([w for _, w in made if w.plan and w.plan.confirm], names)
+        for _, work in made:
+            # Linked after the confirmation, so a crash before this point is resumed through
+            # the stamp (adopt, then confirm); a failed confirmation leaves the link marked
+            # "not synced" so the retry does not mistake the order for unchanged.
+            assert work.plan is not None
+            self._link(work, work.plan.lines, synced=work.open)
         crashpoint("orders.after_link")
-        self._confirm([w for _, _, w in items if w.odoo_id and w.plan and w.plan.confirm], names)
-        for _, _, work in items:
-            if work.odoo_id and work.open:
+        for _, work in made:
+            if work.open:
                 assert work.plan is not None
                 confirmed = " and confirmed it" if work.plan.confirm else ""
                 work.result = Done(
@@ -480,7 +483,7 @@ class _Batch:
         rows = self.odoo.read("sale.order", ids, ["name", "state"], context=self.context())
         return {int(r["id"]): r for r in rows}
 
-    def _link(self, work: Work, lines: list[dict[str, Any]]) -> None:
+    def _link(self, work: Work, lines: list[dict[str, Any]], *, synced: bool = True) -> None:
         assert work.order is not None and work.odoo_id is not None
         links.save_link(
             self.store,
@@ -490,7 +493,7 @@ class _Batch:
             "sale.order",
             work.odoo_id,
             label=work.odoo_name,
-            version=work.order.digest(),
+            version=work.order.digest() if synced else "",
             digest=lines_digest(lines, self.include_taxes),
         )
         if work.order.customer and work.plan is not None:
@@ -568,11 +571,13 @@ class _Batch:
         if not works:
             return
         ids = sorted({w.odoo_id for w in works if w.odoo_id})
+        # search_read, not read: a deleted order must come back as absent, not as an error
+        # that would fail the whole batch.
         rows = {
             int(r["id"]): r
-            for r in self.odoo.read(
+            for r in self.odoo.search_read(
                 "sale.order",
-                ids,
+                [("id", "in", ids)],
                 ["name", "state", "order_line", "picking_ids"],
                 context={**(self.context() or {}), "active_test": False},
             )
@@ -617,25 +622,13 @@ class _Batch:
         link = lookups.order_links.get(order.id)
         state = str(row.get("state") or "draft")
         if work.how == "adopted":
-            work.ctx.audit(
-                "odoo",
-                "adopted",
-                f"Found {work.odoo_name} already in Odoo "
-                f"(stamp shopodoo.{order_stamp(self.shop, order)}); adopted it "
-                "instead of creating another",
-            )
-        current = (
-            self._odoo_lines(row) if link is None or link.last_version != order.digest() else None
-        )
-        if link is None:
-            # Adopted: what Odoo holds now is what we wrote (the create was ours).
-            work.plan = None
-            self._save(work, current or [], order.digest())
-            link = links.find_link(self.store, self.shop.id, "order", order.id)
+            self._adopt(work, row, state)
+            return
         assert link is not None
         if order.cancelled:
             self._cancel(work, state, row)
             return
+        current = self._odoo_lines(row) if link.last_version != order.digest() else None
         plan = self.planner.plan(order, lookups)
         if isinstance(plan, Cause):
             work.result = plan
@@ -725,13 +718,42 @@ class _Batch:
                 f"{work.odoo_name}: " + ", ".join(notes),
                 {"odoo_id": work.odoo_id, "odoo_name": work.odoo_name},
             )
-        elif work.how == "adopted":
-            work.result = Done(
-                f"Adopted {work.odoo_name} (already in Odoo)",
-                {"odoo_id": work.odoo_id, "odoo_name": work.odoo_name},
-            )
         else:
             work.result = Skipped(f"Nothing the sync uses changed ({work.odoo_name})")
+
+    def _adopt(self, work: Work, row: dict[str, Any], state: str) -> None:
+        """The stamp says we created this order (the answer was lost, or the process died
+        before linking): link it as it is in Odoo now, and finish what was left (confirm)."""
+        order = work.order
+        assert order is not None and work.odoo_id is not None
+        work.ctx.audit(
+            "odoo",
+            "adopted",
+            f"Found {work.odoo_name} already in Odoo (stamp "
+            f"shopodoo.{order_stamp(self.shop, order)}); adopted it instead of "
+            "creating another",
+        )
+        self._save(work, self._odoo_lines(row), order.digest())
+        work.ctx.audit("console", "linked", f"Linked {order.label} ↔ Odoo {work.odoo_name}")
+        if order.cancelled:
+            self._cancel(work, state, row)
+            return
+        notes = []
+        if self.planner.should_confirm(order) and state in OPEN_STATES:
+            self.odoo.call(
+                "sale.order",
+                "action_confirm",
+                [work.odoo_id],
+                context=self.context(),
+                record=order.label,
+            )
+            self._confirmed(work)
+            notes.append("confirmed")
+        work.result = Done(
+            f"Adopted {work.odoo_name} (already in Odoo)"
+            + (f"; {', '.join(notes)}" if notes else ""),
+            {"odoo_id": work.odoo_id, "odoo_name": work.odoo_name},
+        )
 
     def _save(self, work: Work, lines: list[dict[str, Any]] | None, version: str) -> None:
         assert work.order is not None and work.odoo_id is not None

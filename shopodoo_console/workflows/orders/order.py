@@ -244,7 +244,10 @@ def parse_order(raw: Any, label: str = "Shopify order") -> ShopifyOrder:
     for i, node in enumerate(r.nodes(raw, "order", "lineItems")):
         path = f"lineItems[{i}]"
         variant = r.get(node, path, "variant", required=False) or {}
-        quantity = r.get(node, path, "quantity")
+        # currentQuantity: what is left after order edits and removals (quantity is original).
+        quantity = node.get("currentQuantity")
+        if quantity is None:
+            quantity = r.get(node, path, "quantity")
         if not isinstance(quantity, int) or quantity < 0:
             raise r.fail(f"{path}.quantity", f"not a whole number ({quantity!r})")
         discount = sum(

@@ -266,6 +266,10 @@ class Planner:
             details=details,
         )
 
+    def should_confirm(self, order: ShopifyOrder) -> bool:
+        """The shop's rule: confirm once paid (default), always, or never."""
+        return self._confirm(order)
+
     def _confirm(self, order: ShopifyOrder) -> bool:
         if order.cancelled:
             return False
