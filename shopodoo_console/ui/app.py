@@ -12,6 +12,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
 from textual import on
@@ -56,7 +57,7 @@ SCHEDULER_LABELS = {
 
 class ShopodooApp(App[int]):
     TITLE = "shopodoo"
-    CSS_PATH = "shopodoo.tcss"
+    CSS_PATH = Path(__file__).with_name("shopodoo.tcss")  # absolute: subclasses live elsewhere
     COMMANDS = App.COMMANDS | {ScreenActions}
     PALETTE_GROUP = "Console"
     MODES: ClassVar[dict[str, str | Callable[[], Screen[Any]]]] = {  # type: ignore[assignment]

@@ -63,6 +63,8 @@ class MappingEditor(ModalScreen[Saved | None]):
         self.odoo_id = odoo_id
         self.label = label
         self.saving = False
+        # Pre-filled from a failure: the cursor waits in the only field left to fill.
+        self.AUTO_FOCUS = "#map-odoo" if source_key else "#map-key"
 
     @property
     def console_app(self) -> ShopodooApp:
@@ -107,10 +109,6 @@ class MappingEditor(ModalScreen[Saved | None]):
                 "enter or ctrl+s saves and re-queues the waiting jobs · escape cancels",
                 classes="dialog-help",
             )
-
-    def on_mount(self) -> None:
-        target = "#map-odoo" if self.source_key else "#map-key"
-        self.query_one(target, Input).focus()
 
     def _message(self, text: str) -> None:
         self.query_one("#map-message", Static).update(text)

@@ -1,0 +1,114 @@
+"""Driving the console in tests without waiting for an idle that never comes (Dolphie).
+
+``Pilot.press`` waits until the process looks idle; with the engine's threads working that
+can take a second per key. Here keys are sent straight to the driver and we wait only until
+the screen has processed its messages; everything else waits on a predicate with a timeout.
+Notifications are recorded so tests can assert on what the operator was told.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import time
+from collections.abc import Callable
+from typing import Any
+
+from rich.console import Console
+from textual import events
+from textual.keys import _character_to_key
+from textual.pilot import Pilot
+
+from shopodoo_console.ui.app import ShopodooApp
+
+
+class RecordingApp(ShopodooApp):
+    """The real app, remembering every notification it showed."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.notes: list[tuple[str, str]] = []
+
+    def notify(self, message: str, *args: Any, **kwargs: Any) -> None:
+        self.notes.append((str(kwargs.get("severity", "information")), str(message)))
+        super().notify(message, *args, **kwargs)
+
+    def noted(self, fragment: str) -> bool:
+        return any(fragment in message for _, message in self.notes)
+
+
+async def wait_for(
+    predicate: Callable[[], Any], timeout: float = 5.0, what: str = "the condition"
+) -> Any:
+    """Poll ``predicate`` every 10 ms until it is truthy; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        await asyncio.sleep(0.01)
+
+
+async def press(pilot: Pilot[Any], *keys: str) -> None:
+    """Send keys; after each, wait until the screen has handled its pending messages."""
+    app = pilot.app
+    for key in keys:
+        if len(key) == 1 and not key.isalnum():
+            key = _character_to_key(key)
+        char = (
+            key
+            if len(key) == 1
+            else {"question_mark": "?", "slash": "/", "plus": "+", "minus": "-"}.get(key)
+        )
+        app._driver.send_message(events.Key(key, char))  # what Pilot.press sends
+        await pilot._wait_for_screen()
+
+
+async def type_text(pilot: Pilot[Any], text: str) -> None:
+    await press(pilot, *text)
+
+
+def screen_text(app: ShopodooApp) -> str:
+    """The current screen as plain text (what the operator reads)."""
+    width, height = app.size
+    console = Console(
+        width=width,
+        height=height,
+        file=io.StringIO(),
+        record=True,
+        legacy_windows=False,
+        color_system=None,
+    )
+    console.print(
+        app.screen._compositor.render_update(full=True, screen_stack=app._background_screens)
+    )
+    return console.export_text()
+
+
+async def loaded(
+    app: ShopodooApp, screen_type: type, *, after: int = 0, timeout: float = 5.0
+) -> Any:
+    """Wait until ``screen_type`` is on top and has finished more than ``after`` loads."""
+    return await wait_for(
+        lambda: isinstance(app.screen, screen_type) and app.screen.loads > after and app.screen,
+        timeout,
+        f"{screen_type.__name__} to load",
+    )
+
+
+def make_app(engine: Any, store: Any, config: Any, **kwargs: Any) -> RecordingApp:
+    from shopodoo_console.config import Paths
+
+    return RecordingApp(engine=engine, store=store, config=config, paths=Paths.discover(), **kwargs)
+
+
+async def shows(app: ShopodooApp, *fragments: str, timeout: float = 5.0) -> str:
+    """Wait until every fragment is on screen (rendering trails the data by a frame)."""
+
+    def check() -> str | None:
+        text = screen_text(app)
+        return text if all(f in text for f in fragments) else None
+
+    return await wait_for(check, timeout, f"{fragments!r} on screen")
