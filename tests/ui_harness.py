@@ -11,12 +11,13 @@ from __future__ import annotations
 import asyncio
 import io
 import time
+import unicodedata
 from collections.abc import Callable
 from typing import Any
 
 from rich.console import Console
 from textual import events
-from textual.keys import _character_to_key
+from textual.keys import _character_to_key, _get_unicode_name_from_key
 from textual.pilot import Pilot
 
 from shopodoo_console.ui.app import ShopodooApp
@@ -52,18 +53,20 @@ async def wait_for(
 
 
 async def press(pilot: Pilot[Any], *keys: str) -> None:
-    """Send keys; after each, wait until the screen has handled its pending messages."""
+    """Send keys; after each, wait until the app, screen and widgets have handled it."""
     app = pilot.app
     for key in keys:
         if len(key) == 1 and not key.isalnum():
             key = _character_to_key(key)
-        char = (
-            key
-            if len(key) == 1
-            else {"question_mark": "?", "slash": "/", "plus": "+", "minus": "-"}.get(key)
-        )
-        app._driver.send_message(events.Key(key, char))  # what Pilot.press sends
-        await pilot._wait_for_screen()
+        try:  # the same key → character mapping Pilot uses
+            char: str | None = unicodedata.lookup(_get_unicode_name_from_key(key))
+        except KeyError:
+            char = key if len(key) == 1 else None
+        app.post_message(events.Key(key, char))
+        # The app forwards a key to the screen, which forwards it to the focused widget:
+        # one drain per hop, so the key has been handled when this returns.
+        for _ in range(3):
+            await pilot._wait_for_screen()
 
 
 async def type_text(pilot: Pilot[Any], text: str) -> None:
@@ -107,8 +110,15 @@ def make_app(engine: Any, store: Any, config: Any, **kwargs: Any) -> RecordingAp
 async def shows(app: ShopodooApp, *fragments: str, timeout: float = 5.0) -> str:
     """Wait until every fragment is on screen (rendering trails the data by a frame)."""
 
-    def check() -> str | None:
-        text = screen_text(app)
-        return text if all(f in text for f in fragments) else None
+    last = ""
 
-    return await wait_for(check, timeout, f"{fragments!r} on screen")
+    def check() -> str | None:
+        nonlocal last
+        last = screen_text(app)
+        return last if all(f in last for f in fragments) else None
+
+    try:
+        return await wait_for(check, timeout, f"{fragments!r} on screen")
+    except AssertionError:
+        missing = [f for f in fragments if f not in last]
+        raise AssertionError(f"not on screen: {missing!r}\n{last}") from None

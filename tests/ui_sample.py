@@ -61,10 +61,10 @@ class _Clock:
         return self.now
 
 
-def _order(n: int, minutes_ago: float) -> Change:
+def _order(n: int, minute: int) -> Change:
     return Change(
         source_id=f"gid://shopify/Order/{5_000_000 + n}",
-        version=f"2026-05-28T{20 - int(minutes_ago // 60):02d}:{59 - int(minutes_ago % 60):02d}:00Z",
+        version=f"2026-05-28T19:{minute:02d}:00Z",
         label=f"Shopify order #{n}",
         payload={"order": n},
     )
@@ -80,7 +80,7 @@ def build_sample(store: Store) -> Engine:
     clock = _Clock(NOW - 300)
     queue = Queue(store, clock=clock, policy=RetryPolicy(rng=random.Random(7)))
 
-    orders = [_order(1001 + i, 60 - i) for i in range(20)]
+    orders = [_order(1001 + i, 30 + i) for i in range(20)]
     queue.enqueue(shop_id, SHOP, "orders", orders)
     stock = Change("gid://shopify/InventoryItem/880", "odoo-2026-05-28T20:10:00", "Stock MUG-RED")
     queue.enqueue(shop_id, SHOP, "stock", [stock])

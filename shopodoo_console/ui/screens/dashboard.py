@@ -27,6 +27,7 @@ from shopodoo_console.ui.screens.base import LiveScreen
 from shopodoo_console.ui.widgets.tables import NavTable
 
 STREAM_STATES = ("queued", "running", "retrying", "needs_attention", "failed", "done", "skipped")
+STATE_HEADERS = {"needs_attention": "Attention"}
 
 
 def scheduler_banner(state: str, holder: str | None) -> Text:
@@ -73,13 +74,16 @@ class DashboardScreen(LiveScreen[DashboardData]):
                     ("poll", "Last poll"),
                     ("cursor", "Cursor"),
                     ("lag", "Lag"),
-                    *((s, state_label(s).capitalize()) for s in STREAM_STATES),
+                    *(
+                        (s, STATE_HEADERS.get(s, state_label(s).capitalize()))
+                        for s in STREAM_STATES
+                    ),
                 ],
                 id="streams",
             )
             with Horizontal(id="dashboard-bottom"):
                 with Vertical(id="throughput-box", classes="panel"):
-                    yield Label("Throughput (finished jobs, last 5 min)", classes="section")
+                    yield Label("Throughput · last 5 min", classes="section")
                     yield Sparkline([], id="throughput")
                     yield Static(id="rate")
                 with Vertical(id="connections-box", classes="panel"):
@@ -112,7 +116,7 @@ class DashboardScreen(LiveScreen[DashboardData]):
                 (
                     f"{s.shop}|{s.flow}",
                     [
-                        s.shop,
+                        s.shop.removesuffix(".myshopify.com"),
                         s.flow,
                         mode,
                         poll,
