@@ -418,7 +418,7 @@ def test_help_lists_every_screen_and_palette_offers_screen_actions(sample) -> No
         await shows(app, "Morning routine", "Everywhere", "Pause/resume")
         sections = dict(help_sections())
         assert ("R", "Retry group") in sections["Failures (3)"]
-        assert ("k", "Set credential…") in sections["Settings (5)"]
+        assert ("c", "Set credential…") in sections["Settings (5)"]
         await press(pilot, "escape")
         await press(pilot, "3")
         screen = await loaded(app, FailuresScreen)

@@ -17,7 +17,7 @@ from typing import Any
 
 from rich.console import Console
 from textual import events
-from textual.keys import _character_to_key, _get_unicode_name_from_key
+from textual.keys import REPLACED_KEYS, _character_to_key, _get_unicode_name_from_key
 from textual.pilot import Pilot
 
 from shopodoo_console.ui.app import ShopodooApp
@@ -59,7 +59,8 @@ async def press(pilot: Pilot[Any], *keys: str) -> None:
         if len(key) == 1 and not key.isalnum():
             key = _character_to_key(key)
         try:  # the same key → character mapping Pilot uses
-            char: str | None = unicodedata.lookup(_get_unicode_name_from_key(key))
+            name = _get_unicode_name_from_key(REPLACED_KEYS.get(key, key))
+            char: str | None = unicodedata.lookup(name)
         except KeyError:
             char = key if len(key) == 1 else None
         app.post_message(events.Key(key, char))

@@ -32,7 +32,7 @@ MIN_POLL = 5
 class SettingsScreen(LiveScreen[SettingsData]):
     PALETTE_GROUP = "Settings"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("k", "credential", "Set credential…", id="settings.credential"),
+        Binding("c", "credential", "Set credential…", id="settings.credential"),
         Binding("t", "test", "Test connection", id="settings.test"),
         Binding(
             "m",
@@ -92,7 +92,7 @@ class SettingsScreen(LiveScreen[SettingsData]):
             elif c.stored:
                 secret = Text("stored in keyring", style="green")
             else:
-                secret = Text("not set (k to enter)", style="yellow")
+                secret = Text("not set (c to enter)", style="yellow")
             rows.append((c.name, [c.title, c.details, secret]))
         self.query_one("#connections", NavTable).set_rows(rows)
         self.query_one("#flows", NavTable).set_rows(
