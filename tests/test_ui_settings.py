@@ -137,7 +137,7 @@ def test_modes_and_intervals_are_written_back_with_comments(console) -> None:
 
 
 def test_test_connection_calls_the_injected_tester(console) -> None:
-    paths, store, engine = console
+    _paths, store, engine = console
     asked: list[str] = []
 
     def tester(target: str) -> Verdict:
@@ -155,7 +155,7 @@ def test_test_connection_calls_the_injected_tester(console) -> None:
 
 
 def test_no_keyring_is_explained_not_a_crash(console) -> None:
-    paths, store, engine = console
+    _paths, store, engine = console
     keyring.set_keyring(FailKeyring())  # the memory_keyring fixture restores the previous one
 
     async def scenario(app: RecordingApp, pilot: Any) -> None:
