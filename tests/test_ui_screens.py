@@ -156,6 +156,10 @@ def test_queue_pages_filters_and_opens_a_job(tmp_path: Path) -> None:
         await wait_for(lambda: app.screen is queue, what="back to the queue")
         await press(pilot, "r")  # retry the selected job
         await wait_for(lambda: job_state(store, 16) == "queued", what="the retry")
+        await wait_for(lambda: table.row_count == 0, what="it to leave the problems view")
+        await shows(app, "No jobs match.")
+        await press(pilot, "s")  # next state filter: queued
+        await wait_for(lambda: table.row_keys == ["16"], what="the queued job")
         await press(pilot, "x")
         modal = await wait_for(lambda: isinstance(app.screen, ReasonModal) and app.screen)
         await press(pilot, "enter")  # empty reason is refused

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from shopodoo_console.causes import Cause
-from shopodoo_console.config import Config, EngineConfig, ShopConfig
+from shopodoo_console.config import Config, EngineConfig, OdooConfig, ShopConfig
 from shopodoo_console.engine.core import Engine
 from shopodoo_console.engine.flows import Change, FlowRegistry, Page, ShopRef
 from shopodoo_console.engine.mappings import save_mapping
@@ -46,7 +46,10 @@ def sample_config(folder: Path) -> Config:
         flows={"orders": "auto", "stock": "review"},
         poll_seconds={"orders": 30, "stock": 300},
     )
-    return Config(path=folder / "config.toml", odoo=None, shops=(shop,), engine=EngineConfig())
+    # A fixed (never written) path: screens show it, snapshots must not depend on tmp dirs.
+    path = Path("/home/ops/.config/shopodoo/config.toml")
+    odoo = OdooConfig(url="https://acme.odoo.com", database="acme", login="sync@acme.example")
+    return Config(path=path, odoo=odoo, shops=(shop,), engine=EngineConfig())
 
 
 class _Clock:
