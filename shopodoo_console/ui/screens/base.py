@@ -34,10 +34,15 @@ class LiveScreen(Screen[None], Generic[T]):
         self._loading = False
         self._not_before = 0.0
         self._last_loaded = 0.0
+        self._console_app: ShopodooApp | None = None
 
     @property
     def console_app(self) -> ShopodooApp:
-        return cast("ShopodooApp", self.app)
+        """The app, also from worker threads (kept from the loop: a thread finishing after
+        the app closed has no active-app context to look it up in)."""
+        if self._console_app is None:
+            self._console_app = cast("ShopodooApp", self.app)
+        return self._console_app
 
     # ------------------------------------------------------------ for subclasses
 
@@ -65,6 +70,7 @@ class LiveScreen(Screen[None], Generic[T]):
             return
         self._wanted = False
         self._loading = True
+        _ = self.console_app  # resolve on the loop, before the thread needs it
         self.run_worker(
             self._load_in_thread, thread=True, group="load", exit_on_error=False, name="load"
         )
@@ -82,7 +88,7 @@ class LiveScreen(Screen[None], Generic[T]):
 
     def _call(self, callback: Any, *args: Any) -> None:
         with contextlib.suppress(RuntimeError):  # the app is closing; nothing to draw on
-            self.app.call_from_thread(callback, *args)
+            self.console_app.call_from_thread(callback, *args)
 
     def _loaded(self, data: T, took: float) -> None:
         self._loading = False

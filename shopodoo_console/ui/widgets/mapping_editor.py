@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, ClassVar, cast
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Select, Static
 
@@ -73,37 +73,44 @@ class MappingEditor(ModalScreen[Saved | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="mapping-editor"):
             yield Label("Map a Shopify value to an Odoo record", classes="dialog-title")
-            with Horizontal(classes="field"):
-                yield Label("Shop", classes="field-label")
-                yield Select(
-                    [(s, s) for s in self.shops], value=self.shop, allow_blank=False, id="map-shop"
-                )
-            with Horizontal(classes="field"):
-                yield Label("Kind", classes="field-label")
-                yield Select(
-                    [(KIND_LABELS[k], k) for k in KINDS],
-                    value=self.kind,
-                    allow_blank=False,
-                    id="map-kind",
-                )
-            with Horizontal(classes="field"):
-                yield Label("Shopify", classes="field-label")
-                yield Input(
-                    self.source_key, placeholder="SKU, location id, gateway name…", id="map-key"
-                )
-            with Horizontal(classes="field"):
-                yield Label("Odoo id", classes="field-label")
-                yield Input(
-                    "" if self.odoo_id is None else str(self.odoo_id),
-                    placeholder="id of the Odoo record",
-                    type="integer",
-                    id="map-odoo",
-                )
-            with Horizontal(classes="field"):
-                yield Label("Label", classes="field-label")
-                yield Input(
-                    self.label, placeholder="optional: what the Odoo record is", id="map-label"
-                )
+            yield Label("Shop", classes="field-label")
+            yield Select(
+                [(s, s) for s in self.shops],
+                value=self.shop,
+                allow_blank=False,
+                compact=True,
+                id="map-shop",
+            )
+            yield Label("Kind", classes="field-label")
+            yield Select(
+                [(KIND_LABELS[k], k) for k in KINDS],
+                value=self.kind,
+                allow_blank=False,
+                compact=True,
+                id="map-kind",
+            )
+            yield Label("Shopify value", classes="field-label")
+            yield Input(
+                self.source_key,
+                placeholder="SKU, location id, gateway name…",
+                compact=True,
+                id="map-key",
+            )
+            yield Label("Odoo record id", classes="field-label")
+            yield Input(
+                "" if self.odoo_id is None else str(self.odoo_id),
+                placeholder="id of the Odoo record",
+                type="integer",
+                compact=True,
+                id="map-odoo",
+            )
+            yield Label("Label", classes="field-label")
+            yield Input(
+                self.label,
+                placeholder="optional: what the Odoo record is",
+                compact=True,
+                id="map-label",
+            )
             yield Static("", id="map-message", classes="dialog-error")
             yield Static(
                 "enter or ctrl+s saves and re-queues the waiting jobs · escape cancels",
