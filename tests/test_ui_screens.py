@@ -4,9 +4,7 @@ what an action changes stays visible in the store for the test to check)."""
 from __future__ import annotations
 
 import asyncio
-import os
-import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +18,7 @@ from ui_harness import (
     screen_text,
     shows,
     type_text,
+    utc_timezone,
     wait_for,
 )
 from ui_sample import NOW, SHOP, build_sample
@@ -47,9 +46,9 @@ Scenario = Callable[[RecordingApp, Any], Awaitable[None]]
 
 
 @pytest.fixture(autouse=True)
-def utc(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
+def utc() -> Iterator[None]:
+    with utc_timezone():
+        yield
 
 
 @pytest.fixture
@@ -473,4 +472,3 @@ def test_run_console_starts_and_stops_the_engine(sample, monkeypatch) -> None:
     monkeypatch.setattr(app_module.ShopodooApp, "run", lambda self: calls.append("run") or 0)
     assert app_module.run_console(engine, store, engine.config, None) == 0  # type: ignore[arg-type]
     assert calls == ["start", "run", "stop"]
-    assert os.environ.get("TZ") == "UTC"

@@ -4,14 +4,13 @@ review the SVGs like code; Python 3.11 is the reference version."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from support import open_store
-from ui_harness import loaded, make_app, press, wait_for
+from ui_harness import loaded, make_app, press, utc_timezone, wait_for
 from ui_sample import NOW, build_sample
 
 from shopodoo_console.ui.messages import OpenJob
@@ -27,9 +26,9 @@ SIZE = (130, 36)
 
 
 @pytest.fixture(autouse=True)
-def utc(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
+def utc() -> Iterator[None]:
+    with utc_timezone():
+        yield
 
 
 async def open_screen(pilot: Any, keys: tuple[str, ...], screen_type: type) -> None:

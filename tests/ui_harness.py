@@ -9,10 +9,12 @@ Notifications are recorded so tests can assert on what the operator was told.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
+import os
 import time
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from rich.console import Console
@@ -123,3 +125,19 @@ async def shows(app: ShopodooApp, *fragments: str, timeout: float = 5.0) -> str:
     except AssertionError:
         missing = [f for f in fragments if f not in last]
         raise AssertionError(f"not on screen: {missing!r}\n{last}") from None
+
+
+@contextlib.contextmanager
+def utc_timezone() -> Iterator[None]:
+    """Show times in UTC (snapshots and texts must not depend on the machine's zone)."""
+    previous = os.environ.get("TZ")
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("TZ", None)
+        else:
+            os.environ["TZ"] = previous
+        time.tzset()
