@@ -150,8 +150,12 @@ def claim_latency(folder: Path, rows: int, samples: int) -> float:
 
 def latency_in_child(folder: Path, rows: int, samples: int) -> tuple[float, float]:
     """Run :func:`claim_latency` in a fresh process so its peak RSS is its own."""
-    out = subprocess.run([sys.executable, __file__, "--latency", str(rows), str(samples),
-                          str(folder)], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, __file__, "--latency", str(rows), str(samples), str(folder)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     seconds, rss = out.stdout.split()
     return float(seconds), float(rss)
 

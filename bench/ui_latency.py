@@ -1,0 +1,268 @@
+"""Console latency while the engine works, and opening the queue on a million jobs.
+
+1. A headless console over a real engine working through 2,000 jobs (``workload``: for now a
+   scripted flow with a few ms of work per job; swap in the demo's orders by replacing that
+   one function). On the Queue screen, 200 key presses (j/k: cursor down/up) are sent as the
+   terminal driver sends them; each latency runs from the key event to the first frame the
+   app hands to its driver that shows the moved cursor.
+2. A database with 1,000,000 jobs (inserted with one SQL statement): from pressing ``2`` on
+   the dashboard to the first frame showing the queue's first page; three fresh consoles.
+
+Usage: python bench/ui_latency.py [--quick]   (--quick: 500 jobs, 50 presses, 100k rows)
+Last line: ``ui latency: p50 A ms, p95 B ms, queue open at 1M jobs C ms``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from textual import events
+
+from shopodoo_console.config import Config, EngineConfig, Paths, ShopConfig
+from shopodoo_console.engine.core import Engine
+from shopodoo_console.engine.flows import Change, Done, FlowRegistry, JobContext, Page, ShopRef
+from shopodoo_console.store.db import Store
+from shopodoo_console.ui.app import ShopodooApp
+from shopodoo_console.ui.screens.dashboard import DashboardScreen
+from shopodoo_console.ui.screens.queue import QueueScreen
+from shopodoo_console.ui.widgets.tables import NavTable
+
+SHOP = "bench.myshopify.com"
+SIZE = (140, 40)
+
+
+# ---------------------------------------------------------------- the workload (swap me)
+
+
+class BenchOrders:
+    """Stand-in for the orders flow: one poll page of ``n`` orders, ``work`` s per job."""
+
+    name = "orders"
+
+    def __init__(self, n: int, work: float) -> None:
+        self.n, self.work = n, work
+        self.polled = False
+
+    def poll(self, shop: ShopRef, since: str | None) -> Iterable[Page]:
+        if self.polled:
+            return []
+        self.polled = True
+        changes = [
+            Change(f"gid://shopify/Order/{i}", "2026-05-28T10:00:00Z", f"Shopify order #{i}")
+            for i in range(1, self.n + 1)
+        ]
+        return [Page(changes, cursor="2026-05-28T10:00:00Z")]
+
+    def handle(self, ctx: JobContext) -> Done:
+        ctx.audit("shopify", "fetched", f"{ctx.job.label} fetched")
+        time.sleep(self.work)  # simulated remote calls
+        ctx.audit("odoo", "created", f"sale.order for {ctx.job.label} created")
+        return Done("created")
+
+
+@dataclass
+class Workload:
+    store: Store
+    engine: Engine
+    config: Config
+    total: int
+
+    def finished(self) -> int:
+        row = self.store.execute(
+            "SELECT count(*) FROM job WHERE state IN ('done', 'skipped')"
+        ).fetchone()
+        return int(row[0])
+
+
+def workload(folder: Path, jobs: int) -> Workload:
+    """The engine and data the latency run works against (the demo will replace this)."""
+    store = Store(folder / "latency.db")
+    shop = ShopConfig(domain=SHOP, flows={"orders": "auto"})
+    config = Config(folder / "config.toml", None, (shop,), EngineConfig(workers=4))
+    engine = Engine(store, config, FlowRegistry([BenchOrders(jobs, work=0.015)]))
+    return Workload(store, engine, config, jobs)
+
+
+# ---------------------------------------------------------------- frame timing
+
+
+class FrameClock:
+    """Wraps ``App._display`` (called with every frame, headless or not) to time frames."""
+
+    def __init__(self, app: ShopodooApp) -> None:
+        self.waiting: tuple[Callable[[], bool], asyncio.Future[float]] | None = None
+        original = app._display
+
+        def display(screen: Any, renderable: Any) -> None:
+            if renderable is not None and self.waiting is not None:
+                condition, future = self.waiting
+                if condition() and not future.done():
+                    future.set_result(time.perf_counter())
+                    self.waiting = None
+            original(screen, renderable)
+
+        app._display = display  # type: ignore[method-assign]
+
+    async def next_frame(self, condition: Callable[[], bool], timeout: float = 10.0) -> float:
+        """The time of the first frame drawn once ``condition`` holds."""
+        future: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+        self.waiting = (condition, future)
+        return await asyncio.wait_for(future, timeout)
+
+
+def send_key(app: ShopodooApp, key: str) -> None:
+    """What the terminal driver does with a key press (post a Key event to the app)."""
+    app.post_message(events.Key(key, key if len(key) == 1 else None))
+
+
+async def wait_until(condition: Callable[[], bool], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError("condition not reached")
+        await asyncio.sleep(0.01)
+
+
+# ---------------------------------------------------------------- 1. key press latency
+
+
+async def press_latencies(load: Workload, presses: int) -> tuple[list[float], int, int]:
+    app = ShopodooApp(
+        engine=load.engine, store=load.store, config=load.config, paths=Paths.discover()
+    )
+    frames = FrameClock(app)
+    latencies: list[float] = []
+    async with app.run_test(headless=True, size=SIZE):
+        load.engine.start()
+        await wait_until(lambda: isinstance(app.screen, DashboardScreen))
+        send_key(app, "2")
+        await wait_until(lambda: isinstance(app.screen, QueueScreen) and app.screen.loads > 0)
+        table = app.screen.query_one("#jobs", NavTable)
+        await wait_until(lambda: table.row_count > 20)
+        finished_before = await asyncio.to_thread(_finished, load)
+        for i in range(presses):
+            key = "j" if (i // 10) % 2 == 0 else "k"  # ten down, ten up
+            expected = table.cursor_row + (1 if key == "j" else -1)
+            start = time.perf_counter()
+            send_key(app, key)
+            shown = await frames.next_frame(lambda e=expected: table.cursor_row == e)
+            latencies.append((shown - start) * 1000)
+            await asyncio.sleep(0.015)  # an operator's fastest key repeat is ~30/s
+        finished_after = await asyncio.to_thread(_finished, load)
+        await asyncio.to_thread(load.engine.stop)
+    return latencies, finished_before, finished_after
+
+
+def _finished(load: Workload) -> int:
+    with load.store.thread_connection():
+        return load.finished()
+
+
+# ---------------------------------------------------------------- 2. queue open at 1M
+
+
+def fill_million(path: Path, rows: int) -> None:
+    """``rows`` finished jobs (one in 500 needing attention), in one INSERT ... SELECT."""
+    store = Store(path)
+    shop_id = store.sync_shop(SHOP, api_version="2026-07")
+    store.close()
+    now = time.time()
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA synchronous = OFF")
+    conn.execute(
+        "WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < ?) "
+        "INSERT INTO job (key, shop_id, flow, source_id, source_version, label, payload, state, "
+        "attempts, next_run_at, created_at, last_seen_at, updated_at, finished_at, cause_code) "
+        "SELECT ? || ':orders:gid://shopify/Order/' || n || ':v1', ?, 'orders', "
+        "'gid://shopify/Order/' || n, 'v1', 'Shopify order #' || n, '{}', "
+        "CASE WHEN n % 500 = 0 THEN 'needs_attention' ELSE 'done' END, 1, "
+        "?1 - (?2 - n), ?1 - (?2 - n), ?1 - (?2 - n), ?1 - (?2 - n), ?1 - (?2 - n), "
+        "CASE WHEN n % 500 = 0 THEN 'mapping.product_missing' END FROM seq".replace(
+            "?1", str(now)
+        ).replace("?2", str(rows)),
+        (rows, SHOP, shop_id),
+    )
+    conn.commit()
+    conn.execute("ANALYZE")
+    conn.close()
+
+
+async def queue_open_ms(path: Path) -> float:
+    store = Store(path)
+    shop = ShopConfig(domain=SHOP, flows={"orders": "auto"})
+    config = Config(path.parent / "config.toml", None, (shop,), EngineConfig())
+    engine = Engine(store, config, FlowRegistry([BenchOrders(0, 0)]))
+    app = ShopodooApp(engine=engine, store=store, config=config, paths=Paths.discover())
+    frames = FrameClock(app)
+    async with app.run_test(headless=True, size=SIZE):
+        await wait_until(
+            lambda: isinstance(app.screen, DashboardScreen) and app.screen.loads > 0, timeout=60
+        )
+        start = time.perf_counter()
+        send_key(app, "2")
+
+        def queue_shown() -> bool:
+            screen = app.screen
+            return (
+                isinstance(screen, QueueScreen)
+                and screen.query_one("#jobs", NavTable).row_count > 0
+            )
+
+        shown = await frames.next_frame(queue_shown, timeout=30)
+    store.close()
+    return (shown - start) * 1000
+
+
+# ---------------------------------------------------------------- main
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a smaller smoke run")
+    args = parser.parse_args()
+    jobs, presses, rows = (500, 50, 100_000) if args.quick else (2_000, 200, 1_000_000)
+    logging.disable(logging.WARNING)
+    with tempfile.TemporaryDirectory(prefix="shopodoo-ui-bench-") as tmp:
+        folder = Path(tmp)
+        os.environ["SHOPODOO_HOME"] = str(folder / "home")
+        load = workload(folder, jobs)
+        latencies, before, after = asyncio.run(press_latencies(load, presses))
+        load.store.close()
+        p50, p95 = statistics.median(latencies), percentile(latencies, 95)
+        print(
+            f"{presses} presses while the engine finished jobs {before} → {after} of {jobs}; "
+            f"max {max(latencies):.1f} ms"
+        )
+        started = time.perf_counter()
+        big = folder / "million.db"
+        fill_million(big, rows)
+        print(f"{rows:,} jobs inserted in {time.perf_counter() - started:.1f} s")
+        opens = [asyncio.run(queue_open_ms(big)) for _ in range(3)]
+        print("queue open: " + ", ".join(f"{o:.0f} ms" for o in opens))
+    label = "1M" if rows == 1_000_000 else f"{rows // 1000}k"
+    print(
+        f"ui latency: p50 {p50:.0f} ms, p95 {p95:.0f} ms, queue open at {label} jobs "
+        f"{statistics.median(opens):.0f} ms"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,376 @@
+"""The operations console: a Textual app over an injected engine (Harlequin style).
+
+The app owns no business logic. It shows what the store holds, through screens that read in
+worker threads, and turns keys into engine/queue calls that also run in worker threads.
+Engine events arrive on engine threads and only mark the data dirty (or post a message):
+the engine never waits for the UI, and the UI redraws at most 4 times a second.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, ClassVar, TypeVar
+
+from textual import on
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+
+from shopodoo_console.config import Config, Paths
+from shopodoo_console.engine import events as ev
+from shopodoo_console.engine.core import Engine
+from shopodoo_console.store.db import Store
+from shopodoo_console.ui.checks import (
+    ConnectionTester,
+    MappingValidator,
+    accept_positive_ids,
+    no_connection_test,
+)
+from shopodoo_console.ui.commands import ScreenActions
+from shopodoo_console.ui.fixes import Fix
+from shopodoo_console.ui.messages import DataChanged, OpenFix, OpenJob, SchedulerChanged
+from shopodoo_console.ui.screens.base import LiveScreen
+from shopodoo_console.ui.screens.dashboard import DashboardScreen
+from shopodoo_console.ui.screens.failures import FailuresScreen
+from shopodoo_console.ui.screens.help import HelpScreen
+from shopodoo_console.ui.screens.job import JobScreen
+from shopodoo_console.ui.screens.mappings import MappingsScreen
+from shopodoo_console.ui.screens.queue import QueueScreen
+from shopodoo_console.ui.screens.settings import SettingsScreen
+from shopodoo_console.ui.widgets.mapping_editor import MappingEditor
+from shopodoo_console.ui.widgets.modals import ReasonModal
+
+log = logging.getLogger(__name__)
+R = TypeVar("R")
+
+SCHEDULER_LABELS = {
+    "running": "scheduler running",
+    "paused": "scheduler PAUSED",
+    "stopped": "scheduler stopped",
+    "read_only": "READ-ONLY: another console polls this database",
+}
+
+
+class ShopodooApp(App[int]):
+    TITLE = "shopodoo"
+    CSS_PATH = Path(__file__).with_name("shopodoo.tcss")  # absolute: subclasses live elsewhere
+    COMMANDS = App.COMMANDS | {ScreenActions}
+    PALETTE_GROUP = "Console"
+    MODES: ClassVar[dict[str, str | Callable[[], Screen[Any]]]] = {  # type: ignore[assignment]
+        "dashboard": DashboardScreen,
+        "queue": QueueScreen,
+        "failures": FailuresScreen,
+        "mappings": MappingsScreen,
+        "settings": SettingsScreen,
+    }
+    DEFAULT_MODE = "dashboard"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("1", "show('dashboard')", "Dashboard", id="go.dashboard"),
+        Binding("2", "show('queue')", "Queue", id="go.queue"),
+        Binding("3", "show('failures')", "Failures", id="go.failures"),
+        Binding("4", "show('mappings')", "Mappings", id="go.mappings"),
+        Binding("5", "show('settings')", "Settings", id="go.settings"),
+        Binding("question_mark", "help", "Help", key_display="?", id="app.help"),
+        Binding("p", "toggle_pause", "Pause/resume", id="scheduler.toggle"),
+        Binding("P", "poll_now", "Poll now", show=False, id="scheduler.poll_now"),
+        Binding("q", "quit", "Quit", id="app.quit"),
+    ]
+
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        store: Store,
+        config: Config,
+        paths: Paths,
+        validator: MappingValidator = accept_positive_ids,
+        tester: ConnectionTester = no_connection_test,
+        clock: Callable[[], float] = time.time,
+        refresh_hz: float = 4.0,
+    ) -> None:
+        """``validator`` checks a mapping against Odoo and ``tester`` tests a connection;
+        both run in worker threads. ``clock`` gives "now" for ages shown on screen (tests
+        and screenshots fix it)."""
+        super().__init__()
+        self.engine = engine
+        self.store = store
+        self.config = config
+        self.paths = paths
+        self.validator = validator
+        self.tester = tester
+        self.clock = clock
+        self.refresh_hz = min(refresh_hz, 4.0)
+        self.shop_ids = {ref.domain: shop_id for shop_id, ref in engine.shops.items()}
+        self._dirty = False
+        self._unsubscribe: Callable[[], None] | None = None
+
+    # ------------------------------------------------------------ lifecycle
+
+    def on_mount(self) -> None:
+        self._unsubscribe = self.engine.events.subscribe(self._on_engine_event)
+        self._show_scheduler(self.engine.state, self._holder())
+        self.set_interval(1 / self.refresh_hz, self._tick, name="refresh")
+
+    def on_unmount(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+
+    def _holder(self) -> str | None:
+        return self.engine.holder.describe() if self.engine.holder else None
+
+    def _on_engine_event(self, event: ev.Event) -> None:
+        """Runs on an engine thread: mark dirty, never wait for the UI."""
+        self._dirty = True
+        if event.kind == ev.SCHEDULER:
+            self.post_message(SchedulerChanged(event.data["state"], event.data.get("holder")))
+
+    def _tick(self) -> None:
+        screen = self.screen
+        if not isinstance(screen, LiveScreen):
+            return
+        if self._dirty:
+            self._dirty = False
+            screen.request_reload()
+        else:
+            screen.pump()
+
+    @on(SchedulerChanged)
+    def _scheduler_changed(self, message: SchedulerChanged) -> None:
+        self._show_scheduler(message.state, message.holder)
+        self.refresh_bindings()
+        self.mark_dirty()
+
+    def _show_scheduler(self, state: str, holder: str | None) -> None:
+        label = SCHEDULER_LABELS.get(state, state)
+        self.sub_title = f"{label} ({holder})" if state == "read_only" and holder else label
+
+    def mark_dirty(self) -> None:
+        self._dirty = True
+
+    @on(DataChanged)
+    def _data_changed(self) -> None:
+        self.mark_dirty()
+
+    # ------------------------------------------------------------ running work off the loop
+
+    def perform(
+        self,
+        description: str,
+        work: Callable[[], R],
+        on_done: Callable[[R], None] | None = None,
+        on_error: Callable[[Exception], None] | None = None,
+    ) -> None:
+        """Run ``work`` in a thread (database or network); a failure becomes a notification
+        (and ``on_error``), never a crash."""
+
+        def run() -> None:
+            try:
+                with self.store.thread_connection():
+                    result = work()
+            except Exception as exc:
+                log.exception("%s failed", description)
+                self._from_thread(
+                    self.notify, f"{description} failed: {exc}", severity="error", timeout=8
+                )
+                if on_error is not None:
+                    self._from_thread(on_error, exc)
+                return
+            self._from_thread(self._performed, result, on_done)
+
+        self.run_worker(run, thread=True, group="actions", exit_on_error=False, name=description)
+
+    def _performed(self, result: Any, on_done: Callable[[Any], None] | None) -> None:
+        self.mark_dirty()
+        if on_done is not None:
+            on_done(result)
+
+    def _from_thread(self, callback: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        with contextlib.suppress(RuntimeError):  # the app is closing
+            self.call_from_thread(callback, *args, **kwargs)
+
+    # ------------------------------------------------------------ navigation
+
+    def action_show(self, mode: str) -> None:
+        if self.current_mode != mode:
+            self.switch_mode(mode)
+
+    async def show_failures(self, code: str | None = None) -> None:
+        """Open Failures, with the group of ``code`` selected."""
+        if self.current_mode != "failures":
+            await self.switch_mode("failures")
+        screen = self.screen
+        if code and isinstance(screen, FailuresScreen):
+            screen.select_group(code)
+
+    async def show_queue(
+        self, *, shop: str = "", flow: str = "", states: tuple[str, ...] = ()
+    ) -> None:
+        """Open Queue filtered to a shop/flow/states."""
+        if self.current_mode != "queue":
+            await self.switch_mode("queue")
+        screen = self.screen
+        if isinstance(screen, QueueScreen):
+            screen.set_filter(shop=shop, flow=flow, states=states)
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            self.screen.dismiss()
+        else:
+            self.push_screen(HelpScreen())
+
+    @on(OpenJob)
+    def open_job(self, message: OpenJob) -> None:
+        self.push_screen(JobScreen(message.job_id))
+
+    @on(OpenFix)
+    async def open_fix(self, message: OpenFix) -> None:
+        fix: Fix = message.fix
+        if fix.where == "mapping":
+            self.edit_mapping(fix.shop, fix.kind, fix.source_key)
+        elif fix.where == "settings":
+            if self.current_mode != "settings":
+                await self.switch_mode("settings")
+            screen = self.screen
+            if isinstance(screen, SettingsScreen):
+                screen.focus_connection(fix.connection)
+        elif fix.job_id is not None:
+            self.notify("No screen fixes this cause; the job's detail says what to do.")
+            self.push_screen(JobScreen(fix.job_id))
+
+    def edit_mapping(
+        self,
+        shop: str,
+        kind: str,
+        source_key: str = "",
+        odoo_id: int | None = None,
+        label: str = "",
+    ) -> None:
+        self.push_screen(
+            MappingEditor(
+                shops=sorted(self.shop_ids),
+                shop=shop,
+                kind=kind,
+                source_key=source_key,
+                odoo_id=odoo_id,
+                label=label,
+            )
+        )
+
+    # ------------------------------------------------------------ scheduler
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "toggle_pause":
+            return self.engine.state in ("running", "paused")
+        if action == "poll_now":
+            return self.engine.state == "running"
+        return True
+
+    def action_toggle_pause(self) -> None:
+        engine = self.engine
+        if engine.state == "running":
+            self.perform(
+                "Pausing the scheduler",
+                engine.pause,
+                lambda _: self.notify(
+                    "Scheduler paused: no polls, no jobs start. Press p to resume."
+                ),
+            )
+        elif engine.state == "paused":
+            self.perform(
+                "Resuming the scheduler",
+                engine.resume,
+                lambda _: self.notify("Scheduler running again."),
+            )
+        else:
+            self.notify(f"The scheduler is {engine.state}; nothing to pause here.")
+
+    def action_poll_now(self) -> None:
+        self.perform(
+            "Polling now", self.engine.poll_now, lambda _: self.notify("Polling every stream now.")
+        )
+
+    # ------------------------------------------------------------ operator actions on jobs
+
+    def retry_jobs(self, ids: Sequence[int]) -> None:
+        ids = list(ids)
+        if not ids:
+            self.notify("No job selected.", severity="warning")
+            return
+
+        def done(moved: list[int]) -> None:
+            if moved:
+                self.notify(f"{len(moved)} job(s) queued again.")
+            else:
+                self.notify(
+                    "Nothing to retry: the job is not failed, waiting or retrying.",
+                    severity="warning",
+                )
+
+        self.perform("Retrying", lambda: self.engine.queue.retry(ids), done)
+
+    def retry_cause(self, code: str) -> None:
+        def done(moved: list[int]) -> None:
+            self.notify(f"{len(moved)} job(s) with cause {code} queued again.")
+
+        self.perform(
+            "Retrying the group", lambda: self.engine.queue.retry_where(cause_code=code), done
+        )
+
+    def approve_jobs(self, ids: Sequence[int]) -> None:
+        ids = list(ids)
+
+        def done(moved: list[int]) -> None:
+            self.notify(
+                f"{len(moved)} plan(s) approved; the job runs now."
+                if moved
+                else "Nothing to approve: the job is not awaiting approval."
+            )
+
+        self.perform("Approving", lambda: self.engine.queue.approve(ids), done)
+
+    def close_jobs(self, verb: str, ids_of: Callable[[], list[int]], what: str) -> None:
+        """Resolve or cancel (``verb``) after asking for the reason kept in the timeline."""
+        title = "Resolve" if verb == "resolve" else "Cancel"
+        hint = (
+            "Handled by hand (e.g. fixed directly in Odoo)."
+            if verb == "resolve"
+            else "The job will not run; nothing is changed remotely."
+        )
+
+        def with_reason(reason: str | None) -> None:
+            if not reason:
+                return
+
+            def work() -> list[int]:
+                ids = ids_of()
+                move = self.engine.queue.resolve if verb == "resolve" else self.engine.queue.cancel
+                return move(ids, reason=reason)
+
+            self.perform(
+                f"{title} {what}",
+                work,
+                lambda moved: self.notify(
+                    f"{len(moved)} job(s) {'resolved' if verb == 'resolve' else 'cancelled'}: "
+                    f"{reason}"
+                ),
+            )
+
+        self.push_screen(ReasonModal(f"{title} {what}", hint), with_reason)
+
+
+def run_console(engine: Engine, store: Store, config: Config, paths: Paths) -> int:
+    """Start the engine, run the console until the operator quits, stop the engine cleanly.
+
+    Returns the exit code (0). When another process holds the scheduler lease the console
+    opens read-only and says who holds it.
+    """
+    engine.start()
+    try:
+        result = ShopodooApp(engine=engine, store=store, config=config, paths=paths).run()
+    finally:
+        engine.stop()
+    return int(result or 0)

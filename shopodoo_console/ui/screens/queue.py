@@ -1,0 +1,266 @@
+"""Queue: every job, newest first, filtered, one page at a time from the database.
+
+The table holds a page (100 rows) and grows by a page when the cursor reaches the bottom
+(keyset paging on the job id), so a million-job database opens as fast as an empty one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.widgets import DataTable, Footer, Header, Input, Select, Static
+
+from shopodoo_console.engine.queries import JobFilter, JobRow, list_jobs
+from shopodoo_console.ui.format import (
+    STATE_ORDER,
+    STATE_STYLES,
+    clock_time,
+    count,
+    shorten,
+    state_label,
+)
+from shopodoo_console.ui.messages import OpenJob
+from shopodoo_console.ui.screens.base import LiveScreen
+from shopodoo_console.ui.widgets.tables import NavTable, Row
+
+PAGE = 100
+MAX_ROWS = 2000
+PROBLEMS = ("needs_attention", "failed", "awaiting_approval")
+STATE_CHOICES = ("", "problems", "queued", "running", "retrying", "done")
+
+
+def states_for(choice: str) -> tuple[str, ...]:
+    if not choice:
+        return ()
+    if choice == "problems":
+        return PROBLEMS
+    return (choice,)
+
+
+def job_row(job: JobRow) -> Row:
+    return (
+        str(job.id),
+        [
+            str(job.id),
+            Text(state_label(job.state), style=STATE_STYLES.get(job.state, "")),
+            job.flow,
+            job.shop.removesuffix(".myshopify.com"),
+            shorten(job.label or job.source_id, 34),
+            str(job.seen_count),
+            str(job.attempts),
+            job.cause.code if job.cause else "",
+            clock_time(job.updated_at),
+        ],
+    )
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    filters: JobFilter
+    jobs: list[JobRow]
+    limit: int
+
+
+class QueueScreen(LiveScreen[QueuePage]):
+    PALETTE_GROUP = "Queue"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "focus_filter", "Filter", key_display="/", id="queue.filter"),
+        Binding("s", "cycle_state", "State filter", id="queue.state"),
+        Binding("r", "retry", "Retry", id="queue.retry"),
+        Binding("a", "approve", "Approve plan", id="queue.approve"),
+        Binding("x", "resolve", "Resolve…", id="queue.resolve"),
+        Binding("c", "cancel_job", "Cancel…", id="queue.cancel"),
+        Binding("escape", "focus_table", "Back to list", show=False, id="queue.back"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.filters = JobFilter()
+        self.limit = PAGE
+        self._more_loading = False
+        self._exhausted = False
+
+    def compose(self) -> ComposeResult:
+        app = self.console_app
+        yield Header()
+        with Vertical(id="queue"):
+            with Horizontal(id="queue-filters"):
+                yield Select(
+                    [
+                        (
+                            "All states"
+                            if not c
+                            else ("Problems" if c == "problems" else state_label(c).capitalize()),
+                            c,
+                        )
+                        for c in (
+                            *STATE_CHOICES,
+                            *(s for s in STATE_ORDER if s not in STATE_CHOICES),
+                        )
+                    ],
+                    value="",
+                    allow_blank=False,
+                    id="filter-state",
+                )
+                yield Select(
+                    [("All flows", ""), *((f, f) for f in app.engine.flows.names())],
+                    value="",
+                    allow_blank=False,
+                    id="filter-flow",
+                )
+                yield Select(
+                    [("All shops", ""), *((d, d) for d in sorted(app.shop_ids))],
+                    value="",
+                    allow_blank=False,
+                    id="filter-shop",
+                )
+                yield Input(placeholder="/ order name, SKU, id…", id="filter-text")
+            yield NavTable(
+                [
+                    ("id", "ID"),
+                    ("state", "State"),
+                    ("flow", "Flow"),
+                    ("shop", "Shop"),
+                    ("record", "Record"),
+                    ("seen", "Seen"),
+                    ("tries", "Tries"),
+                    ("cause", "Cause"),
+                    ("updated", "Updated"),
+                ],
+                id="jobs",
+            )
+            yield Static(id="queue-status", classes="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#jobs", NavTable).focus()
+
+    # ------------------------------------------------------------ data
+
+    def load(self) -> QueuePage:
+        filters, limit = self.filters, self.limit
+        return QueuePage(filters, list_jobs(self.console_app.store, filters, limit=limit), limit)
+
+    def show(self, data: QueuePage) -> None:
+        if data.filters != self.filters:  # the filter changed while loading: reload comes
+            return
+        self._exhausted = len(data.jobs) < data.limit
+        self.query_one("#jobs", NavTable).set_rows([job_row(j) for j in data.jobs])
+        self._status(len(data.jobs))
+
+    def _status(self, shown: int) -> None:
+        more = "" if self._exhausted else " · more load when the cursor reaches the bottom"
+        self.query_one("#queue-status", Static).update(
+            f"{count(shown)} newest jobs shown{more}" if shown else "No jobs match."
+        )
+
+    def set_filter(
+        self, *, shop: str = "", flow: str = "", states: tuple[str, ...] = (), text: str = ""
+    ) -> None:
+        choice = "problems" if states == PROBLEMS else (states[0] if states else "")
+        self.query_one("#filter-state", Select).value = choice
+        self.query_one("#filter-flow", Select).value = flow
+        self.query_one("#filter-shop", Select).value = shop
+        self.query_one("#filter-text", Input).value = text
+        self._apply_filters()
+
+    def _apply_filters(self) -> None:
+        state = self.query_one("#filter-state", Select).value
+        flow = self.query_one("#filter-flow", Select).value
+        shop = self.query_one("#filter-shop", Select).value
+        text = self.query_one("#filter-text", Input).value.strip()
+        filters = JobFilter(
+            states=states_for(str(state) if isinstance(state, str) else ""),
+            flow=str(flow) if flow else None,
+            shop=str(shop) if shop else None,
+            text=text or None,
+        )
+        if filters != self.filters:
+            self.filters = filters
+            self.limit = PAGE
+            self.request_reload()
+
+    @on(Select.Changed)
+    def _select_changed(self) -> None:
+        self._apply_filters()
+
+    @on(Input.Changed, "#filter-text")
+    def _text_changed(self) -> None:
+        self._apply_filters()
+
+    @on(Input.Submitted, "#filter-text")
+    def _text_submitted(self) -> None:
+        self.action_focus_table()
+
+    @on(DataTable.RowHighlighted, "#jobs")
+    def _maybe_more(self, event: DataTable.RowHighlighted) -> None:
+        table = self.query_one("#jobs", NavTable)
+        if (
+            event.cursor_row == table.row_count - 1
+            and not self._exhausted
+            and not self._more_loading
+            and table.row_count < MAX_ROWS
+        ):
+            self._load_more(table.row_keys[-1])
+
+    def _load_more(self, last_key: str) -> None:
+        self._more_loading = True
+        filters = self.filters
+
+        def fetch() -> list[JobRow]:
+            return list_jobs(self.console_app.store, filters, limit=PAGE, before_id=int(last_key))
+
+        def done(jobs: list[JobRow]) -> None:
+            self._more_loading = False
+            if filters != self.filters:
+                return
+            table = self.query_one("#jobs", NavTable)
+            table.append_rows([job_row(j) for j in jobs])
+            self.limit = max(self.limit, table.row_count)
+            self._exhausted = len(jobs) < PAGE
+            self._status(table.row_count)
+
+        self.console_app.perform("Loading more jobs", fetch, done)
+
+    # ------------------------------------------------------------ actions
+
+    def _selected(self) -> list[int]:
+        key = self.query_one("#jobs", NavTable).current_key
+        return [int(key)] if key else []
+
+    def action_focus_filter(self) -> None:
+        self.query_one("#filter-text", Input).focus()
+
+    def action_focus_table(self) -> None:
+        self.query_one("#jobs", NavTable).focus()
+
+    def action_cycle_state(self) -> None:
+        select = self.query_one("#filter-state", Select)
+        current = str(select.value) if select.value in STATE_CHOICES else ""
+        select.value = STATE_CHOICES[(STATE_CHOICES.index(current) + 1) % len(STATE_CHOICES)]
+
+    def action_retry(self) -> None:
+        self.console_app.retry_jobs(self._selected())
+
+    def action_approve(self) -> None:
+        self.console_app.approve_jobs(self._selected())
+
+    def action_resolve(self) -> None:
+        ids = self._selected()
+        if ids:
+            self.console_app.close_jobs("resolve", lambda: ids, f"job {ids[0]}")
+
+    def action_cancel_job(self) -> None:
+        ids = self._selected()
+        if ids:
+            self.console_app.close_jobs("cancel", lambda: ids, f"job {ids[0]}")
+
+    @on(DataTable.RowSelected, "#jobs")
+    def _open(self, event: DataTable.RowSelected) -> None:
+        self.post_message(OpenJob(int(str(event.row_key.value))))

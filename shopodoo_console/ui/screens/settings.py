@@ -1,0 +1,231 @@
+"""Settings: connections and their credentials, flow modes and poll intervals, the scheduler.
+
+Credentials go to the OS keyring only; with no usable keyring the screen explains the
+options instead of offering to store anything. Modes and intervals are written back to
+``config.toml`` with its comments kept, and validated before the file is replaced.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.widgets import Footer, Header, Label, Static
+
+from shopodoo_console import secrets
+from shopodoo_console.config import FLOW_MODES, Config
+from shopodoo_console.ui.checks import Verdict
+from shopodoo_console.ui.config_file import update_flow
+from shopodoo_console.ui.format import ERROR
+from shopodoo_console.ui.reads import ConnectionStatus, FlowSetting, SettingsData, read_settings
+from shopodoo_console.ui.screens.base import LiveScreen
+from shopodoo_console.ui.widgets.credential import CredentialModal
+from shopodoo_console.ui.widgets.tables import NavTable
+
+POLL_STEP = 5
+MIN_POLL = 5
+
+
+class SettingsScreen(LiveScreen[SettingsData]):
+    PALETTE_GROUP = "Settings"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("c", "credential", "Set credential…", id="settings.credential"),
+        Binding("t", "test", "Test connection", id="settings.test"),
+        Binding(
+            "m",
+            "cycle_mode",
+            "Flow mode",
+            id="settings.mode",
+            tooltip="Cycle the selected flow: off → review → auto",
+        ),
+        Binding("plus", "poll(1)", "Poll slower", key_display="+", id="settings.poll_up"),
+        Binding("minus", "poll(-1)", "Poll faster", key_display="-", id="settings.poll_down"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._focus_name: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(id="settings"):
+            yield Static(id="keyring", classes="panel")
+            yield Label("Connections", classes="section")
+            yield NavTable(
+                [("connection", "Connection"), ("details", "Where"), ("secret", "Credential")],
+                id="connections",
+            )
+            yield Label("Flows (written to config.toml)", classes="section")
+            yield NavTable(
+                [("shop", "Shop"), ("flow", "Flow"), ("mode", "Mode"), ("poll", "Poll every")],
+                id="flows",
+            )
+            yield Static(id="settings-footer", classes="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#connections", NavTable).focus()
+
+    def load(self) -> SettingsData:
+        app = self.console_app
+        return read_settings(app.engine, app.config)
+
+    def show(self, data: SettingsData) -> None:
+        keyring = self.query_one("#keyring", Static)
+        if data.keyring.usable:
+            keyring.update(
+                Text.assemble(("Keyring: ", "bold"), (data.keyring.explanation, "green"))
+            )
+        else:
+            keyring.update(
+                Text.assemble(
+                    ("Credentials cannot be stored here. ", "bold red"), data.keyring.explanation
+                )
+            )
+        rows = []
+        for c in data.connections:
+            if c.stored is None:
+                secret = Text("keyring unavailable", style=ERROR)
+            elif c.stored:
+                secret = Text("stored in keyring", style="green")
+            else:
+                secret = Text("not set (c to enter)", style="yellow")
+            rows.append((c.name, [c.title, c.details, secret]))
+        self.query_one("#connections", NavTable).set_rows(rows)
+        self.query_one("#flows", NavTable).set_rows(
+            [
+                (
+                    f"{f.shop}|{f.flow}",
+                    [
+                        f.shop,
+                        f.flow,
+                        Text(f.mode, style="dim" if f.mode == "off" else "bold"),
+                        f"{f.poll_seconds} s",
+                    ],
+                )
+                for f in data.flows
+            ]
+        )
+        where = data.config_path + ("" if data.config_exists else " (not created yet)")
+        self.query_one("#settings-footer", Static).update(
+            f"Config: {where}. Mode and interval changes apply at the next start. "
+            f"Scheduler: {data.scheduler.replace('_', '-')} (p pauses/resumes)."
+        )
+        if self._focus_name is not None:
+            self._apply_focus()
+
+    # ------------------------------------------------------------ selection
+
+    def focus_connection(self, name: str) -> None:
+        self._focus_name = name
+        if self.data is not None:
+            self._apply_focus()
+
+    def _apply_focus(self) -> None:
+        table = self.query_one("#connections", NavTable)
+        table.focus()
+        if self._focus_name and table.select_key(self._focus_name):
+            self._focus_name = None
+
+    def _connection(self) -> ConnectionStatus | None:
+        if self.data is None:
+            return None
+        key = self.query_one("#connections", NavTable).current_key
+        return next((c for c in self.data.connections if c.name == key), None)
+
+    def _flow(self) -> FlowSetting | None:
+        if self.data is None:
+            return None
+        key = self.query_one("#flows", NavTable).current_key
+        return next((f for f in self.data.flows if f"{f.shop}|{f.flow}" == key), None)
+
+    # ------------------------------------------------------------ credentials
+
+    def action_credential(self) -> None:
+        conn = self._connection()
+        if conn is None:
+            self.notify("Select a connection first.", severity="warning")
+            return
+        if self.data is not None and not self.data.keyring.usable:
+            self.notify(
+                self.data.keyring.explanation, title="No keyring", severity="error", timeout=12
+            )
+            return
+        what = (
+            "The Odoo user's API key."
+            if conn.name == "odoo"
+            else "The Admin API access token (shpat_…) or the app's client secret."
+        )
+        app = self.console_app
+
+        def store(value: str | None) -> None:
+            if not value:
+                return
+            app.perform(
+                "Storing the credential",
+                lambda: secrets.set_secret(conn.secret_name, value),
+                lambda _: self.notify(
+                    f"Stored in the keyring for {conn.title}. It is not shown again."
+                ),
+            )
+
+        self.app.push_screen(CredentialModal(f"Credential for {conn.title}", what), store)
+
+    def action_test(self) -> None:
+        conn = self._connection()
+        if conn is None:
+            self.notify("Select a connection first.", severity="warning")
+            return
+        app = self.console_app
+
+        def done(verdict: Verdict) -> None:
+            self.notify(
+                verdict.message or ("Connection works." if verdict.ok else "Connection failed."),
+                title=f"Test {conn.title}",
+                severity="information" if verdict.ok else "error",
+                timeout=10,
+            )
+
+        self.notify(f"Testing {conn.title}…")
+        app.perform(f"Testing {conn.title}", lambda: app.tester(conn.name), done)
+
+    # ------------------------------------------------------------ flows
+
+    def _save_flow(self, flow: FlowSetting, **change: object) -> None:
+        app = self.console_app
+        path = app.config.path
+
+        def saved(config: Config) -> None:
+            app.config = config
+            what = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in change.items())
+            self.notify(
+                f"Saved {flow.shop} {flow.flow}: {what}. Applies at the next start.",
+                title="config.toml updated",
+            )
+            self.request_reload()
+
+        app.perform(
+            "Saving the config",
+            lambda: update_flow(path, flow.shop, flow.flow, **change),  # type: ignore[arg-type]
+            saved,
+        )
+
+    def action_cycle_mode(self) -> None:
+        flow = self._flow()
+        if flow is None:
+            self.notify("Select a flow first.", severity="warning")
+            return
+        mode = FLOW_MODES[(FLOW_MODES.index(flow.mode) + 1) % len(FLOW_MODES)]
+        self._save_flow(flow, mode=mode)
+
+    def action_poll(self, step: int) -> None:
+        flow = self._flow()
+        if flow is None:
+            self.notify("Select a flow first.", severity="warning")
+            return
+        seconds = max(MIN_POLL, flow.poll_seconds + step * POLL_STEP)
+        if seconds != flow.poll_seconds:
+            self._save_flow(flow, poll_seconds=seconds)
