@@ -20,10 +20,11 @@ from shopodoo_console.engine import events as ev
 from shopodoo_console.engine.flows import Flow, FlowRegistry, ShopRef
 from shopodoo_console.engine.lease import Holder, SchedulerLease
 from shopodoo_console.engine.metrics import Metrics
+from shopodoo_console.engine.owners import make_owner
 from shopodoo_console.engine.poller import Poller, PollResult, stream_of
 from shopodoo_console.engine.queue import Queue
 from shopodoo_console.engine.retry import RetryPolicy
-from shopodoo_console.engine.runner import DrainStats, Runner, make_owner
+from shopodoo_console.engine.runner import DrainStats, Runner
 from shopodoo_console.store.db import Store
 
 log = logging.getLogger(__name__)

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from shopodoo_console.engine.owners import pid_alive
 from shopodoo_console.store.db import Store
 
 SCHEDULER = "scheduler"
@@ -29,16 +30,6 @@ class Holder:
     def describe(self) -> str:
         since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(self.acquired_at))
         return f"process {self.pid} on {self.host} (since {since})"
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class SchedulerLease:
@@ -73,7 +64,7 @@ class SchedulerLease:
             current = self.holder()
             if current is not None and current.owner != self.owner:
                 stale = current.expires_at < now or (
-                    current.host == self.host and not _pid_alive(current.pid)
+                    current.host == self.host and not pid_alive(current.pid)
                 )
                 if not stale:
                     return current

@@ -21,6 +21,7 @@ from shopodoo_console.causes import Cause
 from shopodoo_console.engine import events as ev
 from shopodoo_console.engine.flows import Change, JobView
 from shopodoo_console.engine.keys import job_key
+from shopodoo_console.engine.owners import owner_is_dead
 from shopodoo_console.engine.retry import RetryPolicy
 from shopodoo_console.engine.states import (
     OPERATOR_RETRYABLE,
@@ -402,14 +403,26 @@ class Queue:
     # ------------------------------------------------------------------ housekeeping
 
     def expire_leases(self) -> int:
-        """Return jobs whose worker died to the queue (bounded), with an audit entry each."""
+        """Return jobs whose worker died to the queue (bounded), with an audit entry each.
+
+        A lease expires with time, or at once when its worker ran on this host and its
+        process is gone (a restart after kill -9 resumes without waiting).
+        """
         now = self.clock()
         count = 0
+        owners = [
+            r[0]
+            for r in self.store.execute(
+                "SELECT DISTINCT lease_owner FROM job WHERE state = 'running'"
+            ).fetchall()
+        ]
+        dead = [o for o in owners if owner_is_dead(o)]
+        marks = ", ".join("?" * len(dead)) or "NULL"
         with self.store.atomic():
             rows = self.store.execute(
                 "SELECT id, shop_id, retries, lease_owner, label FROM job "
-                "WHERE state = 'running' AND lease_expires_at < ?",
-                (now,),
+                f"WHERE state = 'running' AND (lease_expires_at < ? OR lease_owner IN ({marks}))",
+                (now, *dead),
             ).fetchall()
             for job_id, shop_id, retries, worker, label in rows:
                 cause = Cause(
@@ -431,7 +444,7 @@ class Queue:
                 self.store.execute(
                     "UPDATE job SET state = ?, lease_owner = NULL, lease_expires_at = NULL, "
                     "retries = ?, cause_code = ?, cause = ?, next_run_at = ?, updated_at = ? "
-                    "WHERE id = ? AND state = 'running' AND lease_expires_at < ?",
+                    "WHERE id = ? AND state = 'running' AND lease_owner IS ?",
                     (
                         state.value,
                         decision.retries,
@@ -440,7 +453,7 @@ class Queue:
                         now,
                         now,
                         job_id,
-                        now,
+                        worker,
                     ),
                 )
                 self.store.audit(

@@ -11,11 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
-import socket
 import threading
 import time
-import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,15 +26,11 @@ from shopodoo_console.engine.flows import (
     ShopRef,
     Skipped,
 )
+from shopodoo_console.engine.owners import make_owner
 from shopodoo_console.engine.queue import LeaseLost, Queue
 from shopodoo_console.redact import redact
 
 log = logging.getLogger(__name__)
-
-
-def make_owner(role: str = "worker") -> str:
-    """A worker identity operators can read: host, pid and a short random suffix."""
-    return f"{role}@{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
 @dataclass
