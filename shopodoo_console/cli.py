@@ -16,6 +16,7 @@ import sys
 import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, NoReturn
 
 import tomli_w
@@ -31,14 +32,12 @@ from shopodoo_console.config import (
 )
 from shopodoo_console.engine import queries
 from shopodoo_console.engine.core import Engine, LeaseHeld
-from shopodoo_console.engine.metrics import Metrics
 from shopodoo_console.engine.poller import Poller
 from shopodoo_console.engine.queue import Queue
 from shopodoo_console.engine.states import OPERATOR_RETRYABLE, State
 from shopodoo_console.logs import setup_logging
 from shopodoo_console.redact import redact
 from shopodoo_console.store.db import DatabaseError, Store
-from shopodoo_console.workflows import build_flows
 
 EXIT_OK, EXIT_ATTENTION, EXIT_USAGE = 0, 1, 2
 log = logging.getLogger("shopodoo")
@@ -319,11 +318,10 @@ def cmd_cursors_rewind(args: argparse.Namespace, paths: Paths) -> int:
 
 
 def _engine(paths: Paths) -> tuple[Engine, Store]:
-    config = _config(paths)
-    store = _open_store(paths)
-    metrics = Metrics()
-    flows = build_flows(config, store, metrics=metrics)
-    return Engine(store, config, flows, metrics=metrics), store
+    from shopodoo_console.launch import build_engine
+
+    engine, store, _ = build_engine(paths, _config(paths))
+    return engine, store
 
 
 def cmd_sync(args: argparse.Namespace, paths: Paths) -> int:
@@ -531,6 +529,185 @@ def cmd_doctor(args: argparse.Namespace, paths: Paths) -> int:
     return EXIT_ATTENTION if any(c.status == doctor.FAIL for c in checks) else EXIT_OK
 
 
+# ---------------------------------------------------------------- console, demo, sims
+
+
+def cmd_console(args: argparse.Namespace, paths: Paths) -> int:
+    from shopodoo_console.launch import open_console
+
+    if not paths.config_file.exists():
+        raise UsageError(
+            f"no config at {paths.config_file} yet. To see the console work against "
+            "simulated systems, run `shopodoo demo`; to connect a real store, see `shopodoo "
+            "connect --help`."
+        )
+    return open_console(paths)
+
+
+def cmd_demo(args: argparse.Namespace, paths: Paths) -> int:
+    from shopodoo_console.launch import run_demo
+
+    return run_demo(
+        headless=args.headless,
+        orders=args.orders,
+        seed=args.seed,
+        odoo_version=args.odoo_version,
+        home=args.home,
+    )
+
+
+def cmd_sim(args: argparse.Namespace, paths: Paths) -> int:
+    if args.system == "shopify":
+        from shopodoo_console.sim.shopify import main as sim_main
+    else:
+        from shopodoo_console.sim.odoo import main as sim_main
+    return int(sim_main(args.sim_args) or 0)
+
+
+# ---------------------------------------------------------------- links and mappings
+
+
+def cmd_links_ls(args: argparse.Namespace, paths: Paths) -> int:
+    store = _open_store(paths)
+    where, params = [], []
+    if args.shop:
+        where.append("shop.domain = ?")
+        params.append(args.shop)
+    if args.kind:
+        where.append("link.kind = ?")
+        params.append(args.kind)
+    clause = f" WHERE {' AND '.join(where)}" if where else ""
+    rows = store.execute(
+        "SELECT shop.domain, link.kind, link.shopify_id, link.odoo_model, link.odoo_id, "
+        f"link.label FROM link JOIN shop ON shop.id = link.shop_id{clause} "
+        "ORDER BY link.id DESC LIMIT ?",
+        [*params, args.limit],
+    ).fetchall()
+    if args.json:
+        keys = ("shop", "kind", "shopify_id", "odoo_model", "odoo_id", "label")
+        _emit_json(
+            {
+                "version": queries.JSON_SCHEMA_VERSION,
+                "links": [dict(zip(keys, r, strict=True)) for r in rows],
+            }
+        )
+        return EXIT_OK
+    for shop, kind, shopify_id, model, odoo_id, label in rows:
+        print(f"{shop}  {kind:<9} {shopify_id}  ↔  {model} {odoo_id} {label}")
+    if not rows:
+        print("No links.")
+    return EXIT_OK
+
+
+def cmd_links_forget(args: argparse.Namespace, paths: Paths) -> int:
+    from shopodoo_console.store import links
+
+    store = _open_store(paths)
+    shop_id = store.shop_id(args.shop)
+    if shop_id is None:
+        raise UsageError(f"no shop {args.shop!r} in the database")
+    link = links.find_link(store, shop_id, args.kind, args.shopify_id)
+    if link is None:
+        raise UsageError(f"no {args.kind} link for {args.shopify_id} (see `shopodoo links ls`)")
+    with store.atomic():
+        links.delete_link(store, shop_id, args.kind, args.shopify_id)
+        store.audit(
+            system="operator",
+            event="link_forgotten",
+            shop_id=shop_id,
+            message=f"Forgot the link {args.shopify_id} ↔ {link.odoo_model} "
+            f"{link.odoo_id} {link.label}".strip(),
+        )
+    print(
+        f"Forgot the link {args.shopify_id} ↔ {link.odoo_model} {link.odoo_id}. A retry of "
+        "its job now looks for the stamp in Odoo, then creates the record if there is none."
+    )
+    return EXIT_OK
+
+
+def cmd_mappings_ls(args: argparse.Namespace, paths: Paths) -> int:
+    from shopodoo_console.engine import mappings
+
+    store = _open_store(paths)
+    shop_id = _shop_id(store, args.shop)
+    rows = mappings.list_mappings(store, shop_id, args.kind)
+    missing = mappings.missing_mappings(store, shop_id)
+    if args.json:
+        _emit_json(
+            {
+                "version": queries.JSON_SCHEMA_VERSION,
+                "mappings": [m.to_json() for m in rows],
+                "missing": [
+                    {"kind": k, "source_key": s, "jobs": n}
+                    for k, s, n in missing
+                    if not args.kind or k == args.kind
+                ],
+            }
+        )
+        return EXIT_OK
+    for kind, source, count in missing:
+        if not args.kind or kind == args.kind:
+            print(f"MISSING {kind:<9} {source!r}: {count} job(s) waiting")
+    for m in rows:
+        print(f"{m.kind:<9} {m.source_key!r} → {m.odoo_model} {m.odoo_id} {m.label}")
+    if not rows and not missing:
+        print("No mappings.")
+    return EXIT_ATTENTION if missing else EXIT_OK
+
+
+def _shop_id(store: Store, domain: str | None) -> int | None:
+    if domain is None:
+        return None
+    shop_id = store.shop_id(domain)
+    if shop_id is None:
+        raise UsageError(f"no shop {domain!r} in the database")
+    return shop_id
+
+
+def cmd_mappings_set(args: argparse.Namespace, paths: Paths) -> int:
+    from shopodoo_console.engine import mappings
+    from shopodoo_console.launch import build_engine
+    from shopodoo_console.workflows.checks import validate_mapping
+
+    config = _config(paths)
+    shop = config.shop(args.shop)
+    if args.kind not in mappings.KINDS:
+        raise UsageError(
+            f"unknown kind {args.kind!r} (expected one of: {', '.join(mappings.KINDS)})"
+        )
+    engine, store, connections = build_engine(paths, config)
+    label = ""
+    if not args.no_check:
+        ok, message, label = validate_mapping(
+            connections, shop.domain, args.kind, mappings.KINDS[args.kind], args.odoo_id
+        )
+        if not ok:
+            print(f"shopodoo: {message}", file=sys.stderr)
+            return EXIT_ATTENTION
+    shop_id = store.shop_id(shop.domain)
+    assert shop_id is not None
+    _, requeued = mappings.save_mapping(
+        engine.queue, shop_id, args.kind, args.source_key, args.odoo_id, label=label
+    )
+    print(
+        f"Saved {args.kind} {args.source_key!r} → {mappings.KINDS[args.kind]} {args.odoo_id}"
+        f" {label}; {len(requeued)} waiting job(s) queued again."
+    )
+    return EXIT_OK
+
+
+def cmd_mappings_rm(args: argparse.Namespace, paths: Paths) -> int:
+    from shopodoo_console.engine import mappings
+
+    store = _open_store(paths)
+    shop_id = _shop_id(store, args.shop)
+    assert shop_id is not None
+    if not mappings.delete_mapping(Queue(store), shop_id, args.kind, args.source_key):
+        raise UsageError(f"no {args.kind} mapping for {args.source_key!r}")
+    print(f"Removed the {args.kind} mapping for {args.source_key!r}.")
+    return EXIT_OK
+
+
 # ---------------------------------------------------------------- parser
 
 
@@ -609,7 +786,60 @@ def build_parser() -> argparse.ArgumentParser:
     codoo.add_argument("--stdin", action="store_true", help="read the API key from stdin")
     codoo.set_defaults(func=cmd_connect_odoo)
 
-    doc = sub.add_parser("doctor", help="check config, keyring and database")
+    dem = sub.add_parser("demo", help="the console against built-in Shopify and Odoo simulators")
+    dem.add_argument("--headless", action="store_true", help="no TUI: sync, print a summary")
+    dem.add_argument("--orders", type=int, default=60, help="orders in the simulated shop")
+    dem.add_argument("--seed", type=int, default=7)
+    dem.add_argument("--odoo-version", type=int, choices=(16, 17, 18, 19), default=19)
+    dem.add_argument(
+        "--home", type=Path, help="keep the demo's files here (default: a temp folder)"
+    )
+    dem.set_defaults(func=cmd_demo)
+
+    sim = sub.add_parser("sim", help="run a simulator alone (for scripts and debugging)")
+    sim.add_argument("system", choices=("shopify", "odoo"))
+    sim.add_argument("sim_args", nargs=argparse.REMAINDER, help="its own options (--help)")
+    sim.set_defaults(func=cmd_sim)
+
+    lnk = sub.add_parser("links", help="which Odoo record each Shopify record is")
+    lsub = lnk.add_subparsers(
+        dest="links_command", metavar="ACTION", parser_class=_Parser, required=True
+    )
+    lls = lsub.add_parser("ls", help="list links, newest first")
+    lls.add_argument("--shop")
+    lls.add_argument("--kind", help="order, customer, ...")
+    lls.add_argument("--limit", type=int, default=50)
+    lls.add_argument("--json", action="store_true")
+    lls.set_defaults(func=cmd_links_ls)
+    forget = lsub.add_parser("forget", help="drop a stale link (its record was deleted)")
+    forget.add_argument("shop")
+    forget.add_argument("kind")
+    forget.add_argument("shopify_id")
+    forget.set_defaults(func=cmd_links_forget)
+
+    maps = sub.add_parser("mappings", help="SKU, location, gateway, carrier, tax mappings")
+    msub = maps.add_subparsers(
+        dest="mappings_command", metavar="ACTION", parser_class=_Parser, required=True
+    )
+    mls = msub.add_parser("ls", help="mappings, and what waiting jobs miss")
+    mls.add_argument("--shop")
+    mls.add_argument("--kind")
+    mls.add_argument("--json", action="store_true")
+    mls.set_defaults(func=cmd_mappings_ls)
+    mset = msub.add_parser("set", help="map a Shopify key to an Odoo record id")
+    mset.add_argument("shop")
+    mset.add_argument("kind")
+    mset.add_argument("source_key", help="the SKU, shipping code, gateway, ...")
+    mset.add_argument("odoo_id", type=int)
+    mset.add_argument("--no-check", action="store_true", help="do not check it in Odoo")
+    mset.set_defaults(func=cmd_mappings_set)
+    mrm = msub.add_parser("rm", help="remove a mapping")
+    mrm.add_argument("shop")
+    mrm.add_argument("kind")
+    mrm.add_argument("source_key")
+    mrm.set_defaults(func=cmd_mappings_rm)
+
+    doc = sub.add_parser("doctor", help="check config, keyring, database, and both systems")
     doc.add_argument("--json", action="store_true")
     doc.set_defaults(func=cmd_doctor)
     return p
@@ -619,9 +849,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
-        parser.print_help()
-        print("\nThe interactive console is on its way; use the commands above meanwhile.")
-        return EXIT_OK
+        args.func = cmd_console
     paths = Paths.discover()
     out, err = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = _RedactingStream(out), _RedactingStream(err)

@@ -84,3 +84,62 @@ def seed_mappings(queue: Queue, shop_id: int, facts: dict[str, Any]) -> int:
 def demo_home(root: Path) -> Paths:
     """All of the demo's files under one throw-away folder."""
     return Paths(root / "config", root / "data", root / "state", root / "logs")
+
+
+# ---------------------------------------------------------------- `shopodoo demo`
+
+DEMO_UNMAPPED = ("OT-XL-001",)  # a SKU the simulated Odoo lacks: "product not mapped"
+
+
+def start_world(*, seed: int, orders: int, odoo_version: int) -> Any:
+    """The simulated shop and Odoo, with the demo's awkward moments armed."""
+    from shopodoo_console.sim.world import World, build_scenarios
+
+    shopify, odoo = build_scenarios(seed=seed, orders=orders, unmapped_skus=DEMO_UNMAPPED)
+    world = World(shopify, odoo, odoo_version=odoo_version).start()
+    # A lost Odoo answer: the first sale order batch commits, then the response is dropped.
+    world.odoo.faults.add(kind="drop", model="sale.order", method="load", times=1)
+    # A throttled burst: Shopify answers THROTTLED twice while orders are fetched.
+    world.shopify.faults.add(action="throttle", operation="OrdersByIds", times=2, skip=1)
+    return world
+
+
+class ShopActivity:
+    """New orders keep arriving in the simulated shop while the console is open."""
+
+    def __init__(self, world: Any, *, seed: int, every: float = 8.0) -> None:
+        import random
+        import threading
+
+        self.world = world
+        self.every = every
+        self.rng = random.Random(seed)
+        self.stop_event = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="demo-shop", daemon=True)
+        scenario = world.shopify_scenario
+        self.emails = [c["email"] for c in scenario["customers"] if c.get("email")]
+        self.skus = sorted(
+            {v["sku"] for p in scenario["products"] for v in p["variants"] if v.get("sku")}
+        )
+
+    def start(self) -> ShopActivity:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.stop_event.set()
+
+    def _run(self) -> None:
+        while not self.stop_event.wait(self.every):
+            lines = [
+                {"sku": self.rng.choice(self.skus), "quantity": self.rng.randint(1, 3)}
+                for _ in range(self.rng.randint(1, 3))
+            ]
+            self.world.shopify.control.create_order(
+                {
+                    "customer": self.rng.choice(self.emails),
+                    "lines": lines,
+                    "shipping": [{"title": "Standard", "code": "STD", "price": "4.90"}],
+                    "financialStatus": self.rng.choice(["PAID", "PAID", "PENDING"]),
+                }
+            )

@@ -41,7 +41,7 @@ class RecordingApp(ShopodooApp):
 
 
 async def wait_for(
-    predicate: Callable[[], Any], timeout: float = 5.0, what: str = "the condition"
+    predicate: Callable[[], Any], timeout: float = 15.0, what: str = "the condition"
 ) -> Any:
     """Poll ``predicate`` every 10 ms until it is truthy; fail after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
@@ -94,7 +94,7 @@ def screen_text(app: ShopodooApp) -> str:
 
 
 async def loaded(
-    app: ShopodooApp, screen_type: type, *, after: int = 0, timeout: float = 5.0
+    app: ShopodooApp, screen_type: type, *, after: int = 0, timeout: float = 15.0
 ) -> Any:
     """Wait until ``screen_type`` is on top and has finished more than ``after`` loads."""
     return await wait_for(
@@ -110,7 +110,7 @@ def make_app(engine: Any, store: Any, config: Any, **kwargs: Any) -> RecordingAp
     return RecordingApp(engine=engine, store=store, config=config, paths=Paths.discover(), **kwargs)
 
 
-async def shows(app: ShopodooApp, *fragments: str, timeout: float = 5.0) -> str:
+async def shows(app: ShopodooApp, *fragments: str, timeout: float = 15.0) -> str:
     """Wait until every fragment is on screen (rendering trails the data by a frame)."""
 
     last = ""

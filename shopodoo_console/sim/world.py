@@ -28,7 +28,7 @@ def build_scenarios(
     days: int = 30,
     now: datetime | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(Shopify scenario, Odoo scenario) with matching catalogues."""
+    """(Shopify scenario, Odoo scenario) with matching catalogues, except ``unmapped_skus``."""
     shopify = generate(
         seed=seed, orders=orders, customers=customers, products=products, days=days, now=now
     )

@@ -26,9 +26,11 @@ from shopodoo_console.engine.core import Engine
 from shopodoo_console.store.db import Store
 from shopodoo_console.ui.checks import (
     ConnectionTester,
+    MappingSuggester,
     MappingValidator,
     accept_positive_ids,
     no_connection_test,
+    no_suggestions,
 )
 from shopodoo_console.ui.commands import ScreenActions
 from shopodoo_console.ui.fixes import Fix
@@ -89,6 +91,7 @@ class ShopodooApp(App[int]):
         paths: Paths,
         validator: MappingValidator = accept_positive_ids,
         tester: ConnectionTester = no_connection_test,
+        suggester: MappingSuggester = no_suggestions,
         clock: Callable[[], float] = time.time,
         refresh_hz: float = 4.0,
     ) -> None:
@@ -102,6 +105,7 @@ class ShopodooApp(App[int]):
         self.paths = paths
         self.validator = validator
         self.tester = tester
+        self.suggester = suggester
         self.clock = clock
         self.refresh_hz = min(refresh_hz, 4.0)
         self.shop_ids = {ref.domain: shop_id for shop_id, ref in engine.shops.items()}
@@ -362,7 +366,16 @@ class ShopodooApp(App[int]):
         self.push_screen(ReasonModal(f"{title} {what}", hint), with_reason)
 
 
-def run_console(engine: Engine, store: Store, config: Config, paths: Paths) -> int:
+def run_console(
+    engine: Engine,
+    store: Store,
+    config: Config,
+    paths: Paths,
+    *,
+    validator: MappingValidator = accept_positive_ids,
+    tester: ConnectionTester = no_connection_test,
+    suggester: MappingSuggester = no_suggestions,
+) -> int:
     """Start the engine, run the console until the operator quits, stop the engine cleanly.
 
     Returns the exit code (0). When another process holds the scheduler lease the console
@@ -370,7 +383,15 @@ def run_console(engine: Engine, store: Store, config: Config, paths: Paths) -> i
     """
     engine.start()
     try:
-        result = ShopodooApp(engine=engine, store=store, config=config, paths=paths).run()
+        result = ShopodooApp(
+            engine=engine,
+            store=store,
+            config=config,
+            paths=paths,
+            validator=validator,
+            tester=tester,
+            suggester=suggester,
+        ).run()
     finally:
         engine.stop()
     return int(result or 0)

@@ -35,6 +35,24 @@ class MappingProposal:
 MappingValidator = Callable[[MappingProposal], Verdict]
 """Checks a mapping against Odoo (the record exists, is active, is in the shop's company)."""
 
+
+@dataclass(frozen=True)
+class Suggestion:
+    """An Odoo record that may be what a Shopify value means, and why it was suggested."""
+
+    odoo_id: int
+    label: str
+    why: str = ""
+
+
+MappingSuggester = Callable[[str, str, str], list[Suggestion]]
+"""``(shop, kind, source key)`` → candidates from Odoo (by barcode, reference, name)."""
+
+
+def no_suggestions(shop: str, kind: str, source_key: str) -> list[Suggestion]:
+    return []
+
+
 ConnectionTester = Callable[[str], Verdict]
 """Tests one connection: ``"odoo"`` or ``"shopify:<domain>"`` (the names Settings lists)."""
 

@@ -17,6 +17,7 @@ def build_flows(
     *,
     metrics: Metrics | None = None,
     secret_source: SecretSource | None = None,
+    connections: Connections | None = None,
 ) -> FlowRegistry:
     """Every flow this version of the console runs, wired to the configured systems.
 
@@ -28,5 +29,5 @@ def build_flows(
             OrdersSettings.from_shop(shop, where=f"shops[{index}]")
         except ConfigError as exc:
             raise ConfigError(f"{config.path}: {exc}") from None
-    connections = Connections(config, metrics=metrics, secret_source=secret_source)
+    connections = connections or Connections(config, metrics=metrics, secret_source=secret_source)
     return FlowRegistry([OrdersFlow(store, connections)])

@@ -14,10 +14,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label, Select, Static
+from textual.widgets import Input, Label, OptionList, Select, Static
+from textual.widgets.option_list import Option
 
 from shopodoo_console.engine.mappings import KINDS, save_mapping
-from shopodoo_console.ui.checks import MappingProposal, Verdict
+from shopodoo_console.ui.checks import MappingProposal, Suggestion, Verdict
 
 if TYPE_CHECKING:
     from shopodoo_console.ui.app import ShopodooApp
@@ -104,6 +105,12 @@ class MappingEditor(ModalScreen[Saved | None]):
                 compact=True,
                 id="map-odoo",
             )
+            yield Label(
+                "Suggestions from Odoo (enter picks one)",
+                classes="field-label",
+                id="map-suggestions-label",
+            )
+            yield OptionList(id="map-suggestions", compact=True)
             yield Label("Label", classes="field-label")
             yield Input(
                 self.label,
@@ -116,6 +123,49 @@ class MappingEditor(ModalScreen[Saved | None]):
                 "enter or ctrl+s saves and re-queues the waiting jobs · escape cancels",
                 classes="dialog-help",
             )
+
+    def on_mount(self) -> None:
+        for widget in ("#map-suggestions", "#map-suggestions-label"):
+            self.query_one(widget).display = False
+        if self.source_key and self.odoo_id is None:
+            app = self.console_app
+            shop, kind, key = self.shop, self.kind, self.source_key
+            app.perform(
+                "Looking for suggestions in Odoo",
+                lambda: app.suggester(shop, kind, key),
+                self._suggested,
+            )
+
+    def _suggested(self, suggestions: list[Suggestion]) -> None:
+        """Show candidates and put the cursor on the first: enter picks it (the unmapped-SKU
+        fix is then 3, f, enter, enter)."""
+        if not suggestions or not self.is_attached:
+            return
+        options = self.query_one("#map-suggestions", OptionList)
+        options.clear_options()
+        options.add_options(
+            [
+                Option(
+                    f"{s.odoo_id}  {s.label}" + (f"  ({s.why})" if s.why else ""), id=str(s.odoo_id)
+                )
+                for s in suggestions
+            ]
+        )
+        self._labels = {str(s.odoo_id): s.label for s in suggestions}
+        for widget in ("#map-suggestions", "#map-suggestions-label"):
+            self.query_one(widget).display = True
+        options.highlighted = 0
+        options.focus()
+
+    @on(OptionList.OptionSelected, "#map-suggestions")
+    def _picked(self, event: OptionList.OptionSelected) -> None:
+        option_id = event.option.id or ""
+        self.query_one("#map-odoo", Input).value = option_id
+        label = getattr(self, "_labels", {}).get(option_id, "")
+        if label:
+            self.query_one("#map-label", Input).value = label
+        self.query_one("#map-odoo", Input).focus()
+        self._message(f"Picked {option_id} {label}; enter saves.")
 
     def _message(self, text: str) -> None:
         self.query_one("#map-message", Static).update(text)

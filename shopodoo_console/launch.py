@@ -1,0 +1,167 @@
+"""Starting the console and the demo: wiring config, credentials, flows, engine and UI.
+
+The CLI's default command and ``shopodoo demo`` share this: the only difference is where the
+config and credentials come from (your files and keyring, or a simulated world in memory).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from shopodoo_console import demo
+from shopodoo_console.config import Config, Paths, load_config
+from shopodoo_console.engine.core import Engine
+from shopodoo_console.engine.metrics import Metrics
+from shopodoo_console.engine.queries import cause_groups
+from shopodoo_console.logs import setup_logging
+from shopodoo_console.store.db import Store
+from shopodoo_console.workflows import build_flows
+from shopodoo_console.workflows.checks import suggest, test_connection, validate_mapping
+from shopodoo_console.workflows.connections import Connections, SecretSource
+
+log = logging.getLogger(__name__)
+
+
+def build_engine(
+    paths: Paths, config: Config, *, secret_source: SecretSource | None = None
+) -> tuple[Engine, Store, Connections]:
+    paths.ensure()
+    store = Store(paths.database_file)
+    metrics = Metrics()
+    connections = Connections(config, metrics=metrics, secret_source=secret_source)
+    flows = build_flows(config, store, connections=connections)
+    return Engine(store, config, flows, metrics=metrics), store, connections
+
+
+def ui_hooks(connections: Connections) -> dict[str, Callable[..., Any]]:
+    """The console's mapping validator, suggester and connection tester, backed by the real
+    clients."""
+    from shopodoo_console.ui.checks import MappingProposal, Suggestion, Verdict
+
+    def validator(proposal: MappingProposal) -> Verdict:
+        ok, message, label = validate_mapping(
+            connections, proposal.shop, proposal.kind, proposal.odoo_model, proposal.odoo_id
+        )
+        return Verdict(ok, message, label)
+
+    def tester(target: str) -> Verdict:
+        ok, message = test_connection(connections, target)
+        return Verdict(ok, message)
+
+    def suggester(shop: str, kind: str, source_key: str) -> list[Suggestion]:
+        return [
+            Suggestion(i, label, why)
+            for i, label, why in suggest(connections, shop, kind, source_key)
+        ]
+
+    return {"validator": validator, "tester": tester, "suggester": suggester}
+
+
+def open_console(paths: Paths) -> int:
+    """`shopodoo`: the console on the configured shops (logs go to the file: the TUI owns
+    the terminal)."""
+    from shopodoo_console.ui.app import run_console
+
+    config = load_config(paths.config_file)
+    setup_logging(paths)
+    engine, store, connections = build_engine(paths, config)
+    try:
+        return run_console(engine, store, config, paths, **ui_hooks(connections))
+    finally:
+        store.close()
+
+
+def run_demo(
+    *, headless: bool, orders: int, seed: int, odoo_version: int, home: Path | None
+) -> int:
+    """`shopodoo demo`: simulators on loopback, a throw-away home, the real engine."""
+    root = home or Path(tempfile.mkdtemp(prefix="shopodoo-demo-"))
+    paths = demo.demo_home(root)
+    world = demo.start_world(seed=seed, orders=orders, odoo_version=odoo_version)
+    try:
+        facts = world.facts()
+        config = demo.write_config(paths, facts, options={"initial_days": 60})
+        setup_logging(paths)
+        engine, store, connections = build_engine(
+            paths, config, secret_source=demo.secret_source(facts)
+        )
+        demo.seed_mappings(engine.queue, next(iter(engine.shops)), facts)
+        if headless:
+            return _headless(engine, store, world, root)
+        from shopodoo_console.ui.app import run_console
+
+        activity = demo.ShopActivity(world, seed=seed).start()
+        try:
+            return run_console(engine, store, config, paths, **ui_hooks(connections))
+        finally:
+            activity.stop()
+            print(f"Demo files kept in {root} (delete the folder when done).")
+    finally:
+        world.stop()
+
+
+def _headless(engine: Engine, store: Store, world: Any, root: Path) -> int:
+    """Sync until the queue settles, then print what happened."""
+    print(
+        f"Simulated Shopify at {world.shopify.base_url}, Odoo {world.odoo_version} at "
+        f"{world.odoo.url}; demo files in {root}"
+    )
+    passes = 0
+    started = time.monotonic()
+    while passes < 12:
+        passes += 1
+        summary = engine.sync_once()
+        new = sum(p.new for p in summary.polls)
+        due = store.execute(
+            "SELECT min(next_run_at) FROM job WHERE state IN ('queued', 'retrying')"
+        ).fetchone()[0]
+        if summary.drain.claimed == 0 and new == 0 and due is None:
+            break
+        if due is not None and due > time.time():
+            time.sleep(min(10.0, due - time.time() + 0.05))
+    engine.close_flows()
+    _print_summary(store, world, time.monotonic() - started)
+    return 0
+
+
+def _print_summary(store: Store, world: Any, seconds: float) -> None:
+    rows = dict(store.execute("SELECT state, count(*) FROM job GROUP BY state").fetchall())
+    sightings, jobs = store.execute("SELECT sum(seen_count), count(*) FROM job").fetchone()
+    orders = world.odoo.env["sale.order"].search_read([], ["client_order_ref", "state"])
+    refs: dict[str, int] = {}
+    for order in orders:
+        refs[order["client_order_ref"]] = refs.get(order["client_order_ref"], 0) + 1
+    duplicates = sum(n - 1 for n in refs.values() if n > 1)
+    shop_orders = len(world.shopify.store.orders)
+    adopted = store.execute("SELECT count(*) FROM audit WHERE event = 'adopted'").fetchone()[0]
+    throttled = world.shopify.counters["throttled"]
+    out = sys.stdout
+    out.write(
+        f"\nIn {seconds:.1f} s: {shop_orders} Shopify orders → {len(orders)} Odoo sale "
+        f"orders, {duplicates} duplicates.\n"
+    )
+    out.write(
+        f"Jobs: {jobs} for {sightings} sightings ({sightings - jobs} repeats absorbed by "
+        f"the job keys); " + ", ".join(f"{n} {s}" for s, n in sorted(rows.items())) + "\n"
+    )
+    out.write(
+        f"Shopify answered THROTTLED {throttled} time(s): waited and resent. Orders "
+        f"recovered after a lost Odoo answer (found by their stamps, not re-created): "
+        f"{adopted}.\n"
+    )
+    groups = cause_groups(store)
+    if groups:
+        out.write("\nWaiting for you (fix, then retry — `shopodoo jobs show ID`):\n")
+        from shopodoo_console.engine.queries import JobFilter, list_jobs
+
+        for code, count in groups:
+            (example,) = list_jobs(store, JobFilter(cause=code), limit=1)
+            cause = example.cause
+            assert cause is not None
+            out.write(f"  {count} × {code} — {cause.title}: e.g. {cause.record}: {cause.missing}\n")
