@@ -12,7 +12,7 @@ import time
 from typing import Any
 
 SHOPIFY_BUDGET = "shopify.budget"  # per shop: {"available", "maximum", "restore_rate", "at"}
-ODOO_LATENCY = "odoo.latency"  # {"p50_ms", "p95_ms", "calls", "at"}
+ODOO_LATENCY = "odoo.latency"  # {"p50_ms", "p95_ms", "calls", "errors", "at"}
 
 
 class Metrics:

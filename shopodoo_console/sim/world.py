@@ -37,12 +37,15 @@ def build_scenarios(
     for product in shopify["products"]:
         for variant in product["variants"]:
             sku = variant.get("sku")
-            if not sku or sku in catalogue or sku in unmapped_skus:
+            if not sku or sku in catalogue:
                 continue
             stock = sum(int(q) for q in (variant.get("stock") or {}).values())
+            unmapped = sku in unmapped_skus
             catalogue[sku] = {
-                "sku": sku,
-                "barcode": variant.get("barcode"),
+                # An "unmapped" SKU exists in Odoo under another reference and without the
+                # barcode (the classic mismatch): only a mapping, or a suggestion, finds it.
+                "sku": f"LEGACY-{len(catalogue):03d}" if unmapped else sku,
+                "barcode": None if unmapped else variant.get("barcode"),
                 "name": f"{product['title']} ({variant.get('title')})",
                 "price": float(variant.get("price") or 0),
                 "type": "storable",

@@ -134,7 +134,11 @@ class Connections:
     def _odoo_event(self, name: str, data: dict[str, Any]) -> None:
         if name != "call" or self._odoo is None:
             return
-        self.metrics.set(ODOO_LATENCY, "odoo", self._odoo.latency.snapshot())
+        stats = self._odoo.latency.snapshot()
+        self.metrics.set(ODOO_LATENCY, "odoo", {"p50_ms": stats["p50_ms"],
+                                                "p95_ms": stats["p95_ms"],
+                                                "calls": stats["count"],
+                                                "errors": stats["errors"]})
 
     def close(self) -> None:
         with self._lock:
