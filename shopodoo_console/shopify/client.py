@@ -459,9 +459,9 @@ class ShopifyClient:
                 return
             after = info["endCursor"]
 
-    def order_batch_size(self) -> int:
+    def order_batch_size(self, document: str = "OrdersByIds") -> int:
         """How many full orders fit one request: within 1000 points and the bucket."""
-        per_order = self.cost_per_unit("OrdersByIds")
+        per_order = self.cost_per_unit(document)
         if per_order is None or per_order <= 0:
             return 2  # learn the real cost on a small first batch
         budget = self.budget
@@ -469,22 +469,23 @@ class ShopifyClient:
         return max(1, min(MAX_IDS, int(ceiling // per_order)))
 
     def orders_by_ids(
-        self, ids: Sequence[str], *, line_items_first: int = 20
+        self, ids: Sequence[str], *, line_items_first: int = 20, document: str = "OrdersByIds"
     ) -> dict[str, dict[str, Any] | None]:
         """Full orders by GID, fetched in batches sized to the bucket (``nodes(ids:)``).
 
         Each value is the order as selected by ``fragments/OrderDetail.graphql`` with *all* its
         line items (extra pages fetched), or ``None`` when Shopify does not return it (deleted,
         or outside the 60-day window without ``read_all_orders``, shopify.md §7.4).
+        ``document="OrdersForSync"`` selects only what the orders flow reads (fewer points).
         """
         pending = list(dict.fromkeys(ids))
         found: dict[str, dict[str, Any] | None] = {}
-        batch = self.order_batch_size()
+        batch = self.order_batch_size(document)
         while pending:
             chunk = pending[:batch]
             try:
                 reply = self.execute(
-                    "OrdersByIds",
+                    document,
                     {"ids": chunk, "lineItemsFirst": line_items_first},
                     units=len(chunk),
                     default_cost=len(chunk) * 150,
@@ -498,12 +499,12 @@ class ShopifyClient:
                 else:
                     raise
                 continue
-            with self._shape("OrdersByIds"):
+            with self._shape(document):
                 for gid, node in zip(chunk, reply.data["nodes"], strict=True):
                     is_order = isinstance(node, dict) and node.get("__typename") == "Order"
                     found[gid] = node if is_order else None
             pending = pending[len(chunk) :]
-            batch = self.order_batch_size()
+            batch = self.order_batch_size(document)
         for order in found.values():
             if order is not None:
                 self._complete_line_items(order)

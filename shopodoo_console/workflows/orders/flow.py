@@ -75,7 +75,7 @@ class Work:
 class OrdersFlow:
     name = NAME
     stream = NAME
-    batch_size = 10
+    batch_size = 25  # one nodes() fetch, one stamp lookup, one metafieldsSet per batch
 
     def __init__(self, store: Store, connections: Connections) -> None:
         self.store = store
@@ -148,7 +148,7 @@ class OrdersFlow:
     def _fetch(self, shopify: ShopifyClient, works: list[Work]) -> None:
         """Fresh data for every job in one ``nodes(ids:)`` request (DESIGN §3.3, §8)."""
         ids = [w.ctx.job.payload.get("order_id") or w.ctx.job.source_id for w in works]
-        fetched = shopify.orders_by_ids(ids)
+        fetched = shopify.orders_by_ids(ids, document="OrdersForSync")
         for work, gid in zip(works, ids, strict=True):
             raw = fetched.get(gid)
             if raw is None:

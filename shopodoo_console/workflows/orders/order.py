@@ -229,7 +229,8 @@ def parse_order(raw: Any, label: str = "Shopify order") -> ShopifyOrder:
     if raw.get("customer") is not None:
         c = raw["customer"]
         email = (c.get("defaultEmailAddress") or {}).get("emailAddress") or ""
-        phone = (c.get("defaultPhoneNumber") or {}).get("phoneNumber") or ""
+        # The order's phone stands in when the customer's own is not fetched (it costs a point).
+        phone = (c.get("defaultPhoneNumber") or {}).get("phoneNumber") or raw.get("phone") or ""
         full = " ".join(
             p for p in (r.text(c, "customer", "firstName"), r.text(c, "customer", "lastName")) if p
         )
