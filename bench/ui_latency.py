@@ -1,10 +1,10 @@
 """Console latency while the engine works, and opening the queue on a million jobs.
 
-1. A headless console over a real engine working through 2,000 jobs (``workload``: for now a
-   scripted flow with a few ms of work per job; swap in the demo's orders by replacing that
-   one function). On the Queue screen, 200 key presses (j/k: cursor down/up) are sent as the
-   terminal driver sends them; each latency runs from the key event to the first frame the
-   app hands to its driver that shows the moved cursor.
+1. A headless console over the real engine working through 2,000 demo orders (``workload``:
+   the orders flow against both simulators, Odoo answering 20 ms late). On the Queue screen,
+   200 key presses (j/k: cursor down/up) are sent as the terminal driver sends them; each
+   latency runs from the key event to the first frame the app hands to its driver that shows
+   the moved cursor.
 2. A database with 1,000,000 jobs (inserted with one SQL statement): from pressing ``2`` on
    the dashboard to the first frame showing the queue's first page; three fresh consoles.
 
@@ -23,53 +23,30 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from textual import events
 
+from shopodoo_console import demo
 from shopodoo_console.config import Config, EngineConfig, Paths, ShopConfig
 from shopodoo_console.engine.core import Engine
-from shopodoo_console.engine.flows import Change, Done, FlowRegistry, JobContext, Page, ShopRef
+from shopodoo_console.engine.flows import FlowRegistry
+from shopodoo_console.sim.world import World, build_scenarios
 from shopodoo_console.store.db import Store
 from shopodoo_console.ui.app import ShopodooApp
 from shopodoo_console.ui.screens.dashboard import DashboardScreen
 from shopodoo_console.ui.screens.queue import QueueScreen
 from shopodoo_console.ui.widgets.tables import NavTable
+from shopodoo_console.workflows import build_flows
 
 SHOP = "bench.myshopify.com"
 SIZE = (140, 40)
 
 
-# ---------------------------------------------------------------- the workload (swap me)
-
-
-class BenchOrders:
-    """Stand-in for the orders flow: one poll page of ``n`` orders, ``work`` s per job."""
-
-    name = "orders"
-
-    def __init__(self, n: int, work: float) -> None:
-        self.n, self.work = n, work
-        self.polled = False
-
-    def poll(self, shop: ShopRef, since: str | None) -> Iterable[Page]:
-        if self.polled:
-            return []
-        self.polled = True
-        changes = [
-            Change(f"gid://shopify/Order/{i}", "2026-05-28T10:00:00Z", f"Shopify order #{i}")
-            for i in range(1, self.n + 1)
-        ]
-        return [Page(changes, cursor="2026-05-28T10:00:00Z")]
-
-    def handle(self, ctx: JobContext) -> Done:
-        ctx.audit("shopify", "fetched", f"{ctx.job.label} fetched")
-        time.sleep(self.work)  # simulated remote calls
-        ctx.audit("odoo", "created", f"sale.order for {ctx.job.label} created")
-        return Done("created")
+# ---------------------------------------------------------------- the workload: the demo
 
 
 @dataclass
@@ -78,21 +55,34 @@ class Workload:
     engine: Engine
     config: Config
     total: int
+    world: World
 
     def finished(self) -> int:
         row = self.store.execute(
-            "SELECT count(*) FROM job WHERE state IN ('done', 'skipped')"
+            "SELECT count(*) FROM job WHERE state IN ('done', 'skipped', 'needs_attention')"
         ).fetchone()
         return int(row[0])
 
+    def close(self) -> None:
+        self.engine.stop(timeout=5)
+        self.store.close()
+        self.world.stop()
+
 
 def workload(folder: Path, jobs: int) -> Workload:
-    """The engine and data the latency run works against (the demo will replace this)."""
-    store = Store(folder / "latency.db")
-    shop = ShopConfig(domain=SHOP, flows={"orders": "auto"})
-    config = Config(folder / "config.toml", None, (shop,), EngineConfig(workers=4))
-    engine = Engine(store, config, FlowRegistry([BenchOrders(jobs, work=0.015)]))
-    return Workload(store, engine, config, jobs)
+    """The demo's world with ``jobs`` orders: the real orders flow against both simulators
+    (Shopify standard plan, Odoo answering 20 ms late), as `shopodoo demo` runs it."""
+    shopify, odoo = build_scenarios(orders=jobs, unmapped_skus=demo.DEMO_UNMAPPED)
+    world = World(shopify, odoo).start()
+    world.odoo.faults.add(kind="latency", delay=0.02, times=None)
+    facts = world.facts()
+    paths = demo.demo_home(folder / "home")
+    config = demo.write_config(paths, facts, engine={"workers": 4})
+    store = Store(paths.database_file)
+    flows = build_flows(config, store, secret_source=demo.secret_source(facts))
+    engine = Engine(store, config, flows)
+    demo.seed_mappings(engine.queue, next(iter(engine.shops)), facts)
+    return Workload(store, engine, config, jobs, world)
 
 
 # ---------------------------------------------------------------- frame timing
@@ -203,7 +193,7 @@ async def queue_open_ms(path: Path) -> float:
     store = Store(path)
     shop = ShopConfig(domain=SHOP, flows={"orders": "auto"})
     config = Config(path.parent / "config.toml", None, (shop,), EngineConfig())
-    engine = Engine(store, config, FlowRegistry([BenchOrders(0, 0)]))
+    engine = Engine(store, config, FlowRegistry())  # nothing to poll: the queue is the point
     app = ShopodooApp(engine=engine, store=store, config=config, paths=Paths.discover())
     frames = FrameClock(app)
     async with app.run_test(headless=True, size=SIZE):
@@ -244,7 +234,7 @@ def main() -> int:
         os.environ["SHOPODOO_HOME"] = str(folder / "home")
         load = workload(folder, jobs)
         latencies, before, after = asyncio.run(press_latencies(load, presses))
-        load.store.close()
+        load.close()
         p50, p95 = statistics.median(latencies), percentile(latencies, 95)
         print(
             f"{presses} presses while the engine finished jobs {before} → {after} of {jobs}; "
