@@ -38,8 +38,9 @@ RESTORE_RATE = 100.0
 
 def make_world(orders: int, latency: float) -> World:
     # ~0.63 customers per order leaves about half of the orders to returning customers.
-    shopify, odoo = build_scenarios(seed=11, orders=orders, customers=max(5, int(orders * 0.63)),
-                                    days=20)
+    shopify, odoo = build_scenarios(
+        seed=11, orders=orders, customers=max(5, int(orders * 0.63)), days=20
+    )
     world = World(shopify, odoo, odoo_version=19).start()
     if latency:
         world.odoo.faults.add(kind="latency", delay=latency, times=None)
@@ -47,8 +48,10 @@ def make_world(orders: int, latency: float) -> World:
 
 
 def duplicates(world: World) -> int:
-    refs = Counter(o["client_order_ref"] for o in world.odoo.env["sale.order"].search_read(
-        [], ["client_order_ref"]))
+    refs = Counter(
+        o["client_order_ref"]
+        for o in world.odoo.env["sale.order"].search_read([], ["client_order_ref"])
+    )
     return sum(n - 1 for n in refs.values() if n > 1)
 
 
@@ -66,12 +69,14 @@ def run_engine(orders: int, latency: float) -> dict[str, Any]:
         with tempfile.TemporaryDirectory(prefix="shopodoo-e2e-") as tmp:
             facts = world.facts()
             paths = demo.demo_home(Path(tmp))
-            config = demo.write_config(paths, facts, odoo_protocol="json2",
-                                       engine={"workers": 4, "lease_seconds": 120})
+            config = demo.write_config(
+                paths, facts, odoo_protocol="json2", engine={"workers": 4, "lease_seconds": 120}
+            )
             store = Store(paths.database_file)
             metrics = Metrics()
-            flows = build_flows(config, store, metrics=metrics,
-                                secret_source=demo.secret_source(facts))
+            flows = build_flows(
+                config, store, metrics=metrics, secret_source=demo.secret_source(facts)
+            )
             engine = Engine(store, config, flows, metrics=metrics)
             demo.seed_mappings(engine.queue, next(iter(engine.shops)), facts)
             world.shopify.counters.reset()
@@ -79,8 +84,9 @@ def run_engine(orders: int, latency: float) -> dict[str, Any]:
             started = time.monotonic()
             summary = engine.sync_once()
             elapsed = time.monotonic() - started
-            states = dict(store.execute("SELECT state, count(*) FROM job GROUP BY state"
-                                        ).fetchall())
+            states = dict(
+                store.execute("SELECT state, count(*) FROM job GROUP BY state").fetchall()
+            )
             created = world.odoo.env["sale.order"].search_count([])
             points = world.shopify.counters["points_spent"]
             throttled = world.shopify.counters["throttled"]
@@ -88,10 +94,17 @@ def run_engine(orders: int, latency: float) -> dict[str, Any]:
             store.close()
     finally:
         world.stop()
-    return {"orders": orders, "created": created, "seconds": elapsed, "states": states,
-            "polled": sum(p.new for p in summary.polls),
-            "calls": odoo_calls(world) - calls_before, "points": points,
-            "throttled": throttled, "duplicates": duplicates(world)}
+    return {
+        "orders": orders,
+        "created": created,
+        "seconds": elapsed,
+        "states": states,
+        "polled": sum(p.new for p in summary.polls),
+        "calls": odoo_calls(world) - calls_before,
+        "points": points,
+        "throttled": throttled,
+        "duplicates": duplicates(world),
+    }
 
 
 # ---------------------------------------------------------------- the naive baseline
@@ -102,13 +115,23 @@ def run_naive(orders: int, latency: float) -> dict[str, Any]:
     world = make_world(orders, latency)
     try:
         facts = world.facts()
-        shopify = ShopifyClient(facts["shop_domain"], auth=StaticToken(facts["shop_token"]),
-                                base_url=facts["shop_base_url"])
-        odoo = OdooClient(facts["odoo_url"], database=facts["odoo_database"],
-                          login=facts["odoo_login"], api_key=facts["odoo_api_key"])
+        shopify = ShopifyClient(
+            facts["shop_domain"],
+            auth=StaticToken(facts["shop_token"]),
+            base_url=facts["shop_base_url"],
+        )
+        odoo = OdooClient(
+            facts["odoo_url"],
+            database=facts["odoo_database"],
+            login=facts["odoo_login"],
+            api_key=facts["odoo_api_key"],
+        )
         odoo.connect()
-        ids = [s.gid for page in shopify.orders_updated_since(datetime(2020, 1, 1, tzinfo=UTC))
-               for s in page]
+        ids = [
+            s.gid
+            for page in shopify.orders_updated_since(datetime(2020, 1, 1, tzinfo=UTC))
+            for s in page
+        ]
         world.shopify.counters.reset()
         calls_before = odoo_calls(world)
         started = time.monotonic()
@@ -123,12 +146,17 @@ def run_naive(orders: int, latency: float) -> dict[str, Any]:
         odoo.close()
     finally:
         world.stop()
-    return {"orders": len(ids), "created": created, "seconds": elapsed, "calls": calls,
-            "points": points, "duplicates": dupes}
+    return {
+        "orders": len(ids),
+        "created": created,
+        "seconds": elapsed,
+        "calls": calls,
+        "points": points,
+        "duplicates": dupes,
+    }
 
 
-def _naive_order(shopify: ShopifyClient, odoo: OdooClient, facts: dict[str, Any],
-                 gid: str) -> int:
+def _naive_order(shopify: ShopifyClient, odoo: OdooClient, facts: dict[str, Any], gid: str) -> int:
     order = shopify.order(gid)
     if order is None or order.get("customer") is None:
         return 0
@@ -138,24 +166,57 @@ def _naive_order(shopify: ShopifyClient, odoo: OdooClient, facts: dict[str, Any]
     lines = []
     for line in order["lineItems"]["nodes"]:
         sku = line.get("sku")
-        found = odoo.search_read("product.product", [("default_code", "=", sku)], ["id"],
-                                 limit=1) if sku else []
+        found = (
+            odoo.search_read("product.product", [("default_code", "=", sku)], ["id"], limit=1)
+            if sku
+            else []
+        )
         if not found:
             return 0
         price = float(line["originalUnitPriceSet"]["shopMoney"]["amount"])
-        lines.append((0, 0, {"product_id": found[0]["id"], "product_uom_qty":
-                             line["currentQuantity"], "price_unit": price}))
+        lines.append(
+            (
+                0,
+                0,
+                {
+                    "product_id": found[0]["id"],
+                    "product_uom_qty": line["currentQuantity"],
+                    "price_unit": price,
+                },
+            )
+        )
     email = (order["customer"].get("defaultEmailAddress") or {}).get("emailAddress") or ""
     partners = odoo.search_read("res.partner", [("email", "=ilike", email)], ["id"], limit=1)
-    partner = partners[0]["id"] if partners else odoo.create(
-        "res.partner", {"name": order["customer"].get("displayName") or email, "email": email})
-    sale = odoo.create_stamped("sale.order", stamp, {
-        "partner_id": partner, "client_order_ref": order["name"],
-        "company_id": facts["company_id"], "order_line": lines})
+    partner = (
+        partners[0]["id"]
+        if partners
+        else odoo.create(
+            "res.partner", {"name": order["customer"].get("displayName") or email, "email": email}
+        )
+    )
+    sale = odoo.create_stamped(
+        "sale.order",
+        stamp,
+        {
+            "partner_id": partner,
+            "client_order_ref": order["name"],
+            "company_id": facts["company_id"],
+            "order_line": lines,
+        },
+    )
     if order.get("displayFinancialStatus") == "PAID":
         odoo.call("sale.order", "action_confirm", [sale])
-    shopify.metafields_set([{"ownerId": gid, "namespace": "shopodoo", "key": "odoo_id",
-                             "type": "single_line_text_field", "value": str(sale)}])
+    shopify.metafields_set(
+        [
+            {
+                "ownerId": gid,
+                "namespace": "shopodoo",
+                "key": "odoo_id",
+                "type": "single_line_text_field",
+                "value": str(sale),
+            }
+        ]
+    )
     return 1
 
 
@@ -172,23 +233,31 @@ def main() -> int:
 
     naive = run_naive(args.naive_orders, latency)
     naive_rate = naive["created"] / naive["seconds"] * 60
-    print(f"naive:  {naive['created']} of {naive['orders']} orders in {naive['seconds']:.1f} s"
-          f" = {naive_rate:.0f} orders/min, {naive['calls'] / max(1, naive['created']):.2f} "
-          f"odoo calls/order, {naive['points'] / max(1, naive['created']):.1f} Shopify "
-          f"points/order, {naive['duplicates']} duplicates")
+    print(
+        f"naive:  {naive['created']} of {naive['orders']} orders in {naive['seconds']:.1f} s"
+        f" = {naive_rate:.0f} orders/min, {naive['calls'] / max(1, naive['created']):.2f} "
+        f"odoo calls/order, {naive['points'] / max(1, naive['created']):.1f} Shopify "
+        f"points/order, {naive['duplicates']} duplicates"
+    )
 
     run = run_engine(args.orders, latency)
     rate = run["created"] / run["seconds"] * 60
     calls = run["calls"] / max(1, run["created"])
     budget = run["points"] / (run["seconds"] * RESTORE_RATE + 2000) * 100
-    print(f"engine: {run['polled']} orders polled, {run['created']} sale orders in "
-          f"{run['seconds']:.1f} s = {rate:.0f} orders/min; jobs {run['states']}")
-    print(f"engine: {calls:.2f} odoo calls/order, {run['points'] / max(1, run['created']):.1f} "
-          f"Shopify points/order, {run['points']} points over {run['seconds']:.0f} s "
-          f"(restore {RESTORE_RATE:.0f}/s + 2000 bucket), {run['throttled']} throttled")
+    print(
+        f"engine: {run['polled']} orders polled, {run['created']} sale orders in "
+        f"{run['seconds']:.1f} s = {rate:.0f} orders/min; jobs {run['states']}"
+    )
+    print(
+        f"engine: {calls:.2f} odoo calls/order, {run['points'] / max(1, run['created']):.1f} "
+        f"Shopify points/order, {run['points']} points over {run['seconds']:.0f} s "
+        f"(restore {RESTORE_RATE:.0f}/s + 2000 bucket), {run['throttled']} throttled"
+    )
     print(f"engine vs naive: x{rate / naive_rate:.2f} orders/min")
-    print(f"orders e2e: {rate:.0f} orders/min, {calls:.2f} odoo calls/order, "
-          f"{budget:.0f}% shopify budget, {run['duplicates']} duplicates")
+    print(
+        f"orders e2e: {rate:.0f} orders/min, {calls:.2f} odoo calls/order, "
+        f"{budget:.0f}% shopify budget, {run['duplicates']} duplicates"
+    )
     return 0
 
 

@@ -1,7 +1,9 @@
-"""Render one SVG per console screen into ``screenshots/`` from deterministic data.
+"""Render one SVG per console screen into ``screenshots/`` from the demo.
 
-The data is the test suite's sample (fixed clock, fixed ids, UTC) until ``shopodoo demo``
-provides the real scenario; swap ``build`` for the demo's builder then.
+The demo's simulated shop and Odoo (same seed as `shopodoo demo`) are synced twice by the
+real engine — orders created, duplicates absorbed, a lost Odoo answer recovered, an unmapped
+SKU and guest orders waiting — then each screen is drawn. (The snapshot tests use the
+fixed-clock sample in tests/ui_sample.py instead, so their SVGs never change by themselves.)
 
 Usage: python scripts/screenshots.py [--out screenshots]
 """
@@ -15,14 +17,13 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # the sample lives with the tests for now
 
 from ui_harness import loaded, make_app, press, wait_for  # noqa: E402
-from ui_sample import NOW, build_sample  # noqa: E402
 
-from shopodoo_console.store.db import Store  # noqa: E402
 from shopodoo_console.ui.messages import OpenJob  # noqa: E402
 from shopodoo_console.ui.screens.dashboard import DashboardScreen  # noqa: E402
 from shopodoo_console.ui.screens.failures import FailuresScreen  # noqa: E402
@@ -36,10 +37,32 @@ from shopodoo_console.ui.widgets.mapping_editor import MappingEditor  # noqa: E4
 SIZE = (130, 36)
 
 
+def build_demo(folder: Path) -> tuple[Any, Any, Any]:
+    """The demo's world, synced: (world, engine, store)."""
+    from shopodoo_console import demo
+    from shopodoo_console.launch import build_engine
+
+    world = demo.start_world(seed=7, orders=60, odoo_version=19)
+    facts = world.facts()
+    paths = demo.demo_home(folder)
+    config = demo.write_config(paths, facts)
+    engine, store, _ = build_engine(paths, config, secret_source=demo.secret_source(facts))
+    demo.seed_mappings(engine.queue, next(iter(engine.shops)), facts)
+    for _ in range(3):
+        engine.sync_once()
+        time.sleep(2.5)  # the lost answer's retry becomes due (a demo, not a test)
+    engine.sync_once()
+    return world, engine, store
+
+
+def first_job(store: Any, state: str) -> int:
+    row = store.execute("SELECT min(id) FROM job WHERE state = ?", (state,)).fetchone()
+    return int(row[0] or 1)
+
+
 async def shoot(out: Path, folder: Path) -> list[Path]:
-    store = Store(folder / "sample.db")
-    engine = build_sample(store)
-    app = make_app(engine, store, engine.config, clock=lambda: NOW)
+    world, engine, store = build_demo(folder)
+    app = make_app(engine, store, engine.config, clock=time.time)
     written: list[Path] = []
 
     async def settle(screen_type: type) -> None:
@@ -73,7 +96,7 @@ async def shoot(out: Path, folder: Path) -> list[Path]:
         await pilot.pause(0.1)
         save("3b-fix-unmapped-sku")
         await press(pilot, "escape")
-        app.post_message(OpenJob(13))
+        app.post_message(OpenJob(first_job(store, "done")))
         await settle(JobScreen)
         save("4-job-detail")
         await press(pilot, "escape", "question_mark")
@@ -81,6 +104,7 @@ async def shoot(out: Path, folder: Path) -> list[Path]:
         await pilot.pause(0.1)
         save("7-help")
     store.close()
+    world.stop()
     return written
 
 

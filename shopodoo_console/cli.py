@@ -11,6 +11,7 @@ import argparse
 import getpass
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -517,7 +518,17 @@ def cmd_connect_odoo(args: argparse.Namespace, paths: Paths) -> int:
 
 
 def cmd_doctor(args: argparse.Namespace, paths: Paths) -> int:
-    checks = doctor.run_checks(paths)
+    from shopodoo_console.workflows.checks import doctor_checks
+    from shopodoo_console.workflows.connections import Connections
+
+    def remote(config: Config) -> list[doctor.Check]:
+        connections = Connections(config)
+        try:
+            return doctor_checks(connections)(config)
+        finally:
+            connections.close()
+
+    checks = doctor.run_checks(paths, extra=[remote])
     if args.json:
         _emit_json(
             {"version": queries.JSON_SCHEMA_VERSION, "checks": [c.to_json() for c in checks]}
@@ -867,6 +878,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("shopodoo: interrupted", file=sys.stderr)
         return EXIT_ATTENTION
+    except BrokenPipeError:
+        # `shopodoo jobs ls | head`: the reader left; stop quietly, as Unix tools do.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, out.fileno())
+        return EXIT_OK
     finally:
         sys.stdout, sys.stderr = out, err
 

@@ -135,10 +135,16 @@ class Connections:
         if name != "call" or self._odoo is None:
             return
         stats = self._odoo.latency.snapshot()
-        self.metrics.set(ODOO_LATENCY, "odoo", {"p50_ms": stats["p50_ms"],
-                                                "p95_ms": stats["p95_ms"],
-                                                "calls": stats["count"],
-                                                "errors": stats["errors"]})
+        self.metrics.set(
+            ODOO_LATENCY,
+            "odoo",
+            {
+                "p50_ms": stats["p50_ms"],
+                "p95_ms": stats["p95_ms"],
+                "calls": stats["count"],
+                "errors": stats["errors"],
+            },
+        )
 
     def close(self) -> None:
         with self._lock:
