@@ -707,6 +707,55 @@ def cmd_mappings_set(args: argparse.Namespace, paths: Paths) -> int:
     return EXIT_OK
 
 
+def cmd_mappings_suggest(args: argparse.Namespace, paths: Paths) -> int:
+    """For every mapping waiting jobs miss, what Odoo holds that could be it."""
+    from shopodoo_console.engine import mappings
+    from shopodoo_console.launch import build_engine
+    from shopodoo_console.workflows.checks import suggest
+
+    config = _config(paths)
+    _, store, connections = build_engine(paths, config)
+    try:
+        shops = [s for s in config.shops if not args.shop or s.domain == args.shop]
+        found: list[dict[str, Any]] = []
+        for shop in shops:
+            for kind, key, count in mappings.missing_mappings(store, store.shop_id(shop.domain)):
+                if args.kind and kind != args.kind:
+                    continue
+                candidates = suggest(connections, shop.domain, kind, key)
+                found.append(
+                    {
+                        "shop": shop.domain,
+                        "kind": kind,
+                        "source_key": key,
+                        "jobs": count,
+                        "suggestions": [
+                            {"odoo_id": i, "label": label, "why": why}
+                            for i, label, why in candidates
+                        ],
+                    }
+                )
+    finally:
+        connections.close()
+    if args.json:
+        _emit_json({"version": queries.JSON_SCHEMA_VERSION, "missing": found})
+        return EXIT_OK
+    if not found:
+        print("Nothing is waiting for a mapping.")
+    for item in found:
+        print(f"{item['kind']} {item['source_key']!r} ({item['jobs']} job(s) waiting):")
+        for s in item["suggestions"] or [{"odoo_id": "-", "label": "no candidate", "why": ""}]:
+            why = f"  ({s['why']})" if s["why"] else ""
+            print(f"    {s['odoo_id']}  {s['label']}{why}")
+        if item["suggestions"]:
+            first = item["suggestions"][0]["odoo_id"]
+            print(
+                f"    → shopodoo mappings set {item['shop']} {item['kind']} "
+                f"{item['source_key']} {first}"
+            )
+    return EXIT_OK
+
+
 def cmd_mappings_rm(args: argparse.Namespace, paths: Paths) -> int:
     from shopodoo_console.engine import mappings
 
@@ -844,6 +893,11 @@ def build_parser() -> argparse.ArgumentParser:
     mset.add_argument("odoo_id", type=int)
     mset.add_argument("--no-check", action="store_true", help="do not check it in Odoo")
     mset.set_defaults(func=cmd_mappings_set)
+    msug = msub.add_parser("suggest", help="Odoo candidates for what waiting jobs miss")
+    msug.add_argument("--shop")
+    msug.add_argument("--kind")
+    msug.add_argument("--json", action="store_true")
+    msug.set_defaults(func=cmd_mappings_suggest)
     mrm = msub.add_parser("rm", help="remove a mapping")
     mrm.add_argument("shop")
     mrm.add_argument("kind")

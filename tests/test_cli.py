@@ -345,3 +345,43 @@ def test_the_built_wheel_installs_and_runs_in_a_fresh_venv() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"shopodoo-console {__version__}" in result.stdout
     assert "wheel ok" in result.stdout
+
+
+def test_mappings_suggest_set_and_ls_against_odoo(capsys) -> None:
+    """The CLI fix path: see what is missing, get a suggestion, set it (checked in Odoo)."""
+    from shopodoo_console import demo, secrets
+    from shopodoo_console.config import OdooConfig, ShopConfig
+    from shopodoo_console.sim.world import World, build_scenarios
+
+    shopify, odoo = build_scenarios(orders=0, customers=2, products=3, unmapped_skus=("OT-XL-001",))
+    with World(shopify, odoo) as world:
+        facts = world.facts()
+        demo.write_config(Paths.discover(), facts)
+        secrets.set_secret(ShopConfig(domain=facts["shop_domain"]).secret_name, facts["shop_token"])
+        secrets.set_secret(
+            OdooConfig(facts["odoo_url"], facts["odoo_database"], facts["odoo_login"]).secret_name,
+            facts["odoo_api_key"],
+        )
+        world.shopify.control.create_order(
+            {
+                "customer": "chloe.dubois.0@example.com",
+                "financialStatus": "PAID",
+                "lines": [{"sku": "OT-XL-001", "quantity": 1}],
+            }
+        )
+        shop = facts["shop_domain"]
+        assert cli(["sync", "--once"], capsys)[0] == 1  # the order waits for a mapping
+        code, out, _ = cli(["mappings", "ls"], capsys)
+        assert code == 1 and "MISSING product   'OT-XL-001': 1 job(s) waiting" in out
+        code, out, _ = cli(["mappings", "suggest", "--json"], capsys)
+        (missing,) = json.loads(out)["missing"]
+        best = missing["suggestions"][0]
+        assert "Organic T-Shirt (XL)" in best["label"]
+        code, out, err = cli(["mappings", "set", shop, "product", "OT-XL-001", "999999"], capsys)
+        assert code == 1 and "There is no product.product with id 999999" in err
+        code, out, _ = cli(
+            ["mappings", "set", shop, "product", "OT-XL-001", str(best["odoo_id"])], capsys
+        )
+        assert code == 0 and "1 waiting job(s) queued again" in out
+        assert cli(["sync", "--once"], capsys)[0] == 0
+        assert world.odoo.env["sale.order"].search_count([]) == 1

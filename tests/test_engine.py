@@ -203,3 +203,41 @@ def test_a_batch_wide_error_is_recorded_on_every_job(store: Store, tmp_path: Pat
     engine.sync_once()
     rows = store.execute("SELECT state, cause_code FROM job").fetchall()
     assert rows == [("retrying", "shopify.unavailable")] * 3
+
+
+def test_apply_config_changes_modes_and_intervals_without_a_restart(
+    store: Store, tmp_path: Path
+) -> None:
+    flow = ScriptedFlow()
+    engine = make_engine(store, tmp_path, flow)
+    assert engine.start() is None
+    try:
+        scheduler = engine._scheduler
+        assert scheduler is not None
+        (poll,) = [j for j in scheduler.get_jobs() if j.id.startswith("poll:")]
+        assert poll.trigger.interval.total_seconds() == 60
+        shop = engine.config.shops[0]
+        faster = make_config(tmp_path).__class__(
+            path=engine.config.path,
+            odoo=None,
+            engine=engine.config.engine,
+            shops=(
+                shop.__class__(
+                    domain=shop.domain, flows={"test": "review"}, poll_seconds={"test": 15}
+                ),
+            ),
+        )
+        engine.apply_config(faster)
+        (poll,) = [j for j in scheduler.get_jobs() if j.id.startswith("poll:")]
+        assert poll.trigger.interval.total_seconds() == 15
+        assert engine.runner.shops[next(iter(engine.shops))].config.mode("test") == "review"
+        off = faster.__class__(
+            path=faster.path,
+            odoo=None,
+            engine=faster.engine,
+            shops=(faster.shops[0].__class__(domain=shop.domain, flows={"test": "off"}),),
+        )
+        engine.apply_config(off)
+        assert [j for j in scheduler.get_jobs() if j.id.startswith("poll:")] == []
+    finally:
+        engine.stop()

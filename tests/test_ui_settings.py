@@ -133,7 +133,7 @@ def test_modes_and_intervals_are_written_back_with_comments(console) -> None:
     saved = load_config(paths.config_file).shop(SHOP)
     assert saved.flows == {"orders": "off", "stock": "review"}
     assert saved.poll_seconds == {"orders": 35, "stock": 55}
-    assert app.noted("Applies at the next start")
+    assert app.noted("Applied now")
 
 
 def test_test_connection_calls_the_injected_tester(console) -> None:

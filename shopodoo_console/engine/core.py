@@ -221,6 +221,37 @@ class Engine:
                         self.config.engine.retention_days,
                     )
 
+    def apply_config(self, config: Config) -> None:
+        """Take new flow modes and poll intervals at once, without a restart (the settings
+        screen calls this after saving). Engine sizing (workers, leases) needs a restart."""
+        with self._lock:
+            self.config = config
+            fresh = self._sync_shops(config.shops)
+            self.shops.clear()
+            self.shops.update(fresh)  # the runner shares this dict: handlers see the change
+            scheduler = self._scheduler
+            if scheduler is None:
+                return
+            wanted = {self._poll_id(shop, flow): (shop, flow) for shop, flow in self.streams()}
+            for job in scheduler.get_jobs():
+                if job.id.startswith("poll:") and job.id not in wanted:
+                    job.remove()
+            for job_id, (shop, flow) in wanted.items():
+                interval = shop.config.poll_interval(flow.name) if shop.config else 60
+                job = scheduler.get_job(job_id)
+                if job is not None and job.trigger.interval.total_seconds() == interval:
+                    job.modify(args=[shop, flow])
+                    continue
+                scheduler.add_job(
+                    self._poll_job,
+                    "interval",
+                    seconds=interval,
+                    args=[shop, flow],
+                    id=job_id,
+                    replace_existing=True,
+                    next_run_time=datetime.now(),
+                )
+
     def poll_now(self) -> None:
         """Ask every stream to poll at once (the console's "poll now")."""
         if self._scheduler is None:

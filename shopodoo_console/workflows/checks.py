@@ -178,8 +178,11 @@ def _suggest_products(
     def add(rows: list[dict[str, Any]], why: str) -> None:
         for row in rows:
             if row["id"] not in found:
-                code = f" [{row['default_code']}]" if row.get("default_code") else ""
-                found[int(row["id"])] = (int(row["id"]), f"{row['display_name']}{code}", why)
+                name = str(row["display_name"])
+                code = row.get("default_code")
+                if code and f"[{code}]" not in name:
+                    name += f" [{code}]"
+                found[int(row["id"])] = (int(row["id"]), name, why)
 
     fields = ["display_name", "default_code"]
     if barcodes:

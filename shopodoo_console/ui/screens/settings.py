@@ -111,7 +111,7 @@ class SettingsScreen(LiveScreen[SettingsData]):
         )
         where = data.config_path + ("" if data.config_exists else " (not created yet)")
         self.query_one("#settings-footer", Static).update(
-            f"Config: {where}. Mode and interval changes apply at the next start. "
+            f"Config: {where}. Mode and interval changes apply at once. "
             f"Scheduler: {data.scheduler.replace('_', '-')} (p pauses/resumes)."
         )
         if self._focus_name is not None:
@@ -198,20 +198,21 @@ class SettingsScreen(LiveScreen[SettingsData]):
         app = self.console_app
         path = app.config.path
 
+        def save() -> Config:
+            config = update_flow(path, flow.shop, flow.flow, **change)  # type: ignore[arg-type]
+            app.engine.apply_config(config)  # modes and intervals take effect now
+            return config
+
         def saved(config: Config) -> None:
             app.config = config
             what = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in change.items())
             self.notify(
-                f"Saved {flow.shop} {flow.flow}: {what}. Applies at the next start.",
+                f"Saved {flow.shop} {flow.flow}: {what}. Applied now.",
                 title="config.toml updated",
             )
             self.request_reload()
 
-        app.perform(
-            "Saving the config",
-            lambda: update_flow(path, flow.shop, flow.flow, **change),  # type: ignore[arg-type]
-            saved,
-        )
+        app.perform("Saving the config", save, saved)
 
     def action_cycle_mode(self) -> None:
         flow = self._flow()
