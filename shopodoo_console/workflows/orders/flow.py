@@ -485,17 +485,7 @@ class _Batch:
 
     def _link(self, work: Work, lines: list[dict[str, Any]], *, synced: bool = True) -> None:
         assert work.order is not None and work.odoo_id is not None
-        links.save_link(
-            self.store,
-            self.shop.id,
-            "order",
-            work.order.id,
-            "sale.order",
-            work.odoo_id,
-            label=work.odoo_name,
-            version=work.order.digest() if synced else "",
-            digest=lines_digest(lines, self.include_taxes),
-        )
+        self._save(work, lines, work.order.digest() if synced else "")
         if work.order.customer and work.plan is not None:
             ref = work.plan.customer
             customer_id = ref.get("id") or self.contact_ids.get(ref.get("stamp", ""))
