@@ -241,3 +241,42 @@ def test_apply_config_changes_modes_and_intervals_without_a_restart(
         assert [j for j in scheduler.get_jobs() if j.id.startswith("poll:")] == []
     finally:
         engine.stop()
+
+
+def test_a_long_sync_keeps_its_lease(store: Store, tmp_path: Path) -> None:
+    import time
+
+    from shopodoo_console.engine.lease import LeaseKeeper
+
+    lease = SchedulerLease(store, "long-sync", ttl=0.3)
+    assert lease.acquire() is None
+    first = lease.holder().expires_at
+    with LeaseKeeper(lease):
+        deadline = time.monotonic() + 10
+        while lease.holder().expires_at < first + 0.3 and time.monotonic() < deadline:
+            time.sleep(0.02)  # wait on the condition: the keeper has renewed
+        assert lease.holder().expires_at >= first + 0.3
+        other = SchedulerLease(store, "second-console")
+        other.host = "elsewhere"
+        assert other.acquire() is not None  # refused while the long sync runs
+
+
+def test_a_failure_to_record_one_outcome_spares_the_rest_of_the_batch(
+        store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    flow = BatchFlow([Page(changes(3), cursor="c")])
+    engine = make_engine(store, tmp_path, flow, workers=1)
+    real = engine.queue.finish_done
+    unlucky: list[int] = []
+
+    def locked_for_one(job_id: int, owner: str, *args, **kwargs):
+        if not unlucky:
+            unlucky.append(job_id)
+        if job_id == unlucky[0]:
+            raise RuntimeError("database is locked")
+        return real(job_id, owner, *args, **kwargs)
+
+    monkeypatch.setattr(engine.queue, "finish_done", locked_for_one)
+    monkeypatch.setattr("shopodoo_console.engine.runner.time.sleep", lambda s: None)
+    summary = engine.sync_once()
+    assert summary.drain.outcomes == {"done": 2, "error": 1}
+    assert states(store) == {"done": 2, "running": 1}  # left to its lease, not lost

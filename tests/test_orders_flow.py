@@ -340,3 +340,165 @@ def test_our_own_write_back_comes_back_as_unchanged(console: Console, world: Wor
     assert job["state"] == "skipped" and job["result"].startswith("Unchanged since last sync")
     assert world.odoo.call_count() == calls  # not a single Odoo call
     assert world.shopify.counters.operations.get("MetafieldsSet") == 1
+
+
+# ---------------------------------------------------------------- regressions from review
+
+
+def test_editing_an_order_shipped_elsewhere_updates_its_lines(console: Console) -> None:
+    gid = console.new_order(
+        quantity=2,
+        status="PENDING",
+        shippingAddress={
+            "firstName": "Chloé",
+            "lastName": "Dubois",
+            "address1": "1 Other Street",
+            "city": "Ghent",
+            "zip": "9000",
+            "countryCodeV2": "BE",
+        },
+    )
+    console.engine.sync_once()
+    console.world.shopify.control.update_order(gid, currentQuantities={"CM-RED-000": 5})
+    console.engine.sync_once()
+    assert console.jobs(gid)[-1]["result"] == "S00001: lines updated"
+
+
+def test_two_shopify_customers_on_one_contact_do_not_break_the_batch(
+    console: Console, world: World
+) -> None:
+    shop = world.shopify.control
+    ann = shop.create_customer({"firstName": "Ann", "lastName": "A", "email": "x@example.com"})
+    console.new_order(email=ann)
+    console.engine.sync_once()
+    shop.update_customer(ann, email="ann.new@example.com")  # the address moves on...
+    bob = shop.create_customer({"firstName": "Bob", "lastName": "B", "email": "x@example.com"})
+    second, other = console.new_order(email=bob), console.new_order(sku="CM-BLU-000")
+    console.engine.sync_once()
+    assert console.jobs(second)[0]["state"] == "done"  # ...and Bob is matched to Ann's contact
+    assert console.jobs(other)[0]["state"] == "done"  # an unrelated order of the same batch
+    customer_links = console.store.execute(
+        "SELECT count(*) FROM link WHERE kind = 'customer'"
+    ).fetchone()[0]
+    assert customer_links == 2  # Ann's and Chloé's; Bob's would have collided
+
+
+def test_review_mode_also_gates_updates_and_cancellations(world: World, tmp_path: Path) -> None:
+    console = open_console(world, tmp_path / "home", mode="review")
+    gid = console.new_order(quantity=2, status="PENDING")
+    console.engine.sync_once()
+    console.engine.queue.approve([console.job(gid)["id"]])
+    console.engine.runner.drain()
+    world.shopify.control.update_order(gid, currentQuantities={"CM-RED-000": 7})
+    console.engine.sync_once()
+    job = console.jobs(gid)[-1]
+    assert job["state"] == "awaiting_approval"
+    (sale,) = console.sale_orders()
+    assert sorted(line["product_uom_qty"] for line in console.lines_of(sale)) == [1, 2]
+    console.engine.queue.approve([job["id"]])
+    console.engine.runner.drain()
+    assert sorted(line["product_uom_qty"] for line in console.lines_of(sale)) == [1, 7]
+    world.shopify.control.cancel_order(gid)
+    console.engine.sync_once()
+    assert console.jobs(gid)[-1]["state"] == "awaiting_approval"
+    assert console.sale_orders()[0]["state"] == "draft"
+    console.engine.close_flows()
+
+
+def test_a_person_s_note_line_survives_a_shopify_edit(console: Console, world: World) -> None:
+    gid = console.new_order(quantity=2, status="PENDING")
+    console.engine.sync_once()
+    (sale,) = console.sale_orders(console.shopify_order(gid)["name"])
+    world.odoo.env["sale.order.line"].create(
+        [{"order_id": sale["id"], "display_type": "line_note", "name": "Deliver to neighbour"}]
+    )
+    world.shopify.control.update_order(gid, currentQuantities={"CM-RED-000": 3})
+    console.engine.sync_once()
+    assert console.jobs(gid)[-1]["result"].endswith("lines updated")
+    notes = world.odoo.env["sale.order.line"].search_read(
+        [("order_id", "=", sale["id"]), ("display_type", "=", "line_note")], ["name"]
+    )
+    assert [n["name"] for n in notes] == ["Deliver to neighbour"]
+
+
+def test_a_lost_answer_to_our_own_line_write_is_not_taken_for_a_person(
+    console: Console, world: World
+) -> None:
+    gid = console.new_order(quantity=2, status="PENDING")
+    console.engine.sync_once()
+    world.odoo.faults.add(kind="drop", model="sale.order", method="write", times=1)
+    world.shopify.control.update_order(gid, currentQuantities={"CM-RED-000": 5})
+    console.engine.sync_once()
+    console.engine.runner.drain()
+    assert console.jobs(gid)[-1]["cause_code"] is None  # no conflict.edited_in_odoo
+    world.shopify.control.update_order(gid, currentQuantities={"CM-RED-000": 6})
+    console.engine.sync_once()
+    assert console.jobs(gid)[-1]["result"].endswith("lines updated")
+    (sale,) = console.sale_orders()
+    assert sorted(line["product_uom_qty"] for line in console.lines_of(sale)) == [1, 6]
+
+
+def test_a_failed_confirmation_after_a_line_write_is_finished_by_the_retry(
+    console: Console, world: World
+) -> None:
+    gid = console.new_order(quantity=2, status="PENDING")
+    console.engine.sync_once()
+    world.odoo.faults.add(
+        kind="status", status=503, model="sale.order", method="action_confirm", times=1
+    )
+    world.shopify.control.update_order(
+        gid, currentQuantities={"CM-RED-000": 5}, financialStatus="PAID"
+    )
+    console.engine.sync_once()
+    console.engine.runner.drain()
+    (sale,) = console.sale_orders()
+    assert sale["state"] == "sale"
+    assert sorted(line["product_uom_qty"] for line in console.lines_of(sale)) == [1, 5]
+
+
+def test_a_confirmed_order_cancelled_in_shopify_is_really_cancelled(
+    console: Console, world: World
+) -> None:
+    gid = console.new_order()  # paid: confirmed in Odoo
+    console.engine.sync_once()
+    assert console.sale_orders()[0]["state"] == "sale"
+    world.shopify.control.cancel_order(gid)
+    console.engine.sync_once()
+    assert console.sale_orders()[0]["state"] == "cancel"  # not just a wizard opened
+
+
+def test_a_locked_order_cancelled_in_shopify_is_a_conflict(console: Console, world: World) -> None:
+    gid = console.new_order()
+    console.engine.sync_once()
+    sale = console.sale_orders()[0]
+    if world.odoo_version < 17:
+        pytest.skip("Odoo 16 has no locked flag (it uses the 'done' state)")
+    world.odoo.env["sale.order"].action_lock([sale["id"]])
+    world.shopify.control.cancel_order(gid)
+    console.engine.sync_once()
+    job = console.jobs(gid)[-1]
+    assert (job["state"], job["cause_code"]) == ("skipped", "conflict.order_locked")
+    assert "it is locked in Odoo" in json.loads(job["cause"])["missing"]
+    assert console.sale_orders()[0]["state"] == "sale"
+
+
+def test_one_order_shopify_refuses_does_not_fail_the_others_write_back(
+    console: Console, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shopodoo_console.workflows.orders import flow as flow_module
+
+    gids = [console.new_order(sku=s) for s in ("CM-RED-000", "CM-BLU-000", "CM-RED-000")]
+    victim = gids[1]
+    real_fetch = flow_module.OrdersFlow._fetch
+
+    def fetch_then_the_merchant_deletes_one(self, shopify, works):
+        real_fetch(self, shopify, works)
+        store = world.shopify.control._store
+        store.nodes.pop(victim, None)
+        store.orders.remove(victim)
+
+    monkeypatch.setattr(flow_module.OrdersFlow, "_fetch", fetch_then_the_merchant_deletes_one)
+    console.engine.sync_once()
+    states = {gid: console.jobs(gid)[0]["state"] for gid in gids}
+    assert states == {gids[0]: "done", victim: "needs_attention", gids[2]: "done"}
+    assert world.shopify.counters.operations.get("MetafieldsSet") == 2  # all, then the rest

@@ -124,3 +124,26 @@ def test_claim_uses_the_runnable_index(tmp_path: Path) -> None:
     assert "job_runnable" in text and "job_one_running" in text, text
     assert "TEMP B-TREE" not in text  # walks the index in claim order: no sort
     store.close()
+
+
+def test_upgrades_a_version_1_database_keeping_its_data(tmp_path: Path) -> None:
+    path = tmp_path / "v1.db"
+    conn = sqlite3.connect(path)
+    for statement in migrations._statements(migrations.M1_INITIAL):
+        conn.execute(statement)
+    conn.execute(
+        "INSERT INTO shop (domain, api_version, created_at, updated_at) "
+        "VALUES ('a.myshopify.com', '2026-07', 1, 1)"
+    )
+    conn.execute("PRAGMA user_version = 1")
+    conn.commit()
+    conn.close()
+    store = Store(path)
+    assert store.applied_migrations == list(range(2, migrations.LATEST + 1))
+    assert store.shop_id("a.myshopify.com") == 1
+    indexes = {
+        r[0]
+        for r in store.execute("SELECT name FROM sqlite_master WHERE type = 'index'").fetchall()
+    }
+    assert {"job_superseded_by", "job_shop_flow_state"} <= indexes
+    store.close()

@@ -18,7 +18,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from shopodoo_console.config import Config, ShopConfig
 from shopodoo_console.engine import events as ev
 from shopodoo_console.engine.flows import Flow, FlowRegistry, ShopRef
-from shopodoo_console.engine.lease import Holder, SchedulerLease
+from shopodoo_console.engine.lease import Holder, LeaseKeeper, SchedulerLease
 from shopodoo_console.engine.metrics import Metrics
 from shopodoo_console.engine.owners import make_owner
 from shopodoo_console.engine.poller import Poller, PollResult, stream_of
@@ -134,9 +134,10 @@ class Engine:
             raise LeaseHeld(holder)
         summary = SyncSummary()
         try:
-            summary.expired = self.queue.expire_leases()
-            summary.polls = self.poll_all()
-            summary.drain = self.runner.drain()
+            with LeaseKeeper(self.lease):
+                summary.expired = self.queue.expire_leases()
+                summary.polls = self.poll_all()
+                summary.drain = self.runner.drain()
         finally:
             self.lease.release()
         summary.problems = self.queue.problem_count()

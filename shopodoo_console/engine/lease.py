@@ -7,8 +7,10 @@ and its process is gone (a crash or kill -9 should not block the operator for a 
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,6 +19,7 @@ from shopodoo_console.engine.owners import pid_alive
 from shopodoo_console.store.db import Store
 
 SCHEDULER = "scheduler"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -94,3 +97,33 @@ class SchedulerLease:
             self.store.execute(
                 "DELETE FROM lease WHERE name = ? AND owner = ?", (self.name, self.owner)
             )
+
+
+class LeaseKeeper:
+    """Renews a lease from a background thread while one long task runs (``sync --once``):
+    a drain may take longer than the lease, and a second console must not take over then."""
+
+    def __init__(self, lease: SchedulerLease) -> None:
+        self.lease = lease
+        self.lost = False
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="shopodoo-lease", daemon=True)
+
+    def _run(self) -> None:
+        with self.lease.store.thread_connection():
+            while not self._stop.wait(self.lease.ttl / 3):
+                try:
+                    if not self.lease.renew():
+                        self.lost = True
+                        log.error("the scheduler lease was taken by another process")
+                        return
+                except Exception:  # a locked database: try again at the next tick
+                    log.exception("could not renew the scheduler lease")
+
+    def __enter__(self) -> LeaseKeeper:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)

@@ -57,6 +57,7 @@ _CLAIM_COLUMNS = (
 
 
 PRUNABLE = (State.DONE, State.SKIPPED, State.SUPERSEDED)
+PRUNE_CHUNK = 500
 
 
 def _in(states: Iterable[State]) -> str:
@@ -502,11 +503,17 @@ class Queue:
     def prune(self, older_than_seconds: float) -> int:
         """Delete finished jobs (and their attempts and audit) past the retention period."""
         cutoff = self.clock() - older_than_seconds
-        with self.store.atomic():
-            return self.store.execute(
-                f"DELETE FROM job WHERE state IN {_in(PRUNABLE)} AND finished_at < ?",
-                (cutoff,),
-            ).rowcount
+        deleted = 0
+        while True:  # in chunks, so workers are never kept from the write lock for long
+            with self.store.atomic():
+                count = self.store.execute(
+                    f"DELETE FROM job WHERE id IN (SELECT id FROM job WHERE state IN "
+                    f"{_in(PRUNABLE)} AND finished_at < ? LIMIT {PRUNE_CHUNK})",
+                    (cutoff,),
+                ).rowcount
+            deleted += count
+            if count < PRUNE_CHUNK:
+                return deleted
 
     # ------------------------------------------------------------------ operator actions
 

@@ -113,18 +113,18 @@ class Runner:
                 code="engine.flow_unknown",
                 missing=f"this console has no handler for flow {jobs[0].flow!r}",
             )
-            return [self._record(job, cause) for job in jobs]
+            return [self._record_safely(job, cause) for job in jobs]
         contexts = [_Context(self, job, self._shop(job)) for job in jobs]
         handle_batch = getattr(flow, "handle_batch", None)
         if handle_batch is None or (len(jobs) == 1 and not getattr(flow, "batch_size", 0)):
             return [
-                self._record(job, self._call(flow.handle, ctx))
+                self._record_safely(job, self._call(flow.handle, ctx))
                 for job, ctx in zip(jobs, contexts, strict=True)
             ]
         results = self._call(handle_batch, contexts)
         if not isinstance(results, list) or len(results) != len(jobs):
             results = [results] * len(jobs)  # one error (or a bad return) for the whole batch
-        return [self._record(job, result) for job, result in zip(jobs, results, strict=True)]
+        return [self._record_safely(job, result) for job, result in zip(jobs, results, strict=True)]
 
     def _shop(self, job: JobView) -> ShopRef:
         return self.shops.get(job.shop_id) or ShopRef(job.shop_id, str(job.shop_id))
@@ -136,6 +136,18 @@ class Runner:
             return handler(argument)
         except Exception as exc:
             return exc
+
+    def _record_safely(self, job: JobView, result: Any) -> str:
+        """Record one job's outcome; a failure to record (database locked for longer than the
+        busy timeout) must not cost the other jobs of the batch their outcome. The job is
+        tried once more, then left to its lease: expiry returns it to the queue."""
+        for attempt in (1, 2):
+            try:
+                return self._record(job, result)
+            except Exception:
+                log.exception("could not record the outcome of job %s (try %d)", job.id, attempt)
+                time.sleep(0.5)
+        return "error"
 
     def _record(self, job: JobView, result: Any) -> str:
         """Turn a handler's outcome (or exception, or cause) into the job's next state."""
@@ -218,13 +230,16 @@ class Runner:
             flow = self.flows.get(job.flow)
             size = int(getattr(flow, "batch_size", 1) or 1)
             if size > 1:
-                batch += self.queue.claim_batch(
-                    self.owner,
-                    self.lease_seconds,
-                    flow=job.flow,
-                    shop_id=job.shop_id,
-                    limit=size - 1,
-                )
+                try:
+                    batch += self.queue.claim_batch(
+                        self.owner,
+                        self.lease_seconds,
+                        flow=job.flow,
+                        shop_id=job.shop_id,
+                        limit=size - 1,
+                    )
+                except Exception:  # the job already claimed still runs, alone
+                    log.exception("could not claim more %s jobs for a batch", job.flow)
             future = pool.submit(self.run_batch, batch)
             future.add_done_callback(lambda _f: self._wake.set())
             in_flight[job.id] = future

@@ -143,7 +143,15 @@ CREATE TABLE lease (
 );
 """
 
-MIGRATIONS: tuple[str, ...] = (M1_INITIAL,)
+M2_INDEXES = """
+-- Deleting a job (pruning) checks who points at it through superseded_by: without this index
+-- every deleted row scanned the whole table under the write lock.
+CREATE INDEX job_superseded_by ON job(superseded_by) WHERE superseded_by IS NOT NULL;
+-- Counts per shop, flow and state (dashboard, problem counts) read this index only.
+CREATE INDEX job_shop_flow_state ON job(shop_id, flow, state);
+"""
+
+MIGRATIONS: tuple[str, ...] = (M1_INITIAL, M2_INDEXES)
 LATEST = len(MIGRATIONS)
 
 

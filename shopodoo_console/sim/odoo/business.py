@@ -114,7 +114,24 @@ def _create_delivery(model: Model, order: Row) -> None:
     _assign(env["stock.picking"].sudo(), [picking_id])
 
 
-def action_cancel(model: Model, ids: list[int]) -> bool:
+def action_cancel(model: Model, ids: list[int]) -> bool | dict[str, Any]:
+    """Cancel orders. From 17, a sent or confirmed order is not cancelled: Odoo answers with
+    the ``sale.order.cancel`` wizard (to e-mail the customer) unless the context carries
+    ``disable_cancel_warning`` (core ``sale_order.py``). A locked order (17+) refuses."""
+    rows = [model.row(i) for i in ids]
+    if model.env.version >= 17:
+        if any(r.get("locked") for r in rows):
+            raise UserError("You cannot cancel a locked order. Please unlock it first.")
+        warn = [r for r in rows if r.get("state") in ("sent", "sale")]
+        if warn and not model.env.context.get("disable_cancel_warning"):
+            return {
+                "type": "ir.actions.act_window",
+                "res_model": "sale.order.cancel",
+                "view_mode": "form",
+                "target": "new",
+                "context": {"default_order_id": ids[0]},
+                "name": "Cancel Sales Order",
+            }
     model.write(ids, {"state": "cancel"})
     pickings = model.env["stock.picking"].sudo()
     for rid in ids:

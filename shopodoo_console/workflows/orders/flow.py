@@ -451,7 +451,21 @@ class _Batch:
                 fail(stamp, work, exc.cause)
         return created
 
-    def _order_values(self, plan: OrderPlan, contacts: dict[str, int]) -> dict[str, Any] | None:
+    def _order_values(
+        self, plan: OrderPlan, contacts: dict[str, int], *, lines_only: bool = False
+    ) -> dict[str, Any] | None:
+        """The sale order's values; ``lines_only`` for an update, which never touches the
+        partners (a changed address is not worth a second contact on a live order)."""
+        tax_field = self.odoo.field_name("sale.order.line", "taxes") or "tax_id"
+        lines = []
+        for line in plan.lines:
+            values = {k: v for k, v in line.items() if k != "tax_ids"}
+            if "tax_ids" in line:
+                values[tax_field] = [(6, 0, line["tax_ids"])]
+            lines.append((0, 0, values))
+        if lines_only:
+            return {"order_line": lines}
+
         def partner(ref: dict[str, Any]) -> int | None:
             return ref["id"] if "id" in ref else contacts.get(ref["stamp"])
 
@@ -462,13 +476,6 @@ class _Batch:
         )
         if customer is None or invoice is None or delivery is None:
             return None  # the contact's creation failed; its cause is already recorded
-        tax_field = self.odoo.field_name("sale.order.line", "taxes") or "tax_id"
-        lines = []
-        for line in plan.lines:
-            values = {k: v for k, v in line.items() if k != "tax_ids"}
-            if "tax_ids" in line:
-                values[tax_field] = [(6, 0, line["tax_ids"])]
-            lines.append((0, 0, values))
         return {
             **plan.header,
             "partner_id": customer,
@@ -489,7 +496,19 @@ class _Batch:
         if work.order.customer and work.plan is not None:
             ref = work.plan.customer
             customer_id = ref.get("id") or self.contact_ids.get(ref.get("stamp", ""))
-            if customer_id:
+            taken = customer_id and links.find_link_by_odoo(
+                self.store, self.shop.id, "customer", "res.partner", int(customer_id)
+            )
+            if taken and taken.shopify_id != work.order.customer.id:
+                # Two Shopify customers matched one contact (a shared phone, an e-mail moved
+                # to a new account): keep the first link; this order still uses the contact.
+                work.ctx.audit(
+                    "console",
+                    "customer_shared",
+                    f"Odoo contact {customer_id} is already linked to another Shopify "
+                    f"customer ({taken.shopify_id}); not linking {work.order.customer.id}",
+                )
+            elif customer_id:
                 links.save_link(
                     self.store,
                     self.shop.id,
@@ -561,6 +580,10 @@ class _Batch:
         if not works:
             return
         ids = sorted({w.odoo_id for w in works if w.odoo_id})
+        fields = ["name", "state", "order_line", "picking_ids"]
+        locked = self.odoo.field_name("sale.order", "locked")
+        if locked:
+            fields.append(locked)
         # search_read, not read: a deleted order must come back as absent, not as an error
         # that would fail the whole batch.
         rows = {
@@ -568,7 +591,7 @@ class _Batch:
             for r in self.odoo.search_read(
                 "sale.order",
                 [("id", "in", ids)],
-                ["name", "state", "order_line", "picking_ids"],
+                fields,
                 context={**(self.context() or {}), "active_test": False},
             )
         }
@@ -606,85 +629,90 @@ class _Batch:
             "record a person deleted without being told to",
         )
 
+    def _is_locked(self, row: dict[str, Any]) -> bool:
+        locked = self.odoo.field_name("sale.order", "locked")
+        return bool(locked and row.get(locked))
+
+    def _gate(self, work: Work, action: dict[str, Any], summary: str) -> bool:
+        """Review mode: a change to an existing order waits for approval like a create, and
+        runs only if what was approved still holds against fresh data."""
+        if self.config.mode(NAME) != "review":
+            return True
+        approved = work.ctx.job.plan if work.ctx.job.approved else None
+        if approved is not None and _comparable(approved) == _comparable(action):
+            return True
+        prefix = "Changed since approval: " if approved is not None else ""
+        work.result = AwaitApproval({**action, "summary": summary}, prefix + summary)
+        work.ctx.audit("console", "planned", f"Waiting for approval: {summary}")
+        return False
+
     def _update(self, work: Work, row: dict[str, Any], lookups: Lookups) -> None:
+        """A new version of a linked order: apply what the console owns, if it still may."""
         order = work.order
         assert order is not None and work.odoo_id is not None
-        link = lookups.order_links.get(order.id)
         state = str(row.get("state") or "draft")
         if work.how == "adopted":
             self._adopt(work, row, state)
             return
+        link = lookups.order_links.get(order.id)
         assert link is not None
         if order.cancelled:
             self._cancel(work, state, row)
             return
-        current = self._odoo_lines(row) if link.last_version != order.digest() else None
         plan = self.planner.plan(order, lookups)
         if isinstance(plan, Cause):
             work.result = plan
             return
-        changed = plan.lines_digest(self.include_taxes) != link.digest
-        notes: list[str] = []
-        if changed:
-            current_digest = lines_digest(
-                current if current is not None else self._odoo_lines(row), self.include_taxes
+        editable = state in OPEN_STATES and not self._is_locked(row)
+        wanted = plan.lines_digest(self.include_taxes)
+        current = self._odoo_lines(row) if wanted != link.digest else None
+        update = False
+        if current is not None:
+            now = lines_digest(current, self.include_taxes)
+            if now == wanted:
+                # Our own earlier write landed (its answer was lost, or we stopped before
+                # saving the link): nothing to write, and nobody else edited anything.
+                self._save(work, plan.lines, link.last_version or "")
+            elif now != link.digest:
+                work.result = self._edited_in_odoo(work, plan)
+                return
+            elif not editable:
+                work.result = self._locked(work, plan, state)
+                return
+            else:
+                update = True
+        confirm = plan.confirm and editable
+        if not update and not confirm:
+            self._save(work, None, order.digest())
+            work.result = Skipped(f"Nothing the sync uses changed ({work.odoo_name})")
+            return
+        what = ", ".join(w for w, on in (("update the lines", update), ("confirm", confirm)) if on)
+        summary = f"{work.odoo_name} for {order.name}: {what}" + (
+            ": " + "; ".join(plan.details[:5]) if update else ""
+        )
+        action = {
+            "action": "update",
+            "odoo_id": work.odoo_id,
+            "lines": plan.lines if update else None,
+            "confirm": confirm,
+        }
+        if not self._gate(work, action, summary):
+            return
+        notes = []
+        if update:
+            assert current is not None
+            work.ctx.record_intent(
+                {"update": "sale.order", "odoo_id": work.odoo_id, "lines_digest": wanted}
             )
-            if current_digest != link.digest:
-                work.result = Skipped(
-                    f"Not applied: {work.odoo_name} was edited in Odoo",
-                    Cause(
-                        code="conflict.edited_in_odoo",
-                        record=f"{order.label} ↔ Odoo {work.odoo_name}",
-                        missing=f"the lines of {work.odoo_name} were changed in Odoo since the "
-                        f"console last wrote them, and {order.name} changed in "
-                        f"Shopify too; the Shopify change was not written: "
-                        + "; ".join(plan.details[:5]),
-                        retry_note="nothing was overwritten",
-                    ),
-                )
-                work.ctx.audit(
-                    "console",
-                    "conflict",
-                    f"{work.odoo_name} edited in Odoo; Shopify change not applied",
-                )
-                return
-            if state not in OPEN_STATES:
-                work.result = Skipped(
-                    f"Not applied: {work.odoo_name} is already confirmed",
-                    Cause(
-                        code="conflict.order_locked",
-                        record=f"{order.label} ↔ Odoo {work.odoo_name}",
-                        missing=f"{order.name} changed in Shopify after {work.odoo_name} was "
-                        f"confirmed in Odoo (state {state}); the change was not "
-                        "written. Shopify now has: " + "; ".join(plan.details[:5]),
-                        fix=f"Apply the change to {work.odoo_name} by hand in Odoo if it "
-                        "matters (e.g. cancel and re-create, or add the lines).",
-                        retry_note="nothing was written to Odoo",
-                    ),
-                )
-                work.ctx.audit(
-                    "console",
-                    "conflict",
-                    f"{work.odoo_name} is {state}: Shopify change not applied",
-                )
-                return
-            values = self._order_values(plan, {})
-            if values is None:
-                raise CauseError(
-                    Cause(
-                        code="data.invalid_payload",
-                        record=order.label,
-                        missing="a new contact would be needed to update the "
-                        "order; re-create the order instead",
-                    )
-                )
             self.odoo.write(
                 "sale.order",
                 [work.odoo_id],
-                {"order_line": [(5, 0, 0), *values["order_line"]]},
+                {"order_line": self._replace_lines(plan, current)},
                 context=self.context(),
                 record=order.label,
             )
+            # Saved at once: a failure after this point must not read as a person's edit.
+            self._save(work, plan.lines, link.last_version or "")
             work.ctx.audit(
                 "odoo",
                 "updated",
@@ -692,7 +720,7 @@ class _Batch:
                 f"{order.name}: " + "; ".join(plan.details[:5]),
             )
             notes.append("lines updated")
-        if plan.confirm and state in OPEN_STATES:
+        if confirm:
             self.odoo.call(
                 "sale.order",
                 "action_confirm",
@@ -702,14 +730,56 @@ class _Batch:
             )
             self._confirmed(work)
             notes.append("confirmed")
-        self._save(work, plan.lines if changed else None, order.digest())
-        if notes:
-            work.result = Done(
-                f"{work.odoo_name}: " + ", ".join(notes),
-                {"odoo_id": work.odoo_id, "odoo_name": work.odoo_name},
-            )
-        else:
-            work.result = Skipped(f"Nothing the sync uses changed ({work.odoo_name})")
+        self._save(work, None, order.digest())
+        work.result = Done(
+            f"{work.odoo_name}: " + ", ".join(notes),
+            {"odoo_id": work.odoo_id, "odoo_name": work.odoo_name},
+        )
+
+    def _replace_lines(self, plan: OrderPlan, current: list[dict[str, Any]]) -> list[Any]:
+        """Remove the product lines the console wrote and add the new ones; section and note
+        lines a person added stay where they are."""
+        values = self._order_values(plan, {}, lines_only=True)
+        assert values is not None
+        return [(2, line["id"], 0) for line in current] + values["order_line"]
+
+    def _edited_in_odoo(self, work: Work, plan: OrderPlan) -> Skipped:
+        order = work.order
+        assert order is not None
+        work.ctx.audit(
+            "console", "conflict", f"{work.odoo_name} edited in Odoo; Shopify change not applied"
+        )
+        return Skipped(
+            f"Not applied: {work.odoo_name} was edited in Odoo",
+            Cause(
+                code="conflict.edited_in_odoo",
+                record=f"{order.label} ↔ Odoo {work.odoo_name}",
+                missing=f"the lines of {work.odoo_name} were changed in Odoo since the console "
+                f"last wrote them, and {order.name} changed in Shopify too; the Shopify change "
+                "was not written: " + "; ".join(plan.details[:5]),
+                retry_note="nothing was overwritten",
+            ),
+        )
+
+    def _locked(self, work: Work, plan: OrderPlan, state: str) -> Skipped:
+        order = work.order
+        assert order is not None
+        work.ctx.audit(
+            "console", "conflict", f"{work.odoo_name} is {state}: Shopify change not applied"
+        )
+        return Skipped(
+            f"Not applied: {work.odoo_name} is already confirmed",
+            Cause(
+                code="conflict.order_locked",
+                record=f"{order.label} ↔ Odoo {work.odoo_name}",
+                missing=f"{order.name} changed in Shopify after {work.odoo_name} was confirmed "
+                f"in Odoo (state {state}); the change was not written. Shopify now has: "
+                + "; ".join(plan.details[:5]),
+                fix=f"Apply the change to {work.odoo_name} by hand in Odoo if it matters "
+                "(e.g. cancel and re-create, or add the lines).",
+                retry_note="nothing was written to Odoo",
+            ),
+        )
 
     def _adopt(self, work: Work, row: dict[str, Any], state: str) -> None:
         """The stamp says we created this order (the answer was lost, or the process died
@@ -729,7 +799,13 @@ class _Batch:
             self._cancel(work, state, row)
             return
         notes = []
-        if self.planner.should_confirm(order) and state in OPEN_STATES:
+        confirm = (
+            self.planner.should_confirm(order) and state in OPEN_STATES and not self._is_locked(row)
+        )
+        if confirm:
+            action = {"action": "confirm", "odoo_id": work.odoo_id}
+            if not self._gate(work, action, f"Confirm {work.odoo_name} for {order.name}"):
+                return
             self.odoo.call(
                 "sale.order",
                 "action_confirm",
@@ -760,11 +836,13 @@ class _Batch:
         )
 
     def _odoo_lines(self, row: dict[str, Any]) -> list[dict[str, Any]]:
+        """The product lines of an Odoo order, in the plan's shape (sections/notes left out:
+        the console neither writes nor removes them)."""
         ids = [int(i) for i in row.get("order_line") or []]
         if not ids:
             return []
         tax_field = self.odoo.field_name("sale.order.line", "taxes") or "tax_id"
-        fields = ["product_id", "product_uom_qty", "price_unit", "discount", "display_type"]
+        fields = ["product_id", "name", "product_uom_qty", "price_unit", "discount", "display_type"]
         if self.include_taxes:
             fields.append(tax_field)
         out = []
@@ -774,7 +852,9 @@ class _Batch:
             product = line.get("product_id")
             out.append(
                 {
+                    "id": int(line["id"]),
                     "product_id": product[0] if isinstance(product, list) else product,
+                    "name": line.get("name") or "",
                     "product_uom_qty": line.get("product_uom_qty") or 0,
                     "price_unit": line.get("price_unit") or 0,
                     "discount": line.get("discount") or 0,
@@ -797,28 +877,36 @@ class _Batch:
                 "stock.picking", picking_ids, ["state"], context=self.context()
             )
             delivered = any(p.get("state") == "done" for p in pickings)
-        if delivered or state not in (*OPEN_STATES, "sale"):
-            why = "goods were already delivered" if delivered else f"it is {state}"
-            work.result = Skipped(
-                f"Not cancelled: {work.odoo_name} ({why})",
-                Cause(
-                    code="conflict.order_locked",
-                    record=f"{order.label} ↔ Odoo {work.odoo_name}",
-                    missing=f"{order.name} was cancelled in Shopify but {work.odoo_name} "
-                    f"cannot be cancelled automatically: {why}",
-                    fix=f"Handle the return or cancellation of {work.odoo_name} in Odoo.",
-                    retry_note="nothing was written to Odoo",
-                ),
-            )
-            work.ctx.audit("console", "conflict", f"Cancelled in Shopify; {work.odoo_name}: {why}")
+        why = ""
+        if delivered:
+            why = "goods were already delivered"
+        elif self._is_locked(row):
+            why = "it is locked in Odoo"
+        elif state not in (*OPEN_STATES, "sale"):
+            why = f"it is {state}"
+        if why:
+            work.result = self._not_cancelled(work, why)
             return
-        self.odoo.call(
+        action = {"action": "cancel", "odoo_id": work.odoo_id}
+        if not self._gate(
+            work, action, f"Cancel {work.odoo_name} ({order.name} was cancelled in Shopify)"
+        ):
+            return
+        # Without disable_cancel_warning Odoo 17+ answers a confirmed order with the
+        # "cancel and e-mail the customer" wizard and cancels nothing.
+        answer = self.odoo.call(
             "sale.order",
             "action_cancel",
             [work.odoo_id],
-            context=self.context(),
+            context={**(self.context() or {}), "disable_cancel_warning": True},
             record=order.label,
         )
+        after = self.odoo.read("sale.order", [work.odoo_id], ["state"], context=self.context())
+        if isinstance(answer, dict) or not after or after[0].get("state") != "cancel":
+            work.result = self._not_cancelled(
+                work, "Odoo asked for a person to confirm the cancellation"
+            )
+            return
         self._save(work, None, order.digest())
         work.ctx.audit(
             "odoo",
@@ -827,6 +915,22 @@ class _Batch:
         )
         work.result = Done(
             f"Cancelled {work.odoo_name}", {"odoo_id": work.odoo_id, "odoo_name": work.odoo_name}
+        )
+
+    def _not_cancelled(self, work: Work, why: str) -> Skipped:
+        order = work.order
+        assert order is not None
+        work.ctx.audit("console", "conflict", f"Cancelled in Shopify; {work.odoo_name}: {why}")
+        return Skipped(
+            f"Not cancelled: {work.odoo_name} ({why})",
+            Cause(
+                code="conflict.order_locked",
+                record=f"{order.label} ↔ Odoo {work.odoo_name}",
+                missing=f"{order.name} was cancelled in Shopify but {work.odoo_name} cannot be "
+                f"cancelled automatically: {why}",
+                fix=f"Handle the return or cancellation of {work.odoo_name} in Odoo.",
+                retry_note="nothing was written to Odoo",
+            ),
         )
 
     # ---------------------------------------------------------------- write-back
@@ -843,47 +947,66 @@ class _Batch:
             and w.odoo_id is not None
             and w.order.metafields.get(METAFIELD_KEY) != str(w.odoo_id)
             and not isinstance(w.result, Cause)
+            and not isinstance(w.result, AwaitApproval)
         ]
         for start in range(0, len(todo), 25):
-            part = todo[start : start + 25]
-            metafields = [
-                {
-                    "ownerId": w.order.id,
-                    "namespace": "shopodoo",
-                    "key": METAFIELD_KEY,
-                    "type": "single_line_text_field",
-                    "value": str(w.odoo_id),
-                }
-                for w in part
-                if w.order is not None
-            ]
-            try:
-                result = self.shopify.metafields_set(metafields)
-            except CauseError as exc:
-                for work in part:
-                    self._write_back_failed(work, exc.cause)
-                continue
-            if not result.ok:
-                cause = Cause(
-                    code="shopify.user_error",
-                    missing=result.messages,
-                    operation="Shopify metafieldsSet",
-                )
-                for work in part:
-                    self._write_back_failed(work, cause)
-                continue
+            self._write_metafields(todo[start : start + 25])
+
+    def _write_metafields(self, part: list[Work], *, again: bool = True) -> None:
+        """One metafieldsSet for up to 25 orders. It is all or nothing: when Shopify blames
+        some of them (by index), those fail and the others are sent again, once."""
+        metafields = [
+            {
+                "ownerId": w.order.id,
+                "namespace": "shopodoo",
+                "key": METAFIELD_KEY,
+                "type": "single_line_text_field",
+                "value": str(w.odoo_id),
+            }
+            for w in part
+            if w.order is not None
+        ]
+        try:
+            result = self.shopify.metafields_set(metafields)
+        except CauseError as exc:
             for work in part:
-                work.ctx.audit(
-                    "shopify",
-                    "metafield_written",
-                    f"Wrote shopodoo.{METAFIELD_KEY} = {work.odoo_id} "
-                    f"({work.odoo_name}) on {work.ctx.job.label}",
-                )
-                if isinstance(work.result, Skipped) and work.result.cause is None:
-                    work.result = Done(
-                        f"Wrote the Odoo reference {work.odoo_name} back to Shopify",
-                        {"odoo_id": work.odoo_id},
+                self._write_back_failed(work, exc.cause)
+            return
+        if not result.ok:
+            blamed: dict[int, list[str]] = {}
+            for error in result.user_errors:
+                index = next((int(f) for f in error.field or () if str(f).isdigit()), None)
+                if index is None or index >= len(part):
+                    blamed = {}
+                    break
+                blamed.setdefault(index, []).append(error.message)
+            for i, work in enumerate(part):
+                if not blamed or i in blamed:
+                    message = "; ".join(blamed.get(i, [])) or result.messages
+                    self._write_back_failed(
+                        work,
+                        Cause(
+                            code="shopify.user_error",
+                            missing=message,
+                            operation="Shopify metafieldsSet",
+                        ),
                     )
+            rest = [w for i, w in enumerate(part) if blamed and i not in blamed]
+            if rest and again:
+                self._write_metafields(rest, again=False)
+            return
+        for work in part:
+            work.ctx.audit(
+                "shopify",
+                "metafield_written",
+                f"Wrote shopodoo.{METAFIELD_KEY} = {work.odoo_id} "
+                f"({work.odoo_name}) on {work.ctx.job.label}",
+            )
+            if isinstance(work.result, Skipped) and work.result.cause is None:
+                work.result = Done(
+                    f"Wrote the Odoo reference {work.odoo_name} back to Shopify",
+                    {"odoo_id": work.odoo_id},
+                )
 
     def _write_back_failed(self, work: Work, cause: Cause) -> None:
         work.result = Cause.from_dict(

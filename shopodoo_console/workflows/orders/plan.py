@@ -77,10 +77,17 @@ def _round(value: Decimal | float, places: str) -> float:
 
 
 def normal_line(
-    product_id: Any, qty: Any, price: Any, discount: Any, taxes: Any, include_taxes: bool
+    product_id: Any,
+    qty: Any,
+    price: Any,
+    discount: Any,
+    taxes: Any,
+    include_taxes: bool,
+    name: Any = "",
 ) -> tuple[Any, ...]:
     row: tuple[Any, ...] = (
         int(product_id),
+        str(name or "").strip(),
         _round(qty, "0.001"),
         _round(price, "0.01"),
         _round(discount or 0, "0.01"),
@@ -91,9 +98,9 @@ def normal_line(
 
 
 def lines_digest(lines: list[dict[str, Any]], include_taxes: bool) -> str:
-    """A digest of the lines we own (product, quantity, price, discount[, taxes]), order-free,
-    computable both from a plan and from what Odoo holds now: that is how a person's edit in
-    Odoo is told from ours (DESIGN §7)."""
+    """A digest of the lines we own (product, description, quantity, price, discount[,
+    taxes]), order-free, computable both from a plan and from what Odoo holds now: that is how
+    a person's edit in Odoo is told from ours (DESIGN §7)."""
     rows = sorted(
         normal_line(
             line["product_id"],
@@ -102,6 +109,7 @@ def lines_digest(lines: list[dict[str, Any]], include_taxes: bool) -> str:
             line.get("discount"),
             line.get("tax_ids"),
             include_taxes,
+            line.get("name", ""),
         )
         for line in lines
     )
