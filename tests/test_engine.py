@@ -262,7 +262,8 @@ def test_a_long_sync_keeps_its_lease(store: Store, tmp_path: Path) -> None:
 
 
 def test_a_failure_to_record_one_outcome_spares_the_rest_of_the_batch(
-        store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     flow = BatchFlow([Page(changes(3), cursor="c")])
     engine = make_engine(store, tmp_path, flow, workers=1)
     real = engine.queue.finish_done

@@ -502,3 +502,11 @@ def test_one_order_shopify_refuses_does_not_fail_the_others_write_back(
     states = {gid: console.jobs(gid)[0]["state"] for gid in gids}
     assert states == {gids[0]: "done", victim: "needs_attention", gids[2]: "done"}
     assert world.shopify.counters.operations.get("MetafieldsSet") == 2  # all, then the rest
+
+
+def test_test_orders_stay_out_of_odoo(console: Console) -> None:
+    gid = console.new_order(test=True)
+    console.engine.sync_once()
+    job = console.job(gid)
+    assert job["state"] == "skipped" and job["result"].startswith("A test order")
+    assert console.sale_orders() == []

@@ -247,6 +247,13 @@ class _Batch:
                 existing.append(work)
             else:
                 new.append(work)
+        if self.settings.skip_test_orders:
+            for work in [w for w in new if w.order and w.order.test]:
+                work.result = Skipped(
+                    "A test order (Shopify's test gateway): not synced. Set "
+                    "options.skip_test_orders = false to sync test orders."
+                )
+                new.remove(work)
         unchanged = [w for w in existing if self._unchanged(w, lookups)]
         for work in unchanged:
             work.result = Skipped(f"Unchanged since last sync ({work.odoo_name})")

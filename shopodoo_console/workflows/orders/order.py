@@ -99,6 +99,7 @@ class ShopifyOrder:
     financial_status: str | None
     currency: str
     taxes_included: bool
+    test: bool  # placed with Shopify's test gateway: not a real sale
     note: str
     email: str
     phone: str
@@ -298,6 +299,7 @@ def parse_order(raw: Any, label: str = "Shopify order") -> ShopifyOrder:
         financial_status=raw.get("displayFinancialStatus"),
         currency=str(raw.get("currencyCode") or ""),
         taxes_included=bool(raw.get("taxesIncluded")),
+        test=bool(raw.get("test")),
         note=r.text(raw, "order", "note"),
         email=(raw.get("email") or "").strip().lower(),
         phone=(raw.get("phone") or "").strip(),

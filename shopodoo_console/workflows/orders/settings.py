@@ -24,6 +24,7 @@ class OrdersSettings:
     overlap_minutes: int = 10  # poll overlap (DESIGN §7.3)
     initial_days: int = 7  # how far back the first poll looks
     write_back: bool = True  # write the Odoo reference to the Shopify order (metafield)
+    skip_test_orders: bool = True  # orders placed with Shopify's test gateway stay out of Odoo
 
     @classmethod
     def from_shop(cls, shop: ShopConfig, where: str = "shops") -> OrdersSettings:
@@ -53,8 +54,9 @@ class OrdersSettings:
                         f"{where}.options.{key}: expected a positive whole number, got {value!r}"
                     )
                 values[key] = value
-        if "write_back" in options:
-            if not isinstance(options["write_back"], bool):
-                raise ConfigError(f"{where}.options.write_back: expected true or false")
-            values["write_back"] = options["write_back"]
+        for key in ("write_back", "skip_test_orders"):
+            if key in options:
+                if not isinstance(options[key], bool):
+                    raise ConfigError(f"{where}.options.{key}: expected true or false")
+                values[key] = options[key]
         return cls(**values)
