@@ -1,4 +1,5 @@
-"""Connections follow a saved config: changed connections are rebuilt, the rest kept."""
+"""Connections follow a saved config: changed connections are rebuilt, the rest kept; the
+console hands a config saved in Settings to both the engine and its connections."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from shopodoo_console.config import Config, OdooConfig, ShopConfig
+from shopodoo_console.config import Config, OdooConfig, Paths, ShopConfig
+from shopodoo_console.launch import build_engine, ui_hooks
 from shopodoo_console.sim.odoo import OdooSimulator
 from shopodoo_console.workflows.connections import Connections
 
@@ -62,3 +64,21 @@ def test_a_removed_shop_loses_its_client(sim) -> None:
     connections.reconfigure(make(sim, (A,)))
     assert connections.shopify(B) is not shop_b
     connections.close()
+
+
+def test_the_console_applies_a_saved_config_to_the_engine_and_its_connections(sim) -> None:
+    """launch.ui_hooks: what Settings calls after saving (connections first, then polls)."""
+    paths = Paths.discover()
+    config = dataclasses.replace(make(sim, (A,)), path=paths.config_file)
+    engine, store, connections = build_engine(paths, config, secret_source=lambda _: "shpat_x")
+    try:
+        client = connections.shopify(A)
+        moved = dataclasses.replace(A, api_version="2026-10", flows={"orders": "auto"})
+        saved = dataclasses.replace(config, shops=(moved, B))
+        ui_hooks(engine, connections)["on_config_saved"](saved)
+        assert engine.config is saved and connections.config is saved
+        assert {ref.domain for ref in engine.shops.values()} == {A.domain, B.domain}
+        assert connections.shopify(moved) is not client
+    finally:
+        connections.close()
+        store.close()
