@@ -22,7 +22,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # the sample lives with the tests for now
 
-from ui_harness import loaded, make_app, press, wait_for  # noqa: E402
+from ui_harness import loaded, make_app, press, screen_text, wait_for  # noqa: E402
 
 from shopodoo_console.ui.messages import OpenJob  # noqa: E402
 from shopodoo_console.ui.screens.dashboard import DashboardScreen  # noqa: E402
@@ -69,6 +69,8 @@ async def shoot(out: Path, folder: Path) -> list[Path]:
         screen = await loaded(app, screen_type)
         if hasattr(screen, "_loading"):
             await wait_for(lambda: not screen._loading)
+        # The footer is drawn a moment after the screen: wait, or it comes out blank.
+        await wait_for(lambda: "palette" in screen_text(app).splitlines()[-1], what="the footer")
         await pilot.pause(0.1)
 
     def save(name: str) -> None:

@@ -39,9 +39,9 @@ def build_engine(
     return Engine(store, config, flows, metrics=metrics), store, connections
 
 
-def ui_hooks(connections: Connections) -> dict[str, Callable[..., Any]]:
+def ui_hooks(engine: Engine, connections: Connections) -> dict[str, Callable[..., Any]]:
     """The console's mapping validator, suggester and connection tester, backed by the real
-    clients."""
+    clients, and what applies a config saved from Settings to the running engine."""
     from shopodoo_console.ui.checks import MappingProposal, Suggestion, Verdict
 
     def validator(proposal: MappingProposal) -> Verdict:
@@ -60,7 +60,16 @@ def ui_hooks(connections: Connections) -> dict[str, Callable[..., Any]]:
             for i, label, why in suggest(connections, shop, kind, source_key)
         ]
 
-    return {"validator": validator, "tester": tester, "suggester": suggester}
+    def on_config_saved(config: Config) -> None:
+        connections.reconfigure(config)  # first: polls rescheduled next use the new clients
+        engine.apply_config(config)
+
+    return {
+        "validator": validator,
+        "tester": tester,
+        "suggester": suggester,
+        "on_config_saved": on_config_saved,
+    }
 
 
 def open_console(paths: Paths) -> int:
@@ -72,7 +81,7 @@ def open_console(paths: Paths) -> int:
     setup_logging(paths)
     engine, store, connections = build_engine(paths, config)
     try:
-        return run_console(engine, store, config, paths, **ui_hooks(connections))
+        return run_console(engine, store, config, paths, **ui_hooks(engine, connections))
     finally:
         store.close()
 
@@ -98,7 +107,7 @@ def run_demo(
 
         activity = demo.ShopActivity(world, seed=seed).start()
         try:
-            return run_console(engine, store, config, paths, **ui_hooks(connections))
+            return run_console(engine, store, config, paths, **ui_hooks(engine, connections))
         finally:
             activity.stop()
             print(f"Demo files kept in {root} (delete the folder when done).")

@@ -53,7 +53,7 @@ def test_fix_the_demo_sku_with_a_suggestion_in_four_keys(tmp_path: Path) -> None
         engine.start()
 
         async def scenario() -> None:
-            app = make_app(engine, store, config, **ui_hooks(connections))
+            app = make_app(engine, store, config, **ui_hooks(engine, connections))
             async with app.run_test(size=SIZE) as pilot:
                 keys = ["3", "f"]
                 await press(pilot, "3")

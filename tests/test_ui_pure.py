@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from shopodoo_console.causes import Cause
-from shopodoo_console.config import ConfigError
+from shopodoo_console.config import ConfigError, load_config
 from shopodoo_console.ui.checks import MappingProposal, accept_positive_ids, no_connection_test
-from shopodoo_console.ui.config_file import update_flow
+from shopodoo_console.ui.config_file import add_shop, update_flow, update_odoo
 from shopodoo_console.ui.fixes import fix_for
 from shopodoo_console.ui.format import ago, parse_position
 
@@ -86,3 +86,81 @@ def test_cursor_positions_and_ages() -> None:
     assert parse_position("2026-05-28T20:25:10Z|digest") == 1_779_999_910.0
     assert parse_position("page-token-abc") is None
     assert [ago(s) for s in (5, 75, 7300, 200000)] == ["5s", "1m", "2h", "2d"]
+
+
+def test_update_odoo_edits_in_place_and_creates_the_table_when_missing(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(
+        '# mine\n[odoo]\nurl = "https://a.odoo.com"  # prod\ndatabase = \'a\'\nlogin = "me"\n'
+        "timeout = 10\n"
+    )
+    config = update_odoo(path, url="https://b.odoo.com/", database="a", login="me", protocol="auto")
+    assert config.odoo is not None and config.odoo.url == "https://b.odoo.com"
+    text = path.read_text()
+    assert 'url = "https://b.odoo.com"  # prod' in text
+    assert "database = 'a'" in text and "timeout = 10" in text and "protocol" not in text
+
+    fresh = tmp_path / "new" / "config.toml"  # no file yet: created private, with the table
+    config = update_odoo(fresh, url="https://c.odoo.com", database="c", login="x", protocol="json2")
+    assert config.odoo is not None and config.odoo.protocol == "json2"
+    assert fresh.stat().st_mode & 0o777 == 0o600
+
+    shops_only = tmp_path / "shops.toml"
+    shops_only.write_text(f'# mine\n[[shops]]\ndomain = "{SHOP}"\n')
+    update_odoo(shops_only, url="https://c.odoo.com", database="c", login="x", protocol="auto")
+    text = shops_only.read_text()
+    assert text.startswith(f'# mine\n[[shops]]\ndomain = "{SHOP}"\n\n[odoo]\n')
+    assert load_config(shops_only).shops[0].domain == SHOP
+
+
+def test_update_odoo_refuses_what_the_loader_refuses(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    original = '[odoo]\nurl = "https://a.odoo.com"\ndatabase = "a"\nlogin = "me"\n'
+    path.write_text(original)
+    with pytest.raises(ConfigError, match="plain http is only allowed for a loopback host"):
+        update_odoo(path, url="http://a.example.com", database="a", login="me", protocol="auto")
+    with pytest.raises(ConfigError, match=r"odoo\.login: missing"):
+        update_odoo(path, url="https://a.odoo.com", database="a", login=" ", protocol="auto")
+    with pytest.raises(ConfigError, match=r"odoo\.protocol: expected"):
+        update_odoo(path, url="https://a.odoo.com", database="a", login="me", protocol="xmlrpc")
+    assert path.read_text() == original
+    update_odoo(path, url="http://127.0.0.1:8069", database="a", login="me", protocol="auto")
+
+
+def test_add_shop_appends_a_table_and_refuses_a_duplicate(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    original = f'# mine\n[[shops]]\ndomain = "{SHOP}"  # the first\n\n[engine]\nworkers = 2\n'
+    path.write_text(original)
+    config = add_shop(
+        path,
+        domain=" Second.myshopify.com",
+        auth="client_credentials",
+        client_id="abc",
+        odoo_company_id=2,
+    )
+    assert [s.domain for s in config.shops] == [SHOP, "second.myshopify.com"]
+    second = config.shops[1]
+    assert (second.auth, second.client_id, second.odoo_company_id) == (
+        "client_credentials",
+        "abc",
+        2,
+    )
+    assert path.read_text() == original.replace(
+        "\n[engine]",
+        '\n[[shops]]\ndomain = "second.myshopify.com"\nauth = "client_credentials"\n'
+        'client_id = "abc"\nodoo_company_id = 2\n\n[engine]',
+    )
+    before = path.read_text()
+    with pytest.raises(ConfigError, match="already configured"):
+        add_shop(path, domain=SHOP.upper())
+    with pytest.raises(ConfigError, match=r"shops\[2\]\.client_id: missing"):
+        add_shop(path, domain="third.myshopify.com", auth="client_credentials")
+    with pytest.raises(ConfigError, match=r"shops\[2\]\.domain: expected a shop domain"):
+        add_shop(path, domain="third.example.com")
+    with pytest.raises(ConfigError, match="plain http"):
+        add_shop(path, domain="third.myshopify.com", base_url="http://shop.example.com")
+    assert path.read_text() == before
+
+    fresh = tmp_path / "fresh.toml"
+    config = add_shop(fresh, domain="third.myshopify.com", base_url="http://127.0.0.1:9")
+    assert config.shops[0].base_url == "http://127.0.0.1:9" and config.shops[0].auth == "token"

@@ -1,5 +1,6 @@
-"""Settings: credentials reach the keyring and nowhere else; modes and intervals are written
-to config.toml with the operator's comments kept; no keyring is explained, not a crash."""
+"""Settings: credentials reach the keyring and nowhere else; the Odoo connection, new shops,
+modes and intervals are written to config.toml with the operator's comments kept and applied
+to the running engine; no keyring is explained, not a crash."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import keyring
 import pytest
 from keyring.backends.fail import Keyring as FailKeyring
 from support import open_store
+from textual.widgets import Input, Select
 from ui_harness import (
     RecordingApp,
     loaded,
@@ -23,13 +25,14 @@ from ui_harness import (
 )
 from ui_sample import SampleFlow
 
-from shopodoo_console.config import Paths, load_config
+from shopodoo_console.config import Config, Paths, load_config
 from shopodoo_console.engine.core import Engine
 from shopodoo_console.engine.flows import FlowRegistry
 from shopodoo_console.logs import setup_logging
 from shopodoo_console.secrets import SERVICE
 from shopodoo_console.ui.checks import Verdict
 from shopodoo_console.ui.screens.settings import SettingsScreen
+from shopodoo_console.ui.widgets.connection_editors import OdooEditor, ShopEditor
 from shopodoo_console.ui.widgets.credential import CredentialModal
 from shopodoo_console.ui.widgets.tables import NavTable
 
@@ -63,8 +66,10 @@ def console(isolated_home: Path) -> tuple[Paths, Any, Engine]:
     store.close()
 
 
-def run(store: Any, engine: Engine, scenario: Any, **kwargs: Any) -> RecordingApp:
-    app = make_app(engine, store, engine.config, **kwargs)
+def run(
+    store: Any, engine: Engine, scenario: Any, config: Config | None = None, **kwargs: Any
+) -> RecordingApp:
+    app = make_app(engine, store, config or engine.config, **kwargs)
 
     async def go() -> None:
         async with app.run_test(size=(140, 42)) as pilot:
@@ -170,3 +175,183 @@ def test_no_keyring_is_explained_not_a_crash(console) -> None:
         assert not isinstance(app.screen, CredentialModal)
 
     run(store, engine, scenario)
+
+
+# ---------------------------------------------------------------- connections
+
+
+def recording_hook(engine: Engine) -> tuple[list[Config], Any]:
+    """An on_config_saved that remembers what it was given and applies it like the console."""
+    applied: list[Config] = []
+
+    def on_config_saved(config: Config) -> None:
+        applied.append(config)
+        engine.apply_config(config)
+
+    return applied, on_config_saved
+
+
+async def fill(pilot: Any, field: Input, text: str) -> None:
+    field.focus()
+    field.value = ""
+    await type_text(pilot, text)
+
+
+def test_the_odoo_connection_is_edited_in_place_then_its_new_key_asked(
+    console, memory_keyring
+) -> None:
+    paths, store, engine = console
+    old = load_config(paths.config_file).odoo
+    assert old is not None
+    memory_keyring.store[(SERVICE, old.secret_name)] = "old-key"
+    applied, hook = recording_hook(engine)
+    new_key = "f3c9a0d2e4b6" * 3
+    seen_on_screen: list[str] = []
+
+    async def scenario(app: RecordingApp, pilot: Any) -> None:
+        await wait_for(lambda: app.screen.data is not None)
+        # Through the command palette, like every action.
+        await press(pilot, "ctrl+p")
+        await type_text(pilot, "Edit Odoo")
+        await wait_for(lambda: "Settings: Edit Odoo…" in screen_text(app), what="the hit")
+        await press(pilot, "enter")
+        editor = await wait_for(lambda: isinstance(app.screen, OdooEditor) and app.screen)
+        protocol = editor.query_one("#odoo-protocol", Select)
+        await wait_for(lambda: protocol.value == "auto", what="the protocol pre-filled")
+        assert editor.query_one("#odoo-database", Input).value == "acme"
+        await fill(pilot, editor.query_one("#odoo-url", Input), "https://erp.acme.example")
+        protocol.value = "json2"
+        await press(pilot, "ctrl+s")
+        # A new URL is a new keyring entry: the console asks for the key there at once.
+        await wait_for(lambda: isinstance(app.screen, CredentialModal), what="the key prompt")
+        assert app.config.odoo is not None and app.config.odoo.url == "https://erp.acme.example"
+        assert app.noted("odoo:sync@acme.example@https://erp.acme.example/acme, which is empty")
+        await shows(app, "The API key of the Odoo user sync@acme.example")
+        await type_text(pilot, new_key)
+        seen_on_screen.append(screen_text(app))
+        await press(pilot, "enter")
+        await wait_for(lambda: app.noted("Stored in the keyring for Odoo"))
+        await shows(app, "https://erp.acme.example · database acme", "stored in keyring")
+        seen_on_screen.append(screen_text(app))
+
+    app = run(store, engine, scenario, on_config_saved=hook)
+    text = paths.config_file.read_text(encoding="utf-8")
+    assert text == CONFIG.replace(
+        'url = "https://acme.odoo.com"   # production',
+        'url = "https://erp.acme.example"   # production',
+    ).replace('login = "sync@acme.example"\n', 'login = "sync@acme.example"\nprotocol = "json2"\n')
+    saved = load_config(paths.config_file)
+    assert [c.odoo for c in applied] == [saved.odoo]
+    assert engine.config.odoo == saved.odoo  # the running engine has it
+    assert saved.odoo is not None
+    assert memory_keyring.store[(SERVICE, saved.odoo.secret_name)] == new_key
+    assert memory_keyring.store[(SERVICE, old.secret_name)] == "old-key"  # left, not copied
+    assert not any(new_key in shown or "old-key" in shown for shown in seen_on_screen)
+    assert not any(new_key in m or "old-key" in m for _, m in app.notes)
+
+
+def test_an_odoo_change_the_loader_refuses_is_explained_and_the_file_untouched(console) -> None:
+    paths, store, engine = console
+    before = paths.config_file.read_bytes()
+    applied, hook = recording_hook(engine)
+
+    async def scenario(app: RecordingApp, pilot: Any) -> None:
+        await wait_for(lambda: app.screen.data is not None)
+        await press(pilot, "o")
+        editor = await wait_for(lambda: isinstance(app.screen, OdooEditor) and app.screen)
+        await fill(pilot, editor.query_one("#odoo-url", Input), "http://erp.acme.example")
+        await press(pilot, "enter")
+        message = (
+            "odoo.url: plain http is only allowed for a loopback host (127.0.0.1, localhost); "
+            "use https for erp.acme.example"
+        )
+        await wait_for(lambda: app.noted(message), what="the loader's message")
+        await shows(app, "Not saved:", "plain http is only allowed for a loopback host")
+        assert app.screen is editor  # still open: fix the URL or escape
+        await press(pilot, "escape")
+        await wait_for(lambda: isinstance(app.screen, SettingsScreen))
+
+    app = run(store, engine, scenario, on_config_saved=hook)
+    assert paths.config_file.read_bytes() == before
+    assert applied == [] and app.config.odoo is not None
+    assert app.config.odoo.url == "https://acme.odoo.com"
+    assert list(paths.config_dir.iterdir()) == [paths.config_file]  # no temp file left
+
+
+def test_the_odoo_table_is_created_when_the_config_has_none(console) -> None:
+    paths, store, engine = console
+    paths.config_file.write_text(CONFIG.split("[[shops]]")[1].join(["[[shops]]", ""]))
+    config = load_config(paths.config_file)
+    engine.apply_config(config)
+
+    async def scenario(app: RecordingApp, pilot: Any) -> None:
+        await wait_for(lambda: app.screen.data is not None)
+        await press(pilot, "o")
+        editor = await wait_for(lambda: isinstance(app.screen, OdooEditor) and app.screen)
+        await shows(app, "Connect Odoo")
+        editor.query_one("#odoo-url", Input).value = "http://127.0.0.1:8069"
+        editor.query_one("#odoo-database", Input).value = "acme"
+        await fill(pilot, editor.query_one("#odoo-login", Input), "sync")
+        await press(pilot, "enter")
+        await wait_for(lambda: isinstance(app.screen, CredentialModal))
+        await press(pilot, "escape")  # the key can be set later with c
+        await shows(app, "http://127.0.0.1:8069 · database acme · login sync")
+
+    run(store, engine, scenario, config=config)
+    text = paths.config_file.read_text(encoding="utf-8")
+    assert "# orders come in every 30 s; stock is reviewed by Anna" in text
+    assert text.endswith(
+        '\n[odoo]\nurl = "http://127.0.0.1:8069"\ndatabase = "acme"\nlogin = "sync"\n'
+        'protocol = "auto"\n'
+    )
+
+
+def test_a_shop_is_added_with_its_credential_and_a_duplicate_refused(
+    console, memory_keyring
+) -> None:
+    paths, store, engine = console
+    applied, hook = recording_hook(engine)
+    new = "second-store.myshopify.com"
+
+    async def scenario(app: RecordingApp, pilot: Any) -> None:
+        await wait_for(lambda: app.screen.data is not None)
+        await press(pilot, "A")
+        editor = await wait_for(lambda: isinstance(app.screen, ShopEditor) and app.screen)
+        assert not editor.query_one("#shop-client-id", Input).display  # token: no client id
+        await type_text(pilot, "Second-Store.myshopify.com")
+        await fill(pilot, editor.query_one("#shop-company", Input), "3")
+        await fill(pilot, editor.query_one("#shop-warehouse", Input), "4")
+        await press(pilot, "enter")
+        await wait_for(lambda: isinstance(app.screen, CredentialModal), what="the token prompt")
+        await shows(app, f"Credential for Shopify {new}", "Admin API access token")
+        await type_text(pilot, SECRET)
+        await press(pilot, "enter")
+        await wait_for(lambda: (SERVICE, f"shopify:{new}") in memory_keyring.store)
+        table = app.screen.query_one("#connections", NavTable)
+        await wait_for(lambda: f"shopify:{new}" in table.row_keys)
+        await wait_for(lambda: table.current_key == f"shopify:{new}", what="the new row")
+        await shows(app, f"Shopify {new}", f"{new}  orders  off")
+        assert new in app.shop_ids  # the mapping editor can pick it
+
+        # The same shop again (any case): refused, said plainly, nothing written.
+        before = paths.config_file.read_bytes()
+        await press(pilot, "A")
+        editor = await wait_for(lambda: isinstance(app.screen, ShopEditor) and app.screen)
+        await type_text(pilot, SHOP.upper())
+        await press(pilot, "enter")
+        await wait_for(lambda: app.noted(f"the shop {SHOP} is already configured"))
+        await shows(app, "Not saved:", "already configured")
+        assert paths.config_file.read_bytes() == before
+        await press(pilot, "escape")
+
+    run(store, engine, scenario, on_config_saved=hook)
+    text = paths.config_file.read_text(encoding="utf-8")
+    assert text.startswith(CONFIG)  # everything before, comments included, as it was
+    assert text[len(CONFIG) :] == (
+        f'\n[[shops]]\ndomain = "{new}"\nauth = "token"\nodoo_company_id = 3\n'
+        "odoo_warehouse_id = 4\n"
+    )
+    assert [[s.domain for s in c.shops] for c in applied] == [[SHOP, new]]
+    assert {ref.domain for ref in engine.shops.values()} == {SHOP, new}
+    added = load_config(paths.config_file).shop(new)
+    assert (added.odoo_company_id, added.odoo_warehouse_id, added.flows) == (3, 4, {})

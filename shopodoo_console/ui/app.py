@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -48,6 +49,9 @@ from shopodoo_console.ui.widgets.modals import ReasonModal
 
 log = logging.getLogger(__name__)
 R = TypeVar("R")
+
+ConfigSaved = Callable[[Config], None]
+"""Makes the running engine use a config the settings screen just saved (worker thread)."""
 
 SCHEDULER_LABELS = {
     "running": "scheduler running",
@@ -92,12 +96,15 @@ class ShopodooApp(App[int]):
         validator: MappingValidator = accept_positive_ids,
         tester: ConnectionTester = no_connection_test,
         suggester: MappingSuggester = no_suggestions,
+        on_config_saved: ConfigSaved | None = None,
         clock: Callable[[], float] = time.time,
         refresh_hz: float = 4.0,
     ) -> None:
         """``validator`` checks a mapping against Odoo and ``tester`` tests a connection;
-        both run in worker threads. ``clock`` gives "now" for ages shown on screen (tests
-        and screenshots fix it)."""
+        both run in worker threads. ``on_config_saved`` applies a config saved from Settings
+        to the running engine (default: ``engine.apply_config``; the launcher also rebuilds
+        the connections). ``clock`` gives "now" for ages shown on screen (tests and
+        screenshots fix it)."""
         super().__init__()
         self.engine = engine
         self.store = store
@@ -106,6 +113,8 @@ class ShopodooApp(App[int]):
         self.validator = validator
         self.tester = tester
         self.suggester = suggester
+        self.on_config_saved: ConfigSaved = on_config_saved or engine.apply_config
+        self._config_lock = threading.Lock()
         self.clock = clock
         self.refresh_hz = min(refresh_hz, 4.0)
         self.shop_ids = {ref.domain: shop_id for shop_id, ref in engine.shops.items()}
@@ -195,6 +204,21 @@ class ShopodooApp(App[int]):
     def _from_thread(self, callback: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
         with contextlib.suppress(RuntimeError):  # the app is closing
             self.call_from_thread(callback, *args, **kwargs)
+
+    # ------------------------------------------------------------ config.toml
+
+    def save_config(self, change: Callable[[Path], Config]) -> Config:
+        """Worker thread: write config.toml with ``change``, then apply the saved config to
+        the running engine. One save at a time, so quick edits apply in the order written."""
+        with self._config_lock:
+            config = change(self.config.path)
+            self.on_config_saved(config)
+        return config
+
+    def config_saved(self, config: Config) -> None:
+        """Event loop: the console shows what was saved (and any shop just added)."""
+        self.config = config
+        self.shop_ids = {ref.domain: shop_id for shop_id, ref in self.engine.shops.items()}
 
     # ------------------------------------------------------------ navigation
 
@@ -375,6 +399,7 @@ def run_console(
     validator: MappingValidator = accept_positive_ids,
     tester: ConnectionTester = no_connection_test,
     suggester: MappingSuggester = no_suggestions,
+    on_config_saved: ConfigSaved | None = None,
 ) -> int:
     """Start the engine, run the console until the operator quits, stop the engine cleanly.
 
@@ -391,6 +416,7 @@ def run_console(
             validator=validator,
             tester=tester,
             suggester=suggester,
+            on_config_saved=on_config_saved,
         ).run()
     finally:
         engine.stop()

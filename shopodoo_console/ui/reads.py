@@ -297,16 +297,21 @@ class SettingsData:
     holder: str | None
 
 
+def secret_stored(secret_name: str, status: secrets.BackendStatus | None = None) -> bool | None:
+    """Whether the keyring holds ``secret_name``; None when it cannot be asked."""
+    if not (status or secrets.backend_status()).usable:
+        return None
+    try:
+        return secrets.get_secret(secret_name) is not None  # the value is dropped here
+    except secrets.SecretStoreUnavailable:
+        return None
+
+
 def read_settings(engine: Engine, config: Config) -> SettingsData:
     status = secrets.backend_status()
 
     def stored(secret_name: str) -> bool | None:
-        if not status.usable:
-            return None
-        try:
-            return secrets.get_secret(secret_name) is not None  # the value is dropped here
-        except secrets.SecretStoreUnavailable:
-            return None
+        return secret_stored(secret_name, status)
 
     connections = []
     if config.odoo is not None:

@@ -1,9 +1,11 @@
 """One Shopify client per shop and one Odoo client, built from config and credentials.
 
 Clients are shared by every worker thread (they are thread-safe), made on first use and
-closed with the engine. Secrets come from the OS keyring by default; the demo passes its own
-source so it never touches the user's keyring. A missing credential is a cause the operator
-can act on, not a crash.
+closed with the engine. When the settings screen saves a new config, ``reconfigure`` drops
+the clients whose connection changed, so the next job builds them from the new settings.
+Secrets come from the OS keyring by default; the demo passes its own source so it never
+touches the user's keyring. A missing credential is a cause the operator can act on, not a
+crash.
 """
 
 from __future__ import annotations
@@ -37,6 +39,36 @@ class Connections:
         self._lock = threading.Lock()
         self._shopify: dict[str, ShopifyClient] = {}
         self._odoo: OdooClient | None = None
+        self._retired: list[ShopifyClient | OdooClient] = []
+
+    def reconfigure(self, config: Config) -> None:
+        """Use ``config`` from now on: clients whose connection settings changed (or whose
+        shop is gone) are dropped and rebuilt on next use; the others keep their state
+        (Shopify cost budget, Odoo session)."""
+        with self._lock:
+            old, self.config = self.config, config
+            before = {shop.domain: _client_settings(shop) for shop in old.shops}
+            after = {shop.domain: _client_settings(shop) for shop in config.shops}
+            for domain in list(self._shopify):
+                if domain not in after or before.get(domain) != after[domain]:
+                    self._retire(self._shopify.pop(domain))
+            if self._odoo is not None and old.odoo != config.odoo:
+                self._retire(self._odoo)
+                self._odoo = None
+
+    def reset(self) -> None:
+        """Drop every cached client: the next job connects again (e.g. a new credential)."""
+        with self._lock:
+            for client in self._shopify.values():
+                self._retire(client)
+            self._shopify.clear()
+            if self._odoo is not None:
+                self._retire(self._odoo)
+                self._odoo = None
+
+    def _retire(self, client: ShopifyClient | OdooClient) -> None:
+        # A job may still be mid-request on it: closed with the engine, not under its feet.
+        self._retired.append(client)
 
     def _read_secret(self, name: str, code: str, command: str, record: str) -> str:
         try:
@@ -148,9 +180,17 @@ class Connections:
 
     def close(self) -> None:
         with self._lock:
+            for retired in self._retired:
+                retired.close()
+            self._retired.clear()
             for client in self._shopify.values():
                 client.close()
             self._shopify.clear()
             if self._odoo is not None:
                 self._odoo.close()
                 self._odoo = None
+
+
+def _client_settings(shop: ShopConfig) -> tuple[object, ...]:
+    """What a Shopify client is built from (besides the secret)."""
+    return (shop.api_version, shop.base_url, shop.auth, shop.client_id)

@@ -1,12 +1,14 @@
 """Settings: connections and their credentials, flow modes and poll intervals, the scheduler.
 
 Credentials go to the OS keyring only; with no usable keyring the screen explains the
-options instead of offering to store anything. Modes and intervals are written back to
-``config.toml`` with its comments kept, and validated before the file is replaced.
+options instead of offering to store anything. The Odoo connection, new shops, modes and
+intervals are written back to ``config.toml`` with its comments kept, validated before the
+file is replaced, and handed to the running engine at once (no restart).
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import ClassVar
 
 from rich.text import Text
@@ -22,6 +24,11 @@ from shopodoo_console.ui.config_file import update_flow
 from shopodoo_console.ui.format import ERROR
 from shopodoo_console.ui.reads import ConnectionStatus, FlowSetting, SettingsData, read_settings
 from shopodoo_console.ui.screens.base import LiveScreen
+from shopodoo_console.ui.widgets.connection_editors import (
+    ConnectionSaved,
+    OdooEditor,
+    ShopEditor,
+)
 from shopodoo_console.ui.widgets.credential import CredentialModal
 from shopodoo_console.ui.widgets.tables import NavTable
 
@@ -34,6 +41,20 @@ class SettingsScreen(LiveScreen[SettingsData]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("c", "credential", "Set credential…", id="settings.credential"),
         Binding("t", "test", "Test connection", id="settings.test"),
+        Binding(
+            "o",
+            "edit_odoo",
+            "Edit Odoo…",
+            id="settings.odoo",
+            tooltip="URL, database, login and protocol, saved to [odoo] in config.toml",
+        ),
+        Binding(
+            "A",
+            "add_shop",
+            "Add shop…",
+            id="settings.add_shop",
+            tooltip="A new [[shops]] table in config.toml, then its credential",
+        ),
         Binding(
             "m",
             "cycle_mode",
@@ -111,7 +132,7 @@ class SettingsScreen(LiveScreen[SettingsData]):
         )
         where = data.config_path + ("" if data.config_exists else " (not created yet)")
         self.query_one("#settings-footer", Static).update(
-            f"Config: {where}. Mode and interval changes apply at once. "
+            f"Config: {where}. Changes made here apply at once. "
             f"Scheduler: {data.scheduler.replace('_', '-')} (p pauses/resumes)."
         )
         if self._focus_name is not None:
@@ -149,16 +170,28 @@ class SettingsScreen(LiveScreen[SettingsData]):
         if conn is None:
             self.notify("Select a connection first.", severity="warning")
             return
+        self._ask_credential(conn.name, conn.title, conn.secret_name)
+
+    def _credential_help(self, name: str) -> str:
+        config = self.console_app.config
+        if name == "odoo":
+            odoo = config.odoo
+            return (
+                f"The API key of the Odoo user {odoo.login} ({odoo.url}, database {odoo.database})."
+                if odoo
+                else "The Odoo user's API key."
+            )
+        shop = next((s for s in config.shops if f"shopify:{s.domain}" == name), None)
+        if shop is not None and shop.auth == "client_credentials":
+            return f"The client secret of the Dev Dashboard app {shop.client_id}."
+        return "The Admin API access token (shpat_…)."
+
+    def _ask_credential(self, name: str, title: str, secret_name: str) -> None:
         if self.data is not None and not self.data.keyring.usable:
             self.notify(
                 self.data.keyring.explanation, title="No keyring", severity="error", timeout=12
             )
             return
-        what = (
-            "The Odoo user's API key."
-            if conn.name == "odoo"
-            else "The Admin API access token (shpat_…) or the app's client secret."
-        )
         app = self.console_app
 
         def store(value: str | None) -> None:
@@ -166,13 +199,13 @@ class SettingsScreen(LiveScreen[SettingsData]):
                 return
             app.perform(
                 "Storing the credential",
-                lambda: secrets.set_secret(conn.secret_name, value),
-                lambda _: self.notify(
-                    f"Stored in the keyring for {conn.title}. It is not shown again."
-                ),
+                lambda: secrets.set_secret(secret_name, value),
+                lambda _: self.notify(f"Stored in the keyring for {title}. It is not shown again."),
             )
 
-        self.app.push_screen(CredentialModal(f"Credential for {conn.title}", what), store)
+        self.app.push_screen(
+            CredentialModal(f"Credential for {title}", self._credential_help(name)), store
+        )
 
     def action_test(self) -> None:
         conn = self._connection()
@@ -192,19 +225,53 @@ class SettingsScreen(LiveScreen[SettingsData]):
         self.notify(f"Testing {conn.title}…")
         app.perform(f"Testing {conn.title}", lambda: app.tester(conn.name), done)
 
+    # ------------------------------------------------------------ connections
+
+    def action_edit_odoo(self) -> None:
+        self.app.push_screen(OdooEditor(self.console_app.config.odoo), self._connection_saved)
+
+    def action_add_shop(self) -> None:
+        self.app.push_screen(ShopEditor(), self._connection_saved)
+
+    def _connection_saved(self, saved: ConnectionSaved | None) -> None:
+        """Show what was saved; when its credential is looked up under a keyring entry that
+        holds nothing yet, ask for it (the old entry is left as it was, never copied)."""
+        if saved is None:
+            return
+        self.console_app.config_saved(saved.config)
+        self.focus_connection(saved.connection)
+        self.request_reload()
+        done = f"Saved {saved.title} to config.toml; the engine uses it now."
+        if not saved.secret_moved or saved.stored:
+            already = " Its credential is in the keyring." if saved.secret_moved else ""
+            self.notify(done + already, title="config.toml updated")
+        elif saved.stored is None:
+            self.notify(
+                f"{done} Its credential cannot be stored here: no usable keyring.",
+                title="config.toml updated",
+                severity="warning",
+                timeout=12,
+            )
+        else:
+            self.notify(
+                f"{done} Now enter its credential: it is read from the keyring entry "
+                f"{saved.secret_name}, which is empty.",
+                title="config.toml updated",
+                severity="warning",
+                timeout=12,
+            )
+            self._ask_credential(saved.connection, saved.title, saved.secret_name)
+
     # ------------------------------------------------------------ flows
 
     def _save_flow(self, flow: FlowSetting, **change: object) -> None:
         app = self.console_app
-        path = app.config.path
 
-        def save() -> Config:
-            config = update_flow(path, flow.shop, flow.flow, **change)  # type: ignore[arg-type]
-            app.engine.apply_config(config)  # modes and intervals take effect now
-            return config
+        def write(path: Path) -> Config:
+            return update_flow(path, flow.shop, flow.flow, **change)  # type: ignore[arg-type]
 
         def saved(config: Config) -> None:
-            app.config = config
+            app.config_saved(config)
             what = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in change.items())
             self.notify(
                 f"Saved {flow.shop} {flow.flow}: {what}. Applied now.",
@@ -212,7 +279,8 @@ class SettingsScreen(LiveScreen[SettingsData]):
             )
             self.request_reload()
 
-        app.perform("Saving the config", save, saved)
+        # Modes and intervals take effect now: save_config applies what it wrote.
+        app.perform("Saving the config", lambda: app.save_config(write), saved)
 
     def action_cycle_mode(self) -> None:
         flow = self._flow()
