@@ -82,3 +82,33 @@ def test_the_console_applies_a_saved_config_to_the_engine_and_its_connections(si
     finally:
         connections.close()
         store.close()
+
+
+def test_a_replaced_credential_rebuilds_its_client_on_reconfigure() -> None:
+    from shopodoo_console import demo
+    from shopodoo_console.sim.world import World, build_scenarios
+    from shopodoo_console.workflows.connections import Connections
+
+    with World(*build_scenarios(orders=0, customers=1, products=1)) as world:
+        facts = world.facts()
+        source = demo.secret_source(facts)
+        current = {"shop": facts["shop_token"]}
+
+        def secrets_now(name: str) -> str | None:
+            if name.startswith("shopify:"):
+                return current["shop"]
+            return source(name)
+
+        from shopodoo_console.config import Paths
+
+        config = demo.write_config(Paths.discover(), facts)
+        connections = Connections(config, secret_source=secrets_now)
+        first = connections.shopify(config.shops[0])
+        odoo = connections.odoo()
+        connections.reconfigure(config)
+        assert connections.shopify(config.shops[0]) is first  # nothing changed: kept
+        current["shop"] = "shpat_" + "0" * 32  # the operator stored a new token
+        connections.reconfigure(config)
+        assert connections.shopify(config.shops[0]) is not first
+        assert connections.odoo() is odoo  # its key did not change
+        connections.close()

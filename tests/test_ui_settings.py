@@ -241,7 +241,8 @@ def test_the_odoo_connection_is_edited_in_place_then_its_new_key_asked(
         'url = "https://erp.acme.example"   # production',
     ).replace('login = "sync@acme.example"\n', 'login = "sync@acme.example"\nprotocol = "json2"\n')
     saved = load_config(paths.config_file)
-    assert [c.odoo for c in applied] == [saved.odoo]
+    # Applied when saved, and again when the new key was stored (the client is rebuilt).
+    assert [c.odoo for c in applied] == [saved.odoo, saved.odoo]
     assert engine.config.odoo == saved.odoo  # the running engine has it
     assert saved.odoo is not None
     assert memory_keyring.store[(SERVICE, saved.odoo.secret_name)] == new_key
@@ -351,7 +352,8 @@ def test_a_shop_is_added_with_its_credential_and_a_duplicate_refused(
         f'\n[[shops]]\ndomain = "{new}"\nauth = "token"\nodoo_company_id = 3\n'
         "odoo_warehouse_id = 4\n"
     )
-    assert [[s.domain for s in c.shops] for c in applied] == [[SHOP, new]]
+    # Applied when saved, and again when its credential was stored (clients rebuilt).
+    assert [[s.domain for s in c.shops] for c in applied] == [[SHOP, new], [SHOP, new]]
     assert {ref.domain for ref in engine.shops.values()} == {SHOP, new}
     added = load_config(paths.config_file).shop(new)
     assert (added.odoo_company_id, added.odoo_warehouse_id, added.flows) == (3, 4, {})

@@ -10,6 +10,7 @@ crash.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -39,6 +40,7 @@ class Connections:
         self._lock = threading.Lock()
         self._shopify: dict[str, ShopifyClient] = {}
         self._odoo: OdooClient | None = None
+        self._fingerprints: dict[str, str | None] = {}  # sha256 of each secret in use
         self._retired: list[ShopifyClient | OdooClient] = []
 
     def reconfigure(self, config: Config) -> None:
@@ -55,6 +57,24 @@ class Connections:
             if self._odoo is not None and old.odoo != config.odoo:
                 self._retire(self._odoo)
                 self._odoo = None
+            # A credential replaced in the keyring (Settings, `shopodoo connect`) counts too.
+            for shop in config.shops:
+                if shop.domain in self._shopify and self._secret_changed(shop.secret_name):
+                    self._retire(self._shopify.pop(shop.domain))
+            if (
+                self._odoo is not None
+                and config.odoo is not None
+                and self._secret_changed(config.odoo.secret_name)
+            ):
+                self._retire(self._odoo)
+                self._odoo = None
+
+    def _secret_changed(self, name: str) -> bool:
+        try:
+            value = self._secret(name)
+        except secrets.SecretStoreUnavailable:
+            return False
+        return _fingerprint(value) != self._fingerprints.get(name)
 
     def reset(self) -> None:
         """Drop every cached client: the next job connects again (e.g. a new credential)."""
@@ -73,6 +93,7 @@ class Connections:
     def _read_secret(self, name: str, code: str, command: str, record: str) -> str:
         try:
             value = self._secret(name)
+            self._fingerprints[name] = _fingerprint(value)
         except secrets.SecretStoreUnavailable as exc:
             raise CauseError(Cause(code=code, missing=str(exc), record=record)) from None
         if not value:
@@ -194,3 +215,8 @@ class Connections:
 def _client_settings(shop: ShopConfig) -> tuple[object, ...]:
     """What a Shopify client is built from (besides the secret)."""
     return (shop.api_version, shop.base_url, shop.auth, shop.client_id)
+
+
+def _fingerprint(value: str | None) -> str | None:
+    """Which secret a client was built with, without keeping the secret itself."""
+    return hashlib.sha256(value.encode()).hexdigest() if value else None

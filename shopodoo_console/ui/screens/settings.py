@@ -197,9 +197,14 @@ class SettingsScreen(LiveScreen[SettingsData]):
         def store(value: str | None) -> None:
             if not value:
                 return
+
+            def store_and_apply() -> None:
+                secrets.set_secret(secret_name, value)
+                app.save_config(lambda _path: app.config)  # rebuild clients on the new secret
+
             app.perform(
                 "Storing the credential",
-                lambda: secrets.set_secret(secret_name, value),
+                store_and_apply,
                 lambda _: self.notify(f"Stored in the keyring for {title}. It is not shown again."),
             )
 
