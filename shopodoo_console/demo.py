@@ -100,7 +100,7 @@ def start_world(*, seed: int, orders: int, odoo_version: int) -> Any:
     # A lost Odoo answer: the first sale order batch commits, then the response is dropped.
     world.odoo.faults.add(kind="drop", model="sale.order", method="load", times=1)
     # A throttled burst: Shopify answers THROTTLED twice while orders are fetched.
-    world.shopify.faults.add(action="throttle", operation="OrdersByIds", times=2, skip=1)
+    world.shopify.faults.add(action="throttle", operation="OrdersForSync", times=2)
     return world
 
 

@@ -296,6 +296,7 @@ def test_headless_demo_syncs_without_duplicates(tmp_path: Path) -> None:
     out = result.stdout
     assert "Odoo sale orders, 0 duplicates." in out
     assert "repeats absorbed by the job keys" in out
+    assert "Shopify answered THROTTLED 2 time(s): waited and resent." in out
     assert "mapping.product_missing" in out and "OT-XL-001" in out
     assert "shpat_" not in out + result.stderr  # the simulated token never shows
 
