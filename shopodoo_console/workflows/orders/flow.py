@@ -553,20 +553,23 @@ class _Batch:
                 return
             for work in todo:
                 try:
-                    self.odoo.call(
-                        "sale.order",
-                        "action_confirm",
-                        [work.odoo_id],
-                        context=self.context(),
-                        record=work.ctx.job.label,
-                    )
+                    self._confirm_one(work)
                 except CauseError as one:
                     self._confirm_failed(work, one.cause)
-                    continue
-                self._confirmed(work)
             return
         for work in todo:
             self._confirmed(work)
+
+    def _confirm_one(self, work: Work) -> None:
+        assert work.odoo_id is not None
+        self.odoo.call(
+            "sale.order",
+            "action_confirm",
+            [work.odoo_id],
+            context=self.context(),
+            record=work.ctx.job.label,
+        )
+        self._confirmed(work)
 
     def _confirmed(self, work: Work) -> None:
         reason = "paid in Shopify" if self.settings.confirm == "paid" else "shop rule"
@@ -728,14 +731,7 @@ class _Batch:
             )
             notes.append("lines updated")
         if confirm:
-            self.odoo.call(
-                "sale.order",
-                "action_confirm",
-                [work.odoo_id],
-                context=self.context(),
-                record=order.label,
-            )
-            self._confirmed(work)
+            self._confirm_one(work)
             notes.append("confirmed")
         self._save(work, None, order.digest())
         work.result = Done(
@@ -813,14 +809,7 @@ class _Batch:
             action = {"action": "confirm", "odoo_id": work.odoo_id}
             if not self._gate(work, action, f"Confirm {work.odoo_name} for {order.name}"):
                 return
-            self.odoo.call(
-                "sale.order",
-                "action_confirm",
-                [work.odoo_id],
-                context=self.context(),
-                record=order.label,
-            )
-            self._confirmed(work)
+            self._confirm_one(work)
             notes.append("confirmed")
         work.result = Done(
             f"Adopted {work.odoo_name} (already in Odoo)"
