@@ -77,7 +77,7 @@ def workload(folder: Path, jobs: int) -> Workload:
     world.odoo.faults.add(kind="latency", delay=0.02, times=None)
     facts = world.facts()
     paths = demo.demo_home(folder / "home")
-    config = demo.write_config(paths, facts, engine={"workers": 4})
+    config = demo.write_config(paths, facts, options=demo.DEMO_OPTIONS, engine={"workers": 4})
     engine, store, _ = build_engine(paths, config, secret_source=demo.secret_source(facts))
     demo.seed_mappings(engine.queue, next(iter(engine.shops)), facts)
     return Workload(store, engine, config, jobs, world)

@@ -45,7 +45,7 @@ def build_demo(folder: Path) -> tuple[Any, Any, Any]:
     world = demo.start_world(seed=7, orders=60, odoo_version=19)
     facts = world.facts()
     paths = demo.demo_home(folder)
-    config = demo.write_config(paths, facts)
+    config = demo.write_config(paths, facts, options=demo.DEMO_OPTIONS)
     engine, store, _ = build_engine(paths, config, secret_source=demo.secret_source(facts))
     demo.seed_mappings(engine.queue, next(iter(engine.shops)), facts)
     for _ in range(3):

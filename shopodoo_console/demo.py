@@ -19,6 +19,9 @@ from shopodoo_console.engine.queue import Queue
 
 # Shopify shipping codes of the simulated store → the simulated Odoo carriers.
 CARRIERS = {"STD": "Standard delivery", "EXP": "DHL Express", "FREE": "Standard delivery"}
+# Payment gateways → journals. PayPal is left out on purpose in the demo: its orders wait
+# with "payment gateway not mapped" until someone maps it.
+JOURNALS = {"shopify_payments": "Shopify Payments", "manual": "Bank"}
 
 
 def write_config(
@@ -71,13 +74,16 @@ def secret_source(facts: dict[str, Any]) -> Callable[[str], str | None]:
 
 
 def seed_mappings(queue: Queue, shop_id: int, facts: dict[str, Any]) -> int:
-    """Carrier mappings for the simulated shipping methods; returns how many were saved."""
+    """Carrier and gateway mappings for the simulated shop; returns how many were saved."""
     saved = 0
-    for code, name in CARRIERS.items():
-        carrier = facts["carriers"].get(name)
-        if carrier:
-            mappings.save_mapping(queue, shop_id, "carrier", code, carrier, label=name)
-            saved += 1
+    for kind, wanted, found in (
+        ("carrier", CARRIERS, facts["carriers"]),
+        ("gateway", JOURNALS, facts.get("journals", {})),
+    ):
+        for key, name in wanted.items():
+            if found.get(name):
+                mappings.save_mapping(queue, shop_id, kind, key, found[name], label=name)
+                saved += 1
     return saved
 
 
@@ -89,6 +95,8 @@ def demo_home(root: Path) -> Paths:
 # ---------------------------------------------------------------- `shopodoo demo`
 
 DEMO_UNMAPPED = ("OT-XL-001",)  # a SKU the simulated Odoo lacks: "product not mapped"
+# The demo's shop rules: everything since the scenario began, and payments into journals.
+DEMO_OPTIONS = {"initial_days": 60, "register_payments": True}
 
 
 def start_world(*, seed: int, orders: int, odoo_version: int) -> Any:

@@ -95,7 +95,7 @@ def run_demo(
     world = demo.start_world(seed=seed, orders=orders, odoo_version=odoo_version)
     try:
         facts = world.facts()
-        config = demo.write_config(paths, facts, options={"initial_days": 60})
+        config = demo.write_config(paths, facts, options=demo.DEMO_OPTIONS)
         setup_logging(paths)
         engine, store, connections = build_engine(
             paths, config, secret_source=demo.secret_source(facts)

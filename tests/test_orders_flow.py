@@ -510,3 +510,70 @@ def test_test_orders_stay_out_of_odoo(console: Console) -> None:
     job = console.job(gid)
     assert job["state"] == "skipped" and job["result"].startswith("A test order")
     assert console.sale_orders() == []
+
+
+# ---------------------------------------------------------------- payments (option)
+
+
+def payments_of(world: World) -> list[dict]:
+    return world.odoo.env["account.payment"].search_read(
+        [], ["amount", "journal_id", "state", "partner_id", "payment_type"]
+    )
+
+
+def test_captured_payments_are_registered_once_in_the_mapped_journal(
+    world: World, tmp_path: Path
+) -> None:
+    console = open_console(world, tmp_path / "home", options={"register_payments": True})
+    gid = console.new_order(gateway="shopify_payments")
+    world.odoo.faults.add(kind="drop", model="account.payment", method="load", times=1)
+    console.engine.sync_once()
+    console.engine.runner.drain()  # the retry after the lost answer
+    console.engine.sync_once()  # and our own write-back coming back
+    (payment,) = payments_of(world)
+    order = console.shopify_order(gid)
+    assert payment["amount"] == float(order["totalPriceSet"]["shopMoney"]["amount"])
+    assert payment["journal_id"][1] == "Shopify Payments"
+    assert payment["payment_type"] == "inbound"
+    assert payment["state"] in ("posted", "in_process")  # 18+ calls a posted payment so
+    (sale,) = console.sale_orders()
+    assert payment["partner_id"][0] == sale["partner_id"][0]
+    console.engine.close_flows()
+
+
+def test_an_unmapped_gateway_waits_then_its_mapping_completes_the_order(
+    world: World, tmp_path: Path
+) -> None:
+    console = open_console(world, tmp_path / "home", options={"register_payments": True})
+    gid = console.new_order(gateway="paypal")
+    console.engine.sync_once()
+    job = console.job(gid)
+    assert (job["state"], job["cause_code"]) == ("needs_attention", "mapping.gateway_missing")
+    assert json.loads(job["cause"])["blocked_on"] == ["gateway:paypal"]
+    assert console.sale_orders() == [] and payments_of(world) == []  # nothing half-written
+    journal = console.facts["journals"]["PayPal"]
+    _, requeued = mappings.save_mapping(
+        console.engine.queue, console.shop_id, "gateway", "paypal", journal, label="PayPal"
+    )
+    assert requeued == [job["id"]]
+    console.engine.runner.drain()
+    assert console.job(gid)["state"] == "done"
+    (payment,) = payments_of(world)
+    assert payment["journal_id"][0] == journal
+    console.engine.close_flows()
+
+
+def test_an_order_paid_later_gets_its_payment_when_paid(world: World, tmp_path: Path) -> None:
+    console = open_console(world, tmp_path / "home", options={"register_payments": True})
+    gid = console.new_order(status="PENDING")
+    console.engine.sync_once()
+    assert payments_of(world) == [] and console.sale_orders()[0]["state"] == "draft"
+    world.shopify.control.update_order(gid, financialStatus="PAID", gateway="manual")
+    console.engine.sync_once()
+    assert console.jobs(gid)[-1]["result"].endswith("confirmed, payments recorded")
+    (payment,) = payments_of(world)
+    assert payment["journal_id"][1] == "Bank"
+    assert console.sale_orders()[0]["state"] == "sale"
+    console.engine.sync_once()  # our write-back, and the same version again: nothing new
+    assert len(payments_of(world)) == 1
+    console.engine.close_flows()

@@ -66,6 +66,7 @@ LOGICAL_FIELDS: dict[tuple[str, str], tuple[str, ...]] = {
     ("res.partner", "mobile"): ("mobile",),
     ("sale.order", "locked"): ("locked",),
     ("account.move", "payment"): ("origin_payment_id", "payment_id"),
+    ("account.payment", "memo"): ("memo", "ref"),  # renamed in 18 [M]
 }
 
 

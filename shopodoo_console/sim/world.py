@@ -53,6 +53,11 @@ def build_scenarios(
                 "stock": {"eu": stock},
             }
     odoo["products"] = list(catalogue.values())
+    # A journal for each gateway the shop takes (the demo maps all but PayPal at first).
+    odoo["journals"] = [
+        *odoo["journals"],
+        {"name": "PayPal", "code": "PAYPL", "type": "bank", "company": "eu"},
+    ]
     return shopify, odoo
 
 
@@ -92,6 +97,9 @@ class World:
         company = self.odoo.company_id("eu")
         warehouses = self.odoo.env["stock.warehouse"].search([("company_id", "=", company)])
         carriers = self.odoo.env["delivery.carrier"].search_read([], ["name", "product_id"])
+        journals = self.odoo.env["account.journal"].search_read(
+            [("company_id", "=", company)], ["name"]
+        )
         return {
             "shop_domain": self.shopify.domain,
             "shop_base_url": self.shopify.base_url,
@@ -103,4 +111,5 @@ class World:
             "company_id": company,
             "warehouse_id": warehouses[0] if warehouses else None,
             "carriers": {c["name"]: c["id"] for c in carriers},
+            "journals": {j["name"]: j["id"] for j in journals},
         }

@@ -462,6 +462,29 @@ def action_post(model: Model, ids: list[int]) -> bool:
     return False
 
 
+def payment_post(model: Model, ids: list[int]) -> bool:
+    """``account.payment.action_post``: a draft payment is posted (18+: "in process" until
+    the bank statement matches it) and numbered in its journal."""
+    store = model.env.store
+    for pid in ids:
+        payment = model.row(pid)
+        if payment.get("state") != "draft":
+            raise UserError("Only a draft payment can be posted.")
+        if not payment.get("amount") or payment["amount"] <= 0:
+            raise UserError("The payment amount must be strictly positive.")
+        journal = store.tables["account.journal"].get(payment.get("journal_id") or 0, {})
+        if journal.get("type") not in ("bank", "cash", "credit"):
+            raise UserError(
+                f"A payment must use a bank or cash journal, not {journal.get('name')}."
+            )
+        code = journal.get("code", "PAY")
+        year = time.gmtime().tm_year
+        seq = store.next_sequence(f"payment-{code}-{year}")
+        posted = "in_process" if model.env.version >= 18 else "posted"
+        model.write([pid], {"state": posted, "name": f"P{code}/{year}/{seq:05d}"})
+    return True
+
+
 def context_get(model: Model) -> dict[str, Any]:
     return {"lang": "en_US", "tz": "Europe/Brussels", "uid": model.env.uid}
 
@@ -498,5 +521,6 @@ def attach(registry: dict[str, ModelDef], version: int) -> None:
     rec("stock.backorder.confirmation", "process", backorder_process)
     rec("stock.backorder.confirmation", "process_cancel_backorder", backorder_cancel)
     rec("account.move", "action_post", action_post)
+    rec("account.payment", "action_post", payment_post)
     registry["res.users"].methods["context_get"] = (context_get, True)
     registry["ir.model.data"].methods["check_object_reference"] = (check_object_reference, True)

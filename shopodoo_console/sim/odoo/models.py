@@ -811,6 +811,48 @@ def build_registry(version: int) -> dict[str, ModelDef]:
             },
         )
     )
+    # Customer payments [M: fields from 16-18 core; 18 renamed ref → memo and has the
+    # draft/in_process/paid/canceled/rejected states].
+    pay_memo = "memo" if v >= 18 else "ref"
+    payment_states = (
+        [
+            ("draft", "Draft"),
+            ("in_process", "In Process"),
+            ("paid", "Paid"),
+            ("canceled", "Canceled"),
+            ("rejected", "Rejected"),
+        ]
+        if v >= 18
+        else [("draft", "Draft"), ("posted", "Posted"), ("cancel", "Cancelled")]
+    )
+    add(
+        ModelDef(
+            "account.payment",
+            "Payments",
+            {
+                "name": char("Number", default="/"),
+                "payment_type": sel(
+                    [("outbound", "Send"), ("inbound", "Receive")],
+                    "Payment Type",
+                    required=True,
+                    default="inbound",
+                ),
+                "partner_type": sel(
+                    [("customer", "Customer"), ("supplier", "Vendor")],
+                    "Partner Type",
+                    default="customer",
+                ),
+                "partner_id": m2o("res.partner", "Customer/Vendor", check_company=True),
+                "amount": num("Amount"),
+                "journal_id": m2o("account.journal", "Journal", required=True, check_company=True),
+                "date": Field("date", "Date"),
+                pay_memo: char("Memo"),
+                "state": sel(payment_states, "Status", default="draft"),
+                "company_id": m2o("res.company", "Company", required=True, default=_company),
+            },
+            order="id desc",
+        )
+    )
     move_payment: dict[str, Field] = (
         {"payment_id": m2o("account.payment", "Payment")}
         if v <= 17

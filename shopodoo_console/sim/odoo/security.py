@@ -95,6 +95,7 @@ ACL: dict[str, list[tuple[str, str]]] = {
     "account.tax": [(_U, "r"), ("account.group_account_manager", "rwcu")],
     "account.journal": [(_U, "r"), ("account.group_account_manager", "rwcu")],
     "account.move": [(_AI, "rwcu"), (_SM, "r")],
+    "account.payment": [(_AI, "rwcu"), (_SM, "r")],
     "account.move.line": [(_AI, "rwcu"), (_SM, "r")],
     "ir.model.data": [(_U, "rc"), (_ERP, "rwcu")],
 }

@@ -8,6 +8,7 @@ simulator is about behaviour, not speed.
 
 from __future__ import annotations
 
+import copy
 import itertools
 import threading
 from collections.abc import Iterable, Mapping
@@ -600,11 +601,32 @@ class Store:
                 elif key == "cancel":
                     if value:
                         self.cancel_order(order, reason=str(changes.get("reason", "CUSTOMER")))
-                elif key == "reason":
+                elif key in ("reason", "gateway"):
                     continue
                 elif key == "financialStatus":
-                    # "Mark as paid" and friends, as seen by a reader of the order.
+                    # "Mark as paid": the status, and the SALE transaction that records it.
                     order["displayFinancialStatus"] = value
+                    paid = [
+                        self.nodes[t]
+                        for t in order["_transactions"]
+                        if self.nodes[t]["kind"] in ("SALE", "CAPTURE")
+                        and self.nodes[t]["status"] == "SUCCESS"
+                    ]
+                    if value == "PAID" and not paid:
+                        record = self.add(
+                            {
+                                "__typename": "OrderTransaction",
+                                "id": self.new_gid("OrderTransaction"),
+                                "kind": "SALE",
+                                "status": "SUCCESS",
+                                "gateway": str(changes.get("gateway", "manual")),
+                                "test": bool(order.get("test")),
+                                "processedAt": order["processedAt"],
+                                "amountSet": copy.deepcopy(order["totalPriceSet"]),
+                                "parentTransaction": None,
+                            }
+                        )
+                        order["_transactions"].append(record["id"])
                 elif key == "currentQuantities":
                     # An order edit: {line GID or SKU: new quantity} (removed units drop
                     # currentQuantity; quantity keeps the original, as in Shopify).

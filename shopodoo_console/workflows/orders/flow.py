@@ -258,6 +258,7 @@ class _Batch:
         for work in unchanged:
             work.result = Skipped(f"Unchanged since last sync ({work.odoo_name})")
         existing = [w for w in existing if w not in unchanged]
+        self.matcher.journals([w.order for w in new + existing if w.order], lookups)
         self.matcher.resolve(
             [w.order for w in new + existing if w.order and w.how != "adopted"], lookups
         )
@@ -357,6 +358,13 @@ class _Batch:
                 odoo_id=work.odoo_id,
             )
         self._confirm([w for _, w in made if w.plan and w.plan.confirm], names)
+        self._register_payments(
+            [
+                (w, self._customer_id(w), w.plan.payments)
+                for _, w in made
+                if w.open and w.plan and w.plan.payments
+            ]
+        )
         for _, work in made:
             # Linked after the confirmation, so a crash before this point is resumed through
             # the stamp (adopt, then confirm); a failed confirmation leaves the link marked
@@ -560,6 +568,69 @@ class _Batch:
         for work in todo:
             self._confirmed(work)
 
+    def _customer_id(self, work: Work) -> int | None:
+        assert work.plan is not None
+        ref = work.plan.customer
+        return ref.get("id") or self.contact_ids.get(ref.get("stamp", ""))
+
+    def _register_payments(
+        self, items: list[tuple[Work, int | None, list[dict[str, Any]]]]
+    ) -> None:
+        """Each captured Shopify payment as a posted customer payment in its gateway's
+        journal. Stamped per transaction: a retry, a crash or a lost answer finds the payment
+        already there, so money is never recorded twice. Reconciling it with the invoice is
+        left to Odoo's accounting (it matches by partner and amount)."""
+        memo = self.odoo.field_name("account.payment", "memo") or "ref"
+        batch: list[tuple[str, dict[str, Any], Work]] = []
+        for work, partner, payments in items:
+            if partner is None:
+                continue
+            for payment in payments:
+                values = {
+                    "payment_type": "inbound",
+                    "partner_type": "customer",
+                    "partner_id": partner,
+                    "amount": payment["amount"],
+                    "journal_id": payment["journal_id"],
+                    "date": payment["date"],
+                    memo: payment["memo"],
+                }
+                if self.company_id:
+                    values["company_id"] = self.company_id
+                batch.append((payment["stamp"], values, work))
+        if not batch:
+            return
+        made = self._stamped_create("account.payment", batch)
+        if not made:
+            return
+        rows = self.odoo.read(
+            "account.payment", sorted(set(made.values())), ["state"], context=self.context()
+        )
+        drafts = [int(r["id"]) for r in rows if r.get("state") == "draft"]
+        if drafts:
+            try:
+                self.odoo.call(
+                    "account.payment",
+                    "action_post",
+                    drafts,
+                    context=self.context(),
+                    record="customer payments",
+                )
+            except CauseError as exc:
+                for _, _, work in batch:
+                    if work.open:
+                        work.result = exc.cause.with_record(work.ctx.job.label)
+                return
+        for stamp, values, work in batch:
+            if stamp in made and work.open:
+                work.ctx.audit(
+                    "odoo",
+                    "payment",
+                    f"Payment of {values['amount']:.2f} "
+                    f"({values[memo]}) registered and posted (id {made[stamp]})",
+                    odoo_id=made[stamp],
+                )
+
     def _confirm_one(self, work: Work) -> None:
         assert work.odoo_id is not None
         self.odoo.call(
@@ -590,7 +661,7 @@ class _Batch:
         if not works:
             return
         ids = sorted({w.odoo_id for w in works if w.odoo_id})
-        fields = ["name", "state", "order_line", "picking_ids"]
+        fields = ["name", "state", "order_line", "picking_ids", "partner_id"]
         locked = self.odoo.field_name("sale.order", "locked")
         if locked:
             fields.append(locked)
@@ -662,7 +733,7 @@ class _Batch:
         assert order is not None and work.odoo_id is not None
         state = str(row.get("state") or "draft")
         if work.how == "adopted":
-            self._adopt(work, row, state)
+            self._adopt(work, row, state, lookups)
             return
         link = lookups.order_links.get(order.id)
         assert link is not None
@@ -692,11 +763,20 @@ class _Batch:
             else:
                 update = True
         confirm = plan.confirm and editable
-        if not update and not confirm:
+        pay = bool(plan.payments) and state != "cancel"
+        if not update and not confirm and not pay:
             self._save(work, None, order.digest())
             work.result = Skipped(f"Nothing the sync uses changed ({work.odoo_name})")
             return
-        what = ", ".join(w for w, on in (("update the lines", update), ("confirm", confirm)) if on)
+        what = ", ".join(
+            w
+            for w, on in (
+                ("update the lines", update),
+                ("confirm", confirm),
+                ("register payments", pay),
+            )
+            if on
+        )
         summary = f"{work.odoo_name} for {order.name}: {what}" + (
             ": " + "; ".join(plan.details[:5]) if update else ""
         )
@@ -705,6 +785,7 @@ class _Batch:
             "odoo_id": work.odoo_id,
             "lines": plan.lines if update else None,
             "confirm": confirm,
+            "payments": [p["stamp"] for p in plan.payments] if pay else [],
         }
         if not self._gate(work, action, summary):
             return
@@ -733,6 +814,11 @@ class _Batch:
         if confirm:
             self._confirm_one(work)
             notes.append("confirmed")
+        if pay:
+            self._register_payments([(work, _m2o_id(row.get("partner_id")), plan.payments)])
+            if not work.open:
+                return  # its cause is recorded; the link stays "not synced" for the retry
+            notes.append("payments recorded")
         self._save(work, None, order.digest())
         work.result = Done(
             f"{work.odoo_name}: " + ", ".join(notes),
@@ -784,7 +870,7 @@ class _Batch:
             ),
         )
 
-    def _adopt(self, work: Work, row: dict[str, Any], state: str) -> None:
+    def _adopt(self, work: Work, row: dict[str, Any], state: str, lookups: Lookups) -> None:
         """The stamp says we created this order (the answer was lost, or the process died
         before linking): link it as it is in Odoo now, and finish what was left (confirm)."""
         order = work.order
@@ -811,6 +897,15 @@ class _Batch:
                 return
             self._confirm_one(work)
             notes.append("confirmed")
+        payments = self.planner.payments(order, lookups)
+        if isinstance(payments, Cause):
+            work.result = payments
+            return
+        if payments and state != "cancel":
+            self._register_payments([(work, _m2o_id(row.get("partner_id")), payments)])
+            if not work.open:
+                return
+            notes.append("payments recorded")
         work.result = Done(
             f"Adopted {work.odoo_name} (already in Odoo)"
             + (f"; {', '.join(notes)}" if notes else ""),
@@ -1019,6 +1114,12 @@ class _Batch:
 
 def _iso(when: datetime) -> str:
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _m2o_id(value: Any) -> int | None:
+    if isinstance(value, list | tuple) and value:
+        return int(value[0])
+    return int(value) if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _comparable(plan: dict[str, Any]) -> dict[str, Any]:

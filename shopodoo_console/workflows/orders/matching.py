@@ -37,6 +37,11 @@ def customer_stamp(shop: ShopRef, legacy_id: str) -> str:
     return f"{shop_slug(shop.domain)}_customer_{legacy_id}"
 
 
+def payment_stamp(shop: ShopRef, payment_legacy_id: str) -> str:
+    """One Odoo payment per Shopify transaction, whatever retries or crashes happen."""
+    return f"{shop_slug(shop.domain)}_payment_{payment_legacy_id}"
+
+
 def address_stamp(shop: ShopRef, owner: str, role: str, address: Address) -> str:
     """One Odoo contact per (customer, role, distinct address): reused by later orders."""
     return f"{shop_slug(shop.domain)}_{role}_{owner}_{address.key}"
@@ -70,6 +75,7 @@ class Lookups:
     ambiguous: dict[str, int] = field(default_factory=dict)  # product key → how many matched
     carriers: dict[str, tuple[int, int | None, str]] = field(default_factory=dict)
     taxes: dict[str, int] = field(default_factory=dict)
+    journals: dict[str, int] = field(default_factory=dict)  # payment gateway → journal
     countries: dict[str, int] = field(default_factory=dict)
     states: dict[tuple[str, str], int] = field(default_factory=dict)
 
@@ -190,6 +196,13 @@ class Matcher:
         if names:
             found.stamps = self.odoo.find_stamps(names)
         return found
+
+    def journals(self, orders: list[ShopifyOrder], found: Lookups) -> None:
+        """Payment gateway → journal mappings (local only: no Odoo call)."""
+        gateways = sorted({p.gateway for o in orders for p in o.payments})
+        if gateways:
+            rows = mappings.get_mappings(self.store, self.shop.id, "gateway", gateways)
+            found.journals = {key: row.odoo_id for key, row in rows.items()}
 
     def resolve(self, orders: list[ShopifyOrder], found: Lookups) -> None:
         """Products, customers, carriers, taxes and countries for the orders to plan."""

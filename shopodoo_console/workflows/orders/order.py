@@ -80,6 +80,17 @@ class Shipping:
 
 
 @dataclass(frozen=True)
+class Payment:
+    """A successful sale or capture: money received through one gateway."""
+
+    id: str
+    legacy_id: str
+    gateway: str
+    amount: Decimal
+    currency: str
+
+
+@dataclass(frozen=True)
 class Customer:
     id: str
     legacy_id: str
@@ -108,6 +119,7 @@ class ShopifyOrder:
     shipping_address: Address | None
     lines: tuple[Line, ...]
     shipping: tuple[Shipping, ...]
+    payments: tuple[Payment, ...]
     metafields: dict[str, str]
 
     @property
@@ -285,6 +297,24 @@ def parse_order(raw: Any, label: str = "Shopify order") -> ShopifyOrder:
                 tax_lines=_tax_lines(r, node.get("taxLines") or [], f"{path}.taxLines"),
             )
         )
+    payments = []
+    for i, tx in enumerate(raw.get("transactions") or []):
+        path = f"transactions[{i}]"
+        if not isinstance(tx, dict) or tx.get("status") != "SUCCESS" or tx.get("test"):
+            continue
+        if tx.get("kind") not in ("SALE", "CAPTURE"):
+            continue  # authorizations move no money; refunds are not synced (yet)
+        gid = str(r.get(tx, path, "id"))
+        bag = r.get(r.get(tx, path, "amountSet"), f"{path}.amountSet", "shopMoney")
+        payments.append(
+            Payment(
+                id=gid,
+                legacy_id=gid.rsplit("/", 1)[-1],
+                gateway=str(tx.get("gateway") or "unknown"),
+                amount=r.money(tx, path, "amountSet"),
+                currency=str(bag.get("currencyCode") or ""),
+            )
+        )
     metafields = {}
     for node in r.nodes(raw, "order", "metafields"):
         if isinstance(node, dict) and node.get("namespace") == "shopodoo":
@@ -308,5 +338,6 @@ def parse_order(raw: Any, label: str = "Shopify order") -> ShopifyOrder:
         shipping_address=_address(r, raw.get("shippingAddress"), "shippingAddress"),
         lines=tuple(lines),
         shipping=tuple(shipping),
+        payments=tuple(payments),
         metafields=metafields,
     )

@@ -24,6 +24,7 @@ from shopodoo_console.workflows.orders.matching import (
     address_tuple,
     customer_stamp,
     order_stamp,
+    payment_stamp,
     tax_key,
 )
 from shopodoo_console.workflows.orders.order import Address, ShopifyOrder
@@ -57,6 +58,8 @@ class OrderPlan:
     confirm: bool
     summary: str
     details: list[str] = field(default_factory=list)
+    # Customer payments to register: {"stamp", "journal_id", "amount", "gateway", "memo"}.
+    payments: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return json.loads(json.dumps(asdict(self), default=str))
@@ -187,6 +190,9 @@ class Planner:
         lines, problems = self._lines(order, lookups)
         if isinstance(problems, Cause):
             return problems
+        payments = self.payments(order, lookups)
+        if isinstance(payments, Cause):
+            return payments
         customer = self._customer(order, lookups)
         if isinstance(customer, Cause):
             return customer
@@ -259,6 +265,9 @@ class Planner:
             for line in lines
         ]
         details += [f"new contact: {c.label or c.values.get('name')}" for c in contacts]
+        details += [f"payment {p['amount']:.2f} via {p['gateway']}" for p in payments]
+        if payments:
+            summary += f"; register {len(payments)} payment(s)"
         return OrderPlan(
             order_id=order.id,
             order_name=order.name,
@@ -272,7 +281,36 @@ class Planner:
             confirm=confirm,
             summary=summary,
             details=details,
+            payments=payments,
         )
+
+    def payments(self, order: ShopifyOrder, lookups: Lookups) -> list[dict[str, Any]] | Cause:
+        """The customer payments to register (option ``register_payments``): each captured
+        Shopify transaction into the journal mapped to its gateway. An unmapped gateway stops
+        the order before anything is created, like an unmapped SKU."""
+        if not self.settings.register_payments or order.cancelled:
+            return []
+        missing = sorted({p.gateway for p in order.payments if p.gateway not in lookups.journals})
+        if missing:
+            return Cause(
+                code="mapping.gateway_missing",
+                record=order.label,
+                missing="no Odoo journal is mapped for the payment gateway(s) "
+                + ", ".join(f"'{g}'" for g in missing),
+                blocked_on=tuple(mapping_key("gateway", g) for g in missing),
+                retry_note=NOTHING_CREATED,
+            )
+        return [
+            {
+                "stamp": payment_stamp(self.shop, p.legacy_id),
+                "journal_id": lookups.journals[p.gateway],
+                "amount": float(p.amount),
+                "gateway": p.gateway,
+                "memo": f"{order.name} · {p.gateway} · Shopify transaction {p.legacy_id}",
+                "date": order.processed_at[:10],
+            }
+            for p in order.payments
+        ]
 
     def should_confirm(self, order: ShopifyOrder) -> bool:
         """The shop's rule: confirm once paid (default), always, or never."""

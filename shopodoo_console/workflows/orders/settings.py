@@ -25,6 +25,8 @@ class OrdersSettings:
     initial_days: int = 7  # how far back the first poll looks
     write_back: bool = True  # write the Odoo reference to the Shopify order (metafield)
     skip_test_orders: bool = True  # orders placed with Shopify's test gateway stay out of Odoo
+    register_payments: bool = False  # each captured payment → a customer payment in the
+    # Odoo journal mapped to its gateway (kind "gateway"); an unmapped gateway blocks the order
 
     @classmethod
     def from_shop(cls, shop: ShopConfig, where: str = "shops") -> OrdersSettings:
@@ -54,7 +56,7 @@ class OrdersSettings:
                         f"{where}.options.{key}: expected a positive whole number, got {value!r}"
                     )
                 values[key] = value
-        for key in ("write_back", "skip_test_orders"):
+        for key in ("write_back", "skip_test_orders", "register_payments"):
             if key in options:
                 if not isinstance(options[key], bool):
                     raise ConfigError(f"{where}.options.{key}: expected true or false")
