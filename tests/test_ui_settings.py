@@ -194,6 +194,14 @@ def recording_hook(engine: Engine) -> tuple[list[Config], Any]:
     return applied, on_config_saved
 
 
+async def opened(app: RecordingApp, dialog: type) -> Any:
+    """The dialog on top once its fields exist (it is on the stack before it is composed)."""
+    return await wait_for(
+        lambda: isinstance(app.screen, dialog) and app.screen.query(".dialog-error") and app.screen,
+        what=f"the {dialog.__name__}",
+    )
+
+
 async def fill(pilot: Any, field: Input, text: str) -> None:
     field.focus()
     field.value = ""
@@ -218,7 +226,7 @@ def test_the_odoo_connection_is_edited_in_place_then_its_new_key_asked(
         await type_text(pilot, "Edit Odoo")
         await wait_for(lambda: "Settings: Edit Odoo…" in screen_text(app), what="the hit")
         await press(pilot, "enter")
-        editor = await wait_for(lambda: isinstance(app.screen, OdooEditor) and app.screen)
+        editor = await opened(app, OdooEditor)
         protocol = editor.query_one("#odoo-protocol", Select)
         await wait_for(lambda: protocol.value == "auto", what="the protocol pre-filled")
         assert editor.query_one("#odoo-database", Input).value == "acme"
@@ -262,7 +270,7 @@ def test_an_odoo_change_the_loader_refuses_is_explained_and_the_file_untouched(c
     async def scenario(app: RecordingApp, pilot: Any) -> None:
         await wait_for(lambda: app.screen.data is not None)
         await press(pilot, "o")
-        editor = await wait_for(lambda: isinstance(app.screen, OdooEditor) and app.screen)
+        editor = await opened(app, OdooEditor)
         await fill(pilot, editor.query_one("#odoo-url", Input), "http://erp.acme.example")
         await press(pilot, "enter")
         message = (
@@ -291,7 +299,7 @@ def test_the_odoo_table_is_created_when_the_config_has_none(console) -> None:
     async def scenario(app: RecordingApp, pilot: Any) -> None:
         await wait_for(lambda: app.screen.data is not None)
         await press(pilot, "o")
-        editor = await wait_for(lambda: isinstance(app.screen, OdooEditor) and app.screen)
+        editor = await opened(app, OdooEditor)
         await shows(app, "Connect Odoo")
         editor.query_one("#odoo-url", Input).value = "http://127.0.0.1:8069"
         editor.query_one("#odoo-database", Input).value = "acme"
@@ -320,7 +328,7 @@ def test_a_shop_is_added_with_its_credential_and_a_duplicate_refused(
     async def scenario(app: RecordingApp, pilot: Any) -> None:
         await wait_for(lambda: app.screen.data is not None)
         await press(pilot, "A")
-        editor = await wait_for(lambda: isinstance(app.screen, ShopEditor) and app.screen)
+        editor = await opened(app, ShopEditor)
         assert not editor.query_one("#shop-client-id", Input).display  # token: no client id
         await type_text(pilot, "Second-Store.myshopify.com")
         await fill(pilot, editor.query_one("#shop-company", Input), "3")
@@ -340,7 +348,7 @@ def test_a_shop_is_added_with_its_credential_and_a_duplicate_refused(
         # The same shop again (any case): refused, said plainly, nothing written.
         before = paths.config_file.read_bytes()
         await press(pilot, "A")
-        editor = await wait_for(lambda: isinstance(app.screen, ShopEditor) and app.screen)
+        editor = await opened(app, ShopEditor)
         await type_text(pilot, SHOP.upper())
         await press(pilot, "enter")
         await wait_for(lambda: app.noted(f"the shop {SHOP} is already configured"))
@@ -405,7 +413,7 @@ def test_a_shop_is_edited_in_place_then_its_new_kind_of_credential_asked(
         await wait_for(lambda: app.noted("Select a Shopify connection first (o edits Odoo)."))
         assert isinstance(app.screen, SettingsScreen)
         await press(pilot, "j", "e")
-        editor = await wait_for(lambda: isinstance(app.screen, ShopEditor) and app.screen)
+        editor = await opened(app, ShopEditor)
         await shows(app, f"Edit the shop {SHOP}", "The domain cannot be changed")
         domain = editor.query_one("#shop-domain", Input)
         assert domain.value == SHOP and domain.disabled
@@ -459,7 +467,7 @@ def test_a_shop_change_the_loader_refuses_is_explained_and_the_file_untouched(
     async def scenario(app: RecordingApp, pilot: Any) -> None:
         await wait_for(lambda: app.screen.data is not None)
         await press(pilot, "j", "e")
-        editor = await wait_for(lambda: isinstance(app.screen, ShopEditor) and app.screen)
+        editor = await opened(app, ShopEditor)
         base_url = editor.query_one("#shop-base-url", Input)
         await wait_for(lambda: app.focused is base_url, what="the cursor in the base URL")
         await type_text(pilot, "http://shop.example.com")
