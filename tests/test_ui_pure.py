@@ -7,9 +7,15 @@ from pathlib import Path
 import pytest
 
 from shopodoo_console.causes import Cause
-from shopodoo_console.config import ConfigError, load_config
+from shopodoo_console.config import DEFAULT_API_VERSION, ConfigError, load_config
 from shopodoo_console.ui.checks import MappingProposal, accept_positive_ids, no_connection_test
-from shopodoo_console.ui.config_file import add_shop, update_flow, update_odoo
+from shopodoo_console.ui.config_file import (
+    add_shop,
+    remove_shop,
+    update_flow,
+    update_odoo,
+    update_shop,
+)
 from shopodoo_console.ui.fixes import fix_for
 from shopodoo_console.ui.format import ago, parse_position
 
@@ -164,3 +170,172 @@ def test_add_shop_appends_a_table_and_refuses_a_duplicate(tmp_path: Path) -> Non
     fresh = tmp_path / "fresh.toml"
     config = add_shop(fresh, domain="third.myshopify.com", base_url="http://127.0.0.1:9")
     assert config.shops[0].base_url == "http://127.0.0.1:9" and config.shops[0].auth == "token"
+
+
+SHOPS = f"""\
+# Two shops.
+[odoo]
+url = "https://a.odoo.com"  # prod
+database = "a"
+login = "me"
+
+# Bob's shop: orders only
+[[shops]]
+domain = "{SHOP}"
+api_version = "2025-10"  # pinned until the app is updated
+# orders every 30 s
+flows = {{ orders = "auto" }}
+poll_seconds = {{ orders = 30 }}
+odoo_pricelist_id = 7
+# end of Bob's
+
+# Anna's shop
+[[shops]]
+domain = "second.myshopify.com"
+flows = {{ orders = "review" }}
+
+[shops.options]
+register_payments = true  # journal per gateway
+
+# engine sizing
+[engine]
+workers = 2
+"""
+
+
+def test_update_shop_edits_its_table_in_place_and_keeps_the_rest(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(SHOPS)
+    config = update_shop(
+        path,
+        SHOP.upper(),
+        base_url="http://127.0.0.1:8080/",
+        auth="client_credentials",
+        client_id="app-1",
+        api_version="2025-10",
+        odoo_company_id=3,
+    )
+    shop = config.shop(SHOP)
+    assert (shop.base_url, shop.auth, shop.client_id, shop.api_version) == (
+        "http://127.0.0.1:8080",
+        "client_credentials",
+        "app-1",
+        "2025-10",
+    )
+    assert (shop.odoo_company_id, shop.odoo_warehouse_id, shop.odoo_pricelist_id) == (3, None, 7)
+    assert (shop.flows, shop.poll_seconds) == ({"orders": "auto"}, {"orders": 30})
+    # New keys go after the shop key before them, not after the comments ending the table.
+    assert path.read_text() == SHOPS.replace(
+        f'domain = "{SHOP}"\napi_version',
+        f'domain = "{SHOP}"\nbase_url = "http://127.0.0.1:8080"\nauth = "client_credentials"\n'
+        'client_id = "app-1"\napi_version',
+    ).replace(
+        "# pinned until the app is updated\n",
+        "# pinned until the app is updated\nodoo_company_id = 3\n",
+    )
+
+    # Back to a token (written: it was) and the default API version: the keys go, the other
+    # shop is untouched.
+    config = update_shop(path, SHOP, odoo_company_id=3, odoo_warehouse_id=4)
+    shop = config.shop(SHOP)
+    assert (shop.auth, shop.client_id, shop.base_url, shop.api_version) == (
+        "token",
+        None,
+        None,
+        DEFAULT_API_VERSION,
+    )
+    assert path.read_text() == SHOPS.replace(
+        'api_version = "2025-10"  # pinned until the app is updated\n',
+        'auth = "token"\nodoo_company_id = 3\nodoo_warehouse_id = 4\n',
+    )
+    assert config.shop("second.myshopify.com").options == {"register_payments": True}
+
+    # The default stays implicit; a value equal to the one written keeps its text.
+    before = path.read_text()
+    update_shop(path, SHOP, api_version=DEFAULT_API_VERSION, odoo_company_id=3, odoo_warehouse_id=4)
+    assert path.read_text() == before
+
+
+def test_update_shop_refuses_what_the_loader_refuses_and_leaves_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(SHOPS)
+    path.chmod(0o600)
+    before = path.read_bytes()
+    with pytest.raises(
+        ConfigError,
+        match=r"shops\[0\]\.base_url: plain http is only allowed for a loopback host .*"
+        "use https for shop.example.com",
+    ):
+        update_shop(path, SHOP, base_url="http://shop.example.com")
+    with pytest.raises(ConfigError, match=r"shops\[0\]\.client_id: missing"):
+        update_shop(path, SHOP, auth="client_credentials")
+    with pytest.raises(ConfigError, match=r"shops\[1\]\.api_version: expected a version"):
+        update_shop(path, "second.myshopify.com", api_version="latest")
+    with pytest.raises(ConfigError, match=r"no shop 'third\.myshopify\.com'"):
+        update_shop(path, "third.myshopify.com")
+    with pytest.raises(ConfigError, match="no config file"):
+        update_shop(tmp_path / "missing.toml", SHOP)
+    assert path.read_bytes() == before
+    assert not list(tmp_path.glob(".config-*"))
+    assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_remove_shop_takes_out_its_table_and_its_own_comments_only(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(SHOPS)
+    config = remove_shop(path, SHOP)
+    assert [s.domain for s in config.shops] == ["second.myshopify.com"]
+    assert config.odoo is not None and config.engine.workers == 2
+    # Its header, keys, the comment above its header and the one after its last key go.
+    assert path.read_text() == SHOPS.replace(
+        SHOPS[SHOPS.index("# Bob's shop") : SHOPS.index("# Anna's shop")], ""
+    )
+
+    path.write_text(SHOPS)
+    config = remove_shop(path, "second.myshopify.com")  # with its sub-table
+    assert [s.domain for s in config.shops] == [SHOP]
+    assert path.read_text() == SHOPS.replace(
+        SHOPS[SHOPS.index("# Anna's shop") : SHOPS.index("# engine sizing")], ""
+    )
+
+    config = remove_shop(path, SHOP)  # the last one: allowed, nothing left to poll
+    assert config.shops == ()
+    assert path.read_text() == SHOPS[: SHOPS.index("# Bob's shop")] + "# engine sizing\n" + (
+        "[engine]\nworkers = 2\n"
+    )
+    with pytest.raises(ConfigError, match=f"no shop '{SHOP}'"):
+        remove_shop(path, SHOP)
+
+
+@pytest.mark.parametrize(
+    ("layout", "left"),
+    [
+        # The file's opening comment is about the file, not the shop under it.
+        (
+            f'# my shops\n[[shops]]\ndomain = "{SHOP}"\n[[shops]]\ndomain = "b.myshopify.com"\n',
+            '# my shops\n[[shops]]\ndomain = "b.myshopify.com"\n',
+        ),
+        # The last table: trailing blank lines go with it.
+        (
+            f'[[shops]]\ndomain = "b.myshopify.com"\n\n[[shops]]\ndomain = "{SHOP}"\n\n',
+            '[[shops]]\ndomain = "b.myshopify.com"\n',
+        ),
+        # An array of inline tables.
+        (
+            f'shops = [\n  {{ domain = "{SHOP}" }},\n  {{ domain = "b.myshopify.com" }},\n]\n',
+            'shops = [\n  { domain = "b.myshopify.com" },\n]\n',
+        ),
+        # Tables out of order: tomlkit removes it; the other settings are checked unchanged.
+        (
+            f'[[shops]]\ndomain = "b.myshopify.com"\n\n[engine]\nworkers = 2\n\n'
+            f'[[shops]]\ndomain = "{SHOP}"\n',
+            '[[shops]]\ndomain = "b.myshopify.com"\n\n[engine]\nworkers = 2\n',
+        ),
+    ],
+)
+def test_remove_shop_layouts(tmp_path: Path, layout: str, left: str) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(layout)
+    config = remove_shop(path, SHOP)
+    assert [s.domain for s in config.shops] == ["b.myshopify.com"]
+    assert path.read_text() == left

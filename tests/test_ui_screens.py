@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,8 @@ from shopodoo_console.engine.mappings import get_mapping
 from shopodoo_console.store.db import Store
 from shopodoo_console.ui.checks import MappingProposal, Verdict
 from shopodoo_console.ui.commands import ScreenActions
-from shopodoo_console.ui.screens.dashboard import DashboardScreen
+from shopodoo_console.ui.reads import DashboardData
+from shopodoo_console.ui.screens.dashboard import DashboardScreen, idle_reason, scheduler_banner
 from shopodoo_console.ui.screens.failures import FailuresScreen
 from shopodoo_console.ui.screens.help import HelpScreen, help_sections
 from shopodoo_console.ui.screens.job import JobScreen
@@ -111,6 +113,28 @@ def test_dashboard_shows_streams_counts_metrics_and_causes(sample) -> None:
         assert queue.filters.shop == SHOP and queue.filters.flow == "orders"
 
     run(store, engine, scenario)
+
+
+def test_dashboard_says_when_there_is_nothing_to_poll() -> None:
+    none = DashboardData(
+        now=NOW,
+        scheduler="running",
+        holder=None,
+        streams=[],
+        totals={},
+        throughput=[],
+        causes=[],
+        budgets={},
+        odoo_latency=None,
+    )
+    assert scheduler_banner("running", None, idle_reason(none)).plain == (
+        "● Running — nothing to poll: no shop is configured (5 Settings, A adds one)"
+    )
+    all_off = replace(none, shops=2)
+    assert idle_reason(all_off) == "every flow is off (5 Settings, m turns one on)"
+    assert idle_reason(replace(all_off, polled=1)) == ""
+    assert scheduler_banner("running", None, "").plain.endswith("polling and working the queue")
+    assert scheduler_banner("paused", None, idle_reason(none)).plain.startswith("❚❚ Paused")
 
 
 # ---------------------------------------------------------------- queue

@@ -25,15 +25,18 @@ from ui_harness import (
 )
 from ui_sample import SampleFlow
 
-from shopodoo_console.config import Config, Paths, load_config
+from shopodoo_console.config import DEFAULT_API_VERSION, Config, Paths, load_config
 from shopodoo_console.engine.core import Engine
 from shopodoo_console.engine.flows import FlowRegistry
 from shopodoo_console.logs import setup_logging
 from shopodoo_console.secrets import SERVICE
 from shopodoo_console.ui.checks import Verdict
+from shopodoo_console.ui.screens.help import help_sections
+from shopodoo_console.ui.screens.queue import QueueScreen
 from shopodoo_console.ui.screens.settings import SettingsScreen
 from shopodoo_console.ui.widgets.connection_editors import OdooEditor, ShopEditor
 from shopodoo_console.ui.widgets.credential import CredentialModal
+from shopodoo_console.ui.widgets.modals import ConfirmModal
 from shopodoo_console.ui.widgets.tables import NavTable
 
 SHOP = "acme-outdoor.myshopify.com"
@@ -191,6 +194,14 @@ def recording_hook(engine: Engine) -> tuple[list[Config], Any]:
     return applied, on_config_saved
 
 
+async def opened(app: RecordingApp, dialog: type) -> Any:
+    """The dialog on top once its fields exist (it is on the stack before it is composed)."""
+    return await wait_for(
+        lambda: isinstance(app.screen, dialog) and app.screen.query(".dialog-error") and app.screen,
+        what=f"the {dialog.__name__}",
+    )
+
+
 async def fill(pilot: Any, field: Input, text: str) -> None:
     field.focus()
     field.value = ""
@@ -215,7 +226,7 @@ def test_the_odoo_connection_is_edited_in_place_then_its_new_key_asked(
         await type_text(pilot, "Edit Odoo")
         await wait_for(lambda: "Settings: Edit Odoo…" in screen_text(app), what="the hit")
         await press(pilot, "enter")
-        editor = await wait_for(lambda: isinstance(app.screen, OdooEditor) and app.screen)
+        editor = await opened(app, OdooEditor)
         protocol = editor.query_one("#odoo-protocol", Select)
         await wait_for(lambda: protocol.value == "auto", what="the protocol pre-filled")
         assert editor.query_one("#odoo-database", Input).value == "acme"
@@ -259,7 +270,7 @@ def test_an_odoo_change_the_loader_refuses_is_explained_and_the_file_untouched(c
     async def scenario(app: RecordingApp, pilot: Any) -> None:
         await wait_for(lambda: app.screen.data is not None)
         await press(pilot, "o")
-        editor = await wait_for(lambda: isinstance(app.screen, OdooEditor) and app.screen)
+        editor = await opened(app, OdooEditor)
         await fill(pilot, editor.query_one("#odoo-url", Input), "http://erp.acme.example")
         await press(pilot, "enter")
         message = (
@@ -288,7 +299,7 @@ def test_the_odoo_table_is_created_when_the_config_has_none(console) -> None:
     async def scenario(app: RecordingApp, pilot: Any) -> None:
         await wait_for(lambda: app.screen.data is not None)
         await press(pilot, "o")
-        editor = await wait_for(lambda: isinstance(app.screen, OdooEditor) and app.screen)
+        editor = await opened(app, OdooEditor)
         await shows(app, "Connect Odoo")
         editor.query_one("#odoo-url", Input).value = "http://127.0.0.1:8069"
         editor.query_one("#odoo-database", Input).value = "acme"
@@ -317,7 +328,7 @@ def test_a_shop_is_added_with_its_credential_and_a_duplicate_refused(
     async def scenario(app: RecordingApp, pilot: Any) -> None:
         await wait_for(lambda: app.screen.data is not None)
         await press(pilot, "A")
-        editor = await wait_for(lambda: isinstance(app.screen, ShopEditor) and app.screen)
+        editor = await opened(app, ShopEditor)
         assert not editor.query_one("#shop-client-id", Input).display  # token: no client id
         await type_text(pilot, "Second-Store.myshopify.com")
         await fill(pilot, editor.query_one("#shop-company", Input), "3")
@@ -337,7 +348,7 @@ def test_a_shop_is_added_with_its_credential_and_a_duplicate_refused(
         # The same shop again (any case): refused, said plainly, nothing written.
         before = paths.config_file.read_bytes()
         await press(pilot, "A")
-        editor = await wait_for(lambda: isinstance(app.screen, ShopEditor) and app.screen)
+        editor = await opened(app, ShopEditor)
         await type_text(pilot, SHOP.upper())
         await press(pilot, "enter")
         await wait_for(lambda: app.noted(f"the shop {SHOP} is already configured"))
@@ -357,3 +368,222 @@ def test_a_shop_is_added_with_its_credential_and_a_duplicate_refused(
     assert {ref.domain for ref in engine.shops.values()} == {SHOP, new}
     added = load_config(paths.config_file).shop(new)
     assert (added.odoo_company_id, added.odoo_warehouse_id, added.flows) == (3, 4, {})
+
+
+# ---------------------------------------------------------------- editing and removing shops
+
+SECOND = "second-store.myshopify.com"
+SECOND_TABLE = f"""\
+# Anna's second store
+[[shops]]
+domain = "{SECOND}"
+flows = {{ orders = "review" }}
+
+[shops.options]
+register_payments = true  # one journal per gateway
+"""
+TWO_SHOPS = CONFIG + "\n" + SECOND_TABLE
+ODOO_PART = CONFIG[: CONFIG.index("[[shops]]")]
+
+
+def test_shop_keys_are_in_the_help_and_the_footer(console) -> None:
+    _paths, store, engine = console
+    keys = dict(dict(help_sections())["Settings (5)"])
+    assert keys["e"].startswith("Edit shop… — The selected shop's URL, auth")
+    assert keys["d"].startswith("Remove shop… — Stop polling the selected shop")
+
+    async def scenario(app: RecordingApp, pilot: Any) -> None:
+        await shows(app, "e Edit shop…", "d Remove shop…")
+
+    run(store, engine, scenario)
+
+
+def test_a_shop_is_edited_in_place_then_its_new_kind_of_credential_asked(
+    console, memory_keyring
+) -> None:
+    paths, store, engine = console
+    memory_keyring.store[(SERVICE, f"shopify:{SHOP}")] = SECRET  # an Admin API token
+    applied, hook = recording_hook(engine)
+    client_secret = "c0ffee" * 6
+
+    async def scenario(app: RecordingApp, pilot: Any) -> None:
+        table = app.screen.query_one("#connections", NavTable)
+        await wait_for(lambda: table.row_keys == ["odoo", f"shopify:{SHOP}"])
+        await press(pilot, "e")  # on the Odoo row: it says what to select
+        await wait_for(lambda: app.noted("Select a Shopify connection first (o edits Odoo)."))
+        assert isinstance(app.screen, SettingsScreen)
+        await press(pilot, "j", "e")
+        editor = await opened(app, ShopEditor)
+        await shows(app, f"Edit the shop {SHOP}", "The domain cannot be changed")
+        domain = editor.query_one("#shop-domain", Input)
+        assert domain.value == SHOP and domain.disabled
+        assert editor.query_one("#shop-api-version", Input).value == DEFAULT_API_VERSION
+        assert editor.query_one("#shop-base-url", Input).value == ""
+        assert editor.query_one("#shop-company", Input).value == ""
+        auth = editor.query_one("#shop-auth", Select)
+        await wait_for(lambda: auth.value == "token", what="the auth pre-filled")
+        client_id = editor.query_one("#shop-client-id", Input)
+        assert not client_id.display
+        auth.value = "client_credentials"
+        await wait_for(lambda: client_id.display, what="the client id field")
+        await fill(pilot, client_id, "app-1")
+        await fill(pilot, editor.query_one("#shop-company", Input), "3")
+        await press(pilot, "ctrl+s")
+        # Another kind of credential: the token in the keyring no longer fits, so it is asked.
+        await wait_for(lambda: isinstance(app.screen, CredentialModal), what="the secret prompt")
+        assert app.noted("Its authentication changed: enter the matching credential now.")
+        await shows(app, "The client secret of the Dev Dashboard app app-1")
+        await type_text(pilot, client_secret)
+        await press(pilot, "enter")
+        await wait_for(lambda: memory_keyring.store[(SERVICE, f"shopify:{SHOP}")] == client_secret)
+        await shows(app, f"https://{SHOP} · API {DEFAULT_API_VERSION} · auth client_cred")
+
+    run(store, engine, scenario, on_config_saved=hook)
+    assert paths.config_file.read_text(encoding="utf-8") == CONFIG.replace(
+        f'domain = "{SHOP}"\n',
+        f'domain = "{SHOP}"\nauth = "client_credentials"\nclient_id = "app-1"\n'
+        "odoo_company_id = 3\n",
+    )
+    saved = load_config(paths.config_file)
+    # Applied when saved, and again when the new secret was stored (its client rebuilt).
+    assert [c.shop(SHOP) for c in applied] == [saved.shop(SHOP)] * 2
+    (ref,) = engine.shops.values()
+    assert ref.config == saved.shop(SHOP)
+    assert (ref.config.flows, ref.config.poll_seconds) == (
+        {"orders": "auto", "stock": "review"},
+        {"orders": 30},
+    )
+
+
+def test_a_shop_change_the_loader_refuses_is_explained_and_the_file_untouched(
+    console, memory_keyring
+) -> None:
+    paths, store, engine = console
+    memory_keyring.store[(SERVICE, f"shopify:{SHOP}")] = SECRET
+    before = paths.config_file.read_bytes()
+    applied, hook = recording_hook(engine)
+    after_refusal: list[bytes] = []
+
+    async def scenario(app: RecordingApp, pilot: Any) -> None:
+        await wait_for(lambda: app.screen.data is not None)
+        await press(pilot, "j", "e")
+        editor = await opened(app, ShopEditor)
+        base_url = editor.query_one("#shop-base-url", Input)
+        await wait_for(lambda: app.focused is base_url, what="the cursor in the base URL")
+        await type_text(pilot, "http://shop.example.com")
+        await press(pilot, "enter")
+        message = (
+            "shops[0].base_url: plain http is only allowed for a loopback host (127.0.0.1, "
+            "localhost); use https for shop.example.com"
+        )
+        await wait_for(lambda: app.noted(message), what="the loader's message")
+        await shows(app, "Not saved:", "use https for shop.example.com")
+        assert app.screen is editor  # still open: fix the URL or escape
+        after_refusal.append(paths.config_file.read_bytes())
+        assert applied == []
+
+        # Fixed: saved, and no credential asked (the auth did not change).
+        await fill(pilot, base_url, "http://127.0.0.1:8080")
+        await press(pilot, "enter")
+        await wait_for(lambda: app.noted(f"Saved Shopify {SHOP} to config.toml"))
+        assert isinstance(app.screen, SettingsScreen)
+        await shows(app, "http://127.0.0.1:8080 · API")
+
+    app = run(store, engine, scenario, on_config_saved=hook)
+    assert after_refusal == [before]
+    assert list(paths.config_dir.iterdir()) == [paths.config_file]  # no temp file left
+    assert paths.config_file.read_text(encoding="utf-8") == CONFIG.replace(
+        f'domain = "{SHOP}"\n', f'domain = "{SHOP}"\nbase_url = "http://127.0.0.1:8080"\n'
+    )
+    assert [c.shop(SHOP).base_url for c in applied] == ["http://127.0.0.1:8080"]
+    assert not any(isinstance(s, CredentialModal) for s in app.screen_stack)
+
+
+def test_a_removed_shop_is_no_longer_polled_and_the_others_are_untouched(console) -> None:
+    paths, store, engine = console
+    paths.config_file.write_text(TWO_SHOPS, encoding="utf-8")
+    config = load_config(paths.config_file)
+    engine.apply_config(config)
+    applied, hook = recording_hook(engine)
+    assert engine.start() is None
+    scheduler = engine._scheduler
+    assert scheduler is not None
+
+    def polls() -> dict[str, float]:
+        return {
+            job.id: job.trigger.interval.total_seconds()
+            for job in scheduler.get_jobs()
+            if job.id.startswith("poll:")
+        }
+
+    assert polls() == {
+        f"poll:{SHOP}:orders": 30,
+        f"poll:{SHOP}:stock": 60,
+        f"poll:{SECOND}:orders": 60,
+    }
+    texts: list[str] = []
+
+    async def scenario(app: RecordingApp, pilot: Any) -> None:
+        await press(pilot, "2")  # the queue's shop filter lists both
+        queue = await loaded(app, QueueScreen)
+        shop_filter = queue.query_one("#filter-shop", Select)
+        assert [v for _, v in shop_filter._options] == ["", SHOP, SECOND]
+        await press(pilot, "5")
+        settings = await loaded(app, SettingsScreen)
+        table = settings.query_one("#connections", NavTable)
+        await wait_for(lambda: table.row_keys == ["odoo", f"shopify:{SHOP}", f"shopify:{SECOND}"])
+        await press(pilot, "j")
+        # Through the command palette, like every action.
+        await press(pilot, "ctrl+p")
+        await type_text(pilot, "Remove shop")
+        await wait_for(lambda: "Settings: Remove shop…" in screen_text(app), what="the hit")
+        await press(pilot, "enter")
+        await wait_for(lambda: isinstance(app.screen, ConfirmModal), what="the confirmation")
+        await shows(
+            app,
+            f"Remove the shop {SHOP}?",
+            "no longer polled",
+            "jobs, links and mappings stay in the database",
+            "resumes where it was",
+            f"shopify:{SHOP}) until you remove it there",
+        )
+        await press(pilot, "y")
+        await wait_for(lambda: table.row_keys == ["odoo", f"shopify:{SECOND}"], what="the rows")
+        await wait_for(lambda: app.noted(f"Removed {SHOP} from config.toml"))
+        assert polls() == {f"poll:{SECOND}:orders": 60}  # stopped at once
+        assert set(app.shop_ids) == {SECOND}
+        await wait_for(
+            lambda: (
+                settings.query_one("#flows", NavTable).row_keys
+                == [f"{SECOND}|orders", f"{SECOND}|stock"]
+            )
+        )
+        texts.append(paths.config_file.read_text(encoding="utf-8"))
+        await press(pilot, "2")
+        await wait_for(
+            lambda: [v for _, v in shop_filter._options] == ["", SECOND], what="the filter"
+        )
+
+        # The last shop can go too: the dashboard then says there is nothing to poll.
+        await press(pilot, "5")
+        await wait_for(lambda: table.current_key == f"shopify:{SECOND}")
+        await press(pilot, "d")
+        await wait_for(lambda: isinstance(app.screen, ConfirmModal))
+        await press(pilot, "y")
+        await wait_for(lambda: table.row_keys == ["odoo"], what="no shop left")
+        assert polls() == {}
+        await wait_for(lambda: app.noted("No shop is configured now: nothing is polled."))
+        await press(pilot, "1")
+        await shows(app, "nothing to poll: no shop is configured (5 Settings, A adds one)")
+
+    try:
+        run(store, engine, scenario, config=config, on_config_saved=hook)
+    finally:
+        engine.stop()
+    # Its table and its own comment go; the other shop's table and comments stay as written.
+    assert texts == [ODOO_PART + SECOND_TABLE]
+    assert paths.config_file.read_text(encoding="utf-8") == ODOO_PART.rstrip("\n") + "\n"
+    assert [[s.domain for s in c.shops] for c in applied] == [[SECOND], []]
+    assert applied[0].shop(SECOND) == config.shop(SECOND)
+    assert applied[0].odoo == config.odoo
+    assert store.shop_id(SHOP) is not None  # the shop's row (and its jobs and links) stays

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
 from textual import on
-from textual.app import App
+from textual.app import App, ScreenStackError
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
@@ -142,7 +142,10 @@ class ShopodooApp(App[int]):
             self.post_message(SchedulerChanged(event.data["state"], event.data.get("holder")))
 
     def _tick(self) -> None:
-        screen = self.screen
+        try:
+            screen = self.screen
+        except ScreenStackError:  # closing: the screens are gone before this timer
+            return
         if not isinstance(screen, LiveScreen):
             return
         if self._dirty:

@@ -13,15 +13,33 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
+import tomllib
 from pathlib import Path
 from typing import Any
 
 import tomlkit
 from tomlkit.items import AoT, InlineTable, Table
 
-from shopodoo_console.config import FLOW_MODES, Config, ConfigError, load_config
+from shopodoo_console.config import (
+    DEFAULT_API_VERSION,
+    FLOW_MODES,
+    Config,
+    ConfigError,
+    load_config,
+)
 
 NEW_FILE = "# shopodoo-console settings (see README)\n"
+SHOP_KEYS = (
+    "domain",
+    "base_url",
+    "auth",
+    "client_id",
+    "api_version",
+    "odoo_company_id",
+    "odoo_warehouse_id",
+)
+"""The keys the shop dialog writes, in the order a new table lists them."""
+_CUT_MARK = "# shopodoo: the table removed"
 
 
 def _find_shop(doc: Any, domain: str) -> Table | InlineTable | None:
@@ -57,12 +75,7 @@ def update_flow(
     """Set a flow's mode and/or poll interval for one shop; returns the config as saved."""
     if mode is not None and mode not in FLOW_MODES:
         raise ConfigError(f"mode must be one of {', '.join(FLOW_MODES)}, not {mode!r}")
-    if not path.exists():
-        raise ConfigError(
-            f"{path}: no config file to write to; create it first (README, 'Connecting a "
-            "real store')"
-        )
-    doc = tomlkit.parse(path.read_text(encoding="utf-8"))
+    doc = _read_existing(path)
     shop = _shop_table(doc, path, domain)
     if mode is not None:
         _sub_table(shop, "flows")[flow] = mode
@@ -104,6 +117,7 @@ def add_shop(
     base_url: str = "",
     auth: str = "token",
     client_id: str = "",
+    api_version: str = "",
     odoo_company_id: int | None = None,
     odoo_warehouse_id: int | None = None,
 ) -> Config:
@@ -113,16 +127,12 @@ def add_shop(
     domain = domain.strip().lower()
     if domain and _find_shop(doc, domain) is not None:
         raise ConfigError(
-            f"{path}: the shop {domain} is already configured; select it in Settings to set "
-            "its credential or change its flows"
+            f"{path}: the shop {domain} is already configured; select it in Settings to "
+            "edit it (e), set its credential (c) or change its flows (m)"
         )
     values: dict[str, Any] = {
         "domain": domain,
-        "base_url": base_url.strip(),
-        "auth": auth,
-        "client_id": client_id.strip() if auth == "client_credentials" else "",
-        "odoo_company_id": odoo_company_id,
-        "odoo_warehouse_id": odoo_warehouse_id,
+        **_shop_values(base_url, auth, client_id, api_version, odoo_company_id, odoo_warehouse_id),
     }
     shops = doc.get("shops")
     inline = isinstance(shops, list) and not isinstance(shops, AoT)
@@ -138,6 +148,168 @@ def add_shop(
         _set_apart(shops[-1].as_string() if len(shops) else tomlkit.dumps(doc), shop)
     shops.append(shop)
     return _replace_validated(path, tomlkit.dumps(doc))
+
+
+def update_shop(
+    path: Path,
+    domain: str,
+    *,
+    base_url: str = "",
+    auth: str = "token",
+    client_id: str = "",
+    api_version: str = "",
+    odoo_company_id: int | None = None,
+    odoo_warehouse_id: int | None = None,
+) -> Config:
+    """Change a shop's connection and Odoo ids in its own table. The domain is the shop's
+    identity and is not changed; its flows, poll intervals, options and comments stay, and a
+    key whose value did not change keeps its exact text. An empty field is removed (the
+    loader's default applies); a default left implicit stays implicit."""
+    doc = _read_existing(path)
+    shop = _shop_table(doc, path, domain.strip().lower())
+    values = _shop_values(
+        base_url, auth, client_id, api_version, odoo_company_id, odoo_warehouse_id
+    )
+    implicit = {"auth": "token", "api_version": DEFAULT_API_VERSION}
+    for key, value in values.items():
+        if value in ("", None):
+            if key in shop:
+                del shop[key]
+        elif key not in shop:
+            if value != implicit.get(key):
+                _add_shop_key(shop, key, value)
+        elif shop[key] != value:
+            shop[key] = value  # the comment after the old value stays
+    return _replace_validated(path, tomlkit.dumps(doc))
+
+
+def remove_shop(path: Path, domain: str) -> Config:
+    """Take a shop's table out of the config, with its own comments: those among its keys,
+    right after its last key (up to a blank line) and right above its header. Comments right
+    above the next header, and the file's opening comment, stay. Nothing is deleted anywhere
+    else (its jobs, links and credential are not in this file)."""
+    doc = _read_existing(path)
+    text = path.read_text(encoding="utf-8")  # as written: tomlkit may lay it out anew
+    domain = domain.strip().lower()
+    shops = doc.get("shops")
+    tables = list(shops) if isinstance(shops, AoT | list) else []
+    index = next(
+        (i for i, t in enumerate(tables) if str(t.get("domain", "")).strip().lower() == domain),
+        None,
+    )
+    if index is None:
+        raise ConfigError(f"{path}: no shop {domain!r} in the config")
+    expected = tomllib.loads(text)
+    del expected["shops"][index]
+    new = _cut_table(text, index) if isinstance(shops, AoT) else None
+    if new is None or _without_empty_shops(tomllib.loads(new)) != _without_empty_shops(expected):
+        # The layout was not one the line cut understands: let tomlkit remove the table.
+        del shops[index]
+        if isinstance(shops, AoT) and not len(shops):
+            doc.remove("shops")
+        new = tomlkit.dumps(doc)
+        if not text.endswith("\n\n"):
+            new = new.rstrip("\n") + "\n" if new.strip() else ""
+        if _without_empty_shops(tomllib.loads(new)) != _without_empty_shops(expected):
+            raise ConfigError(
+                f"{path}: the shop {domain} could not be removed without changing other "
+                "settings; remove its [[shops]] table by hand"
+            )
+    return _replace_validated(path, new)
+
+
+def _without_empty_shops(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if not (k == "shops" and v == [])}
+
+
+def _cut_table(text: str, index: int) -> str | None:
+    """``text`` without the lines of the ``index``-th ``[[shops]]`` table (see remove_shop),
+    or None when its lines cannot be told apart. The caller checks the result parses to the
+    same settings minus that shop."""
+    if _CUT_MARK in text:
+        return None
+    doc = tomlkit.parse(text)
+    table = doc["shops"][index]
+    body_lines = table.value.as_string().count("\n")
+    table.trivia.comment_ws, table.trivia.comment = " ", _CUT_MARK  # find its header line
+    marked = tomlkit.dumps(doc).splitlines(keepends=True)
+    lines = text.splitlines(keepends=True)
+    header = next((i for i, line in enumerate(marked) if _CUT_MARK in line), None)
+    if header is None or len(marked) != len(lines):
+        return None
+    if any(m != line for i, (m, line) in enumerate(zip(marked, lines, strict=True)) if i != header):
+        return None  # tomlkit laid the file out anew (tables out of order): no line map
+    end = min(header + 1 + body_lines, len(lines))  # the first line after the table
+
+    def blank(line: str) -> bool:
+        return not line.strip()
+
+    def comment(line: str) -> bool:
+        return line.lstrip().startswith("#")
+
+    stop = end  # back over the blank and comment lines that end it, to its last key
+    while stop > header + 1 and (blank(lines[stop - 1]) or comment(lines[stop - 1])):
+        stop -= 1
+    after_keys = stop  # comments right after its last key are its own, up to a blank line
+    while after_keys < end and comment(lines[after_keys]):
+        after_keys += 1
+    if after_keys == len(lines) or (after_keys < end and blank(lines[after_keys])):
+        stop = after_keys
+    start = header  # comments right above its header are its own...
+    while start > 0 and comment(lines[start - 1]):
+        start -= 1
+    if start == 0:
+        start = header  # ...unless they open the file: those are about the file
+
+    before, after = lines[:start], lines[stop:]
+    if not before or blank(before[-1]):  # one blank line between what was around it
+        while after and blank(after[0]):
+            after.pop(0)
+    if not after:  # it ended the file: so does what was before it
+        while before and blank(before[-1]):
+            before.pop()
+    return "".join(before + after)
+
+
+def _shop_values(
+    base_url: str,
+    auth: str,
+    client_id: str,
+    api_version: str,
+    odoo_company_id: int | None,
+    odoo_warehouse_id: int | None,
+) -> dict[str, Any]:
+    return {
+        "base_url": base_url.strip().rstrip("/"),
+        "auth": auth,
+        "client_id": client_id.strip() if auth == "client_credentials" else "",
+        "api_version": api_version.strip(),
+        "odoo_company_id": odoo_company_id,
+        "odoo_warehouse_id": odoo_warehouse_id,
+    }
+
+
+def _add_shop_key(shop: Table | InlineTable, key: str, value: Any) -> None:
+    """A new key goes after the shop key listed before it (the domain at least), not after
+    the comments that end the table: those are about what follows."""
+    if isinstance(shop, Table):
+        body = shop.value
+        earlier = SHOP_KEYS[: SHOP_KEYS.index(key)]
+        anchor = next((k for k in reversed(earlier) if k in body), None)
+        if anchor is not None:
+            body._insert_after(anchor, key, value)  # tomlkit has no public "insert after"
+            dict.__setitem__(shop, key, body[key])  # the table's own view of its keys
+            return
+    shop[key] = value
+
+
+def _read_existing(path: Path) -> Any:
+    if not path.exists():
+        raise ConfigError(
+            f"{path}: no config file to write to; create it first (README, 'Connecting a "
+            "real store')"
+        )
+    return tomlkit.parse(path.read_text(encoding="utf-8"))
 
 
 def _read(path: Path) -> Any:

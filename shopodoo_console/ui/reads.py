@@ -68,6 +68,8 @@ class DashboardData:
     causes: list[CauseCount]
     budgets: dict[str, dict[str, Any]]
     odoo_latency: dict[str, Any] | None
+    shops: int = 0  # configured shops
+    polled: int = 0  # streams the scheduler polls (a flow this console runs, not off)
 
 
 def read_dashboard(engine: Engine, store: Store, now: float) -> DashboardData:
@@ -116,6 +118,8 @@ def read_dashboard(engine: Engine, store: Store, now: float) -> DashboardData:
         causes=read_cause_counts(store),
         budgets=engine.metrics.get(SHOPIFY_BUDGET),
         odoo_latency=engine.metrics.get(ODOO_LATENCY).get("odoo"),
+        shops=len(engine.shops),
+        polled=len(engine.streams()),
     )
 
 

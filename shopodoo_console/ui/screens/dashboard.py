@@ -30,7 +30,20 @@ STREAM_STATES = ("queued", "running", "retrying", "needs_attention", "failed", "
 STATE_HEADERS = {"needs_attention": "Attention"}
 
 
-def scheduler_banner(state: str, holder: str | None) -> Text:
+def idle_reason(data: DashboardData) -> str:
+    """Why the scheduler has nothing to poll, or "" when it polls something."""
+    if data.polled:
+        return ""
+    if not data.shops:
+        return "no shop is configured (5 Settings, A adds one)"
+    return "every flow is off (5 Settings, m turns one on)"
+
+
+def scheduler_banner(state: str, holder: str | None, idle: str = "") -> Text:
+    if state == "running" and idle:
+        return Text.assemble(
+            ("● Running", "bold green"), " — ", ("nothing to poll", "bold yellow"), f": {idle}"
+        )
     if state == "running":
         return Text.from_markup("[bold green]● Running[/] — polling and working the queue")
     if state == "paused":
@@ -101,7 +114,9 @@ class DashboardScreen(LiveScreen[DashboardData]):
         return read_dashboard(app.engine, app.store, app.clock())
 
     def show(self, data: DashboardData) -> None:
-        self.query_one("#scheduler", Static).update(scheduler_banner(data.scheduler, data.holder))
+        self.query_one("#scheduler", Static).update(
+            scheduler_banner(data.scheduler, data.holder, idle_reason(data))
+        )
         self.query_one("#totals", Static).update(
             Text.assemble(("Jobs: ", "bold"), state_counts(data.totals))
         )

@@ -85,6 +85,7 @@ class QueueScreen(LiveScreen[QueuePage]):
         self.limit = PAGE
         self._more_loading = False
         self._exhausted = False
+        self._shops: list[str] = []  # the shops the shop filter offers
 
     def compose(self) -> ComposeResult:
         app = self.console_app
@@ -115,7 +116,7 @@ class QueueScreen(LiveScreen[QueuePage]):
                     id="filter-flow",
                 )
                 yield Select(
-                    [("All shops", ""), *((d, d) for d in sorted(app.shop_ids))],
+                    self._shop_options(),
                     value="",
                     allow_blank=False,
                     id="filter-shop",
@@ -147,7 +148,22 @@ class QueueScreen(LiveScreen[QueuePage]):
         filters, limit = self.filters, self.limit
         return QueuePage(filters, list_jobs(self.console_app.store, filters, limit=limit), limit)
 
+    def _shop_options(self) -> list[tuple[str, str]]:
+        self._shops = sorted(self.console_app.shop_ids)
+        return [("All shops", ""), *((d, d) for d in self._shops)]
+
+    def _update_shop_options(self) -> None:
+        """Shops added or removed in Settings appear in (or leave) the shop filter."""
+        if self._shops == sorted(self.console_app.shop_ids):
+            return
+        select = self.query_one("#filter-shop", Select)
+        current = select.value
+        select.set_options(self._shop_options())
+        if current in self._shops:
+            select.value = current
+
     def show(self, data: QueuePage) -> None:
+        self._update_shop_options()
         if data.filters != self.filters:  # the filter changed while loading: reload comes
             return
         self._exhausted = len(data.jobs) < data.limit

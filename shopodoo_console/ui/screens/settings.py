@@ -1,9 +1,9 @@
 """Settings: connections and their credentials, flow modes and poll intervals, the scheduler.
 
 Credentials go to the OS keyring only; with no usable keyring the screen explains the
-options instead of offering to store anything. The Odoo connection, new shops, modes and
-intervals are written back to ``config.toml`` with its comments kept, validated before the
-file is replaced, and handed to the running engine at once (no restart).
+options instead of offering to store anything. The Odoo connection, shops (added, edited,
+removed), modes and intervals are written back to ``config.toml`` with its comments kept,
+validated before the file is replaced, and handed to the running engine at once (no restart).
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from textual.containers import VerticalScroll
 from textual.widgets import Footer, Header, Label, Static
 
 from shopodoo_console import secrets
-from shopodoo_console.config import FLOW_MODES, Config
+from shopodoo_console.config import FLOW_MODES, Config, ShopConfig
 from shopodoo_console.ui.checks import Verdict
-from shopodoo_console.ui.config_file import update_flow
+from shopodoo_console.ui.config_file import remove_shop, update_flow
 from shopodoo_console.ui.format import ERROR
 from shopodoo_console.ui.reads import ConnectionStatus, FlowSetting, SettingsData, read_settings
 from shopodoo_console.ui.screens.base import LiveScreen
@@ -30,6 +30,7 @@ from shopodoo_console.ui.widgets.connection_editors import (
     ShopEditor,
 )
 from shopodoo_console.ui.widgets.credential import CredentialModal
+from shopodoo_console.ui.widgets.modals import ConfirmModal
 from shopodoo_console.ui.widgets.tables import NavTable
 
 POLL_STEP = 5
@@ -54,6 +55,20 @@ class SettingsScreen(LiveScreen[SettingsData]):
             "Add shop…",
             id="settings.add_shop",
             tooltip="A new [[shops]] table in config.toml, then its credential",
+        ),
+        Binding(
+            "e",
+            "edit_shop",
+            "Edit shop…",
+            id="settings.edit_shop",
+            tooltip="The selected shop's URL, auth, API version, Odoo company and warehouse",
+        ),
+        Binding(
+            "d",
+            "remove_shop",
+            "Remove shop…",
+            id="settings.remove_shop",
+            tooltip="Stop polling the selected shop and drop its [[shops]] table; its data stays",
         ),
         Binding(
             "m",
@@ -238,16 +253,85 @@ class SettingsScreen(LiveScreen[SettingsData]):
     def action_add_shop(self) -> None:
         self.app.push_screen(ShopEditor(), self._connection_saved)
 
+    def _shop(self) -> ShopConfig | None:
+        """The shop of the selected connection row; says what to select when it is none."""
+        conn = self._connection()
+        shop = next(
+            (s for s in self.console_app.config.shops if conn and conn.name == s.secret_name),
+            None,
+        )
+        if shop is None:
+            other = " (o edits Odoo)" if conn is not None and conn.name == "odoo" else ""
+            self.notify(f"Select a Shopify connection first{other}.", severity="warning")
+        return shop
+
+    def action_edit_shop(self) -> None:
+        shop = self._shop()
+        if shop is not None:
+            self.app.push_screen(ShopEditor(shop), self._connection_saved)
+
+    def action_remove_shop(self) -> None:
+        shop = self._shop()
+        if shop is None:
+            return
+        app = self.console_app
+        domain = shop.domain
+
+        def removed(config: Config) -> None:
+            app.config_saved(config)
+            self.request_reload()
+            left = "" if config.shops else " No shop is configured now: nothing is polled."
+            self.notify(
+                f"Removed {domain} from config.toml; it is no longer polled.{left}",
+                title="config.toml updated",
+            )
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                app.perform(
+                    f"Removing {domain}",
+                    lambda: app.save_config(lambda path: remove_shop(path, domain)),
+                    removed,
+                )
+
+        self.app.push_screen(
+            ConfirmModal(
+                f"Remove the shop {domain}?",
+                "Its [[shops]] table is taken out of config.toml and it is no longer polled, "
+                "from now on. Its jobs, links and mappings stay in the database: add it again "
+                "later (A) and it resumes where it was; jobs still queued for it stop with a "
+                "configuration cause until then (retry them once it is back). Its credential "
+                f"stays in the keyring (service {secrets.SERVICE}, entry {shop.secret_name}) "
+                "until you remove it there.",
+            ),
+            answered,
+        )
+
     def _connection_saved(self, saved: ConnectionSaved | None) -> None:
         """Show what was saved; when its credential is looked up under a keyring entry that
-        holds nothing yet, ask for it (the old entry is left as it was, never copied)."""
+        holds nothing yet, or must be of another kind now (a shop's auth or client id
+        changed), ask for it (an old entry is left as it was, never copied)."""
         if saved is None:
             return
         self.console_app.config_saved(saved.config)
         self.focus_connection(saved.connection)
         self.request_reload()
         done = f"Saved {saved.title} to config.toml; the engine uses it now."
-        if not saved.secret_moved or saved.stored:
+        if saved.credential_changed and saved.stored is not None:
+            kept = (
+                "Until you do, the one stored for the old settings is used and will likely "
+                "be refused."
+                if saved.stored
+                else f"The keyring entry {saved.secret_name} is empty."
+            )
+            self.notify(
+                f"{done} Its authentication changed: enter the matching credential now. {kept}",
+                title="config.toml updated",
+                severity="warning",
+                timeout=12,
+            )
+            self._ask_credential(saved.connection, saved.title, saved.secret_name)
+        elif not (saved.secret_moved or saved.credential_changed) or saved.stored:
             already = " Its credential is in the keyring." if saved.secret_moved else ""
             self.notify(done + already, title="config.toml updated")
         elif saved.stored is None:

@@ -1,4 +1,4 @@
-"""Editing connections from Settings: the Odoo connection, and adding a shop.
+"""Editing connections from Settings: the Odoo connection, and adding or editing a shop.
 
 Each dialog writes ``config.toml`` (comments kept) in a worker thread, checked by the same
 loader the console starts with; a refused value keeps the dialog open with the loader's
@@ -19,8 +19,15 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Select, Static
 
-from shopodoo_console.config import ODOO_PROTOCOLS, SHOP_AUTH, Config, OdooConfig
-from shopodoo_console.ui.config_file import add_shop, update_odoo
+from shopodoo_console.config import (
+    DEFAULT_API_VERSION,
+    ODOO_PROTOCOLS,
+    SHOP_AUTH,
+    Config,
+    OdooConfig,
+    ShopConfig,
+)
+from shopodoo_console.ui.config_file import add_shop, update_odoo, update_shop
 from shopodoo_console.ui.reads import secret_stored
 
 if TYPE_CHECKING:
@@ -47,6 +54,7 @@ class ConnectionSaved:
     secret_name: str  # the keyring entry its credential is read from
     secret_moved: bool  # the entry is not the one used before (new, or renamed)
     stored: bool | None  # a credential is in that entry; None: no keyring to ask
+    credential_changed: bool = False  # a new kind of credential is needed (auth, client id)
 
 
 class _ConnectionEditor(ModalScreen[ConnectionSaved | None]):
@@ -72,7 +80,9 @@ class _ConnectionEditor(ModalScreen[ConnectionSaved | None]):
         return value if isinstance(value, str) else default  # not mounted yet: blank
 
     def _message(self, text: str) -> None:
-        self.query_one(".dialog-error", Static).update(text)
+        error = self.query_one(".dialog-error", Static)
+        error.update(text)
+        error.scroll_visible()  # below the fold when the dialog scrolls
 
     @on(Input.Submitted)
     def _submitted(self) -> None:
@@ -174,23 +184,47 @@ class OdooEditor(_ConnectionEditor):
 
 
 class ShopEditor(_ConnectionEditor):
-    """A new shop: a ``[[shops]]`` table with its domain, auth and Odoo company/warehouse."""
+    """A shop's ``[[shops]]`` table: its domain, auth, API version and Odoo company and
+    warehouse. New (``current`` None: a table appended) or edited in place (its domain, the
+    shop's identity, shown but fixed)."""
 
-    AUTO_FOCUS = "#shop-domain"
+    def __init__(self, current: ShopConfig | None = None) -> None:
+        super().__init__()
+        self.current = current
+        self.AUTO_FOCUS = "#shop-base-url" if current else "#shop-domain"
 
     def compose(self) -> ComposeResult:
+        shop = self.current
         with Vertical(classes="dialog", id="shop-editor"):
-            yield Label("Add a shop", classes="dialog-title")
-            yield Static(
-                "Appended to config.toml as a new [[shops]] table, with every flow off (turn "
-                "them on with m). Its credential goes to the keyring next.",
-                classes="dialog-help",
-                markup=False,
-            )
+            if shop is None:
+                yield Label("Add a shop", classes="dialog-title")
+                yield Static(
+                    "Appended to config.toml as a new [[shops]] table, with every flow off "
+                    "(turn them on with m). Its credential goes to the keyring next.",
+                    classes="dialog-help",
+                    markup=False,
+                )
+            else:
+                yield Label(f"Edit the shop {shop.domain}", classes="dialog-title")
+                yield Static(
+                    "Saved in its [[shops]] table in config.toml (comments, flows, poll "
+                    "intervals and options kept) and used at once. The domain cannot be "
+                    "changed: it is the shop's identity, and its jobs, links and cursors are "
+                    "keyed by it. For another domain, add that shop (A).",
+                    classes="dialog-help",
+                    markup=False,
+                )
             yield Label("Shop domain", classes="field-label")
-            yield Input(placeholder="acme.myshopify.com", compact=True, id="shop-domain")
+            yield Input(
+                shop.domain if shop else "",
+                placeholder="acme.myshopify.com",
+                disabled=shop is not None,
+                compact=True,
+                id="shop-domain",
+            )
             yield Label("Base URL", classes="field-label")
             yield Input(
+                (shop.base_url or "") if shop else "",
                 placeholder="optional: only for a simulator (http://127.0.0.1:PORT)",
                 compact=True,
                 id="shop-base-url",
@@ -198,17 +232,28 @@ class ShopEditor(_ConnectionEditor):
             yield Label("Authentication", classes="field-label")
             yield Select(
                 [(AUTH_LABELS[a], a) for a in SHOP_AUTH],
-                value="token",
+                value=shop.auth if shop else "token",
                 allow_blank=False,
                 compact=True,
                 id="shop-auth",
             )
             yield Label("Client id", classes="field-label", id="shop-client-id-label")
             yield Input(
-                placeholder="the Dev Dashboard app's client id", compact=True, id="shop-client-id"
+                (shop.client_id or "") if shop else "",
+                placeholder="the Dev Dashboard app's client id",
+                compact=True,
+                id="shop-client-id",
+            )
+            yield Label("Admin API version", classes="field-label")
+            yield Input(
+                shop.api_version if shop else "",
+                placeholder=f"optional: {DEFAULT_API_VERSION} when empty",
+                compact=True,
+                id="shop-api-version",
             )
             yield Label("Odoo company id", classes="field-label")
             yield Input(
+                _record_text(shop.odoo_company_id if shop else None),
                 placeholder="optional: the company its orders belong to",
                 type="integer",
                 compact=True,
@@ -216,6 +261,7 @@ class ShopEditor(_ConnectionEditor):
             )
             yield Label("Odoo warehouse id", classes="field-label")
             yield Input(
+                _record_text(shop.odoo_warehouse_id if shop else None),
                 placeholder="optional: the warehouse its orders ship from",
                 type="integer",
                 compact=True,
@@ -225,7 +271,7 @@ class ShopEditor(_ConnectionEditor):
             yield Static("enter or ctrl+s saves · escape cancels", classes="dialog-help")
 
     def on_mount(self) -> None:
-        self._show_client_id("token")
+        self._show_client_id(self.current.auth if self.current else "token")
 
     @on(Select.Changed, "#shop-auth")
     def _auth_changed(self, event: Select.Changed) -> None:
@@ -245,25 +291,30 @@ class ShopEditor(_ConnectionEditor):
             raise ValueError(f"{what}: enter a record id (a number) or leave it empty") from None
 
     def action_save(self) -> None:
-        app = self.console_app
         try:
             company = self._record_id("#shop-company", "Odoo company id")
             warehouse = self._record_id("#shop-warehouse", "Odoo warehouse id")
         except ValueError as exc:
             self._message(str(exc))
             return
-        domain = self._value("#shop-domain").lower()
         fields = {
-            "domain": domain,
             "base_url": self._value("#shop-base-url"),
-            "auth": self._choice("#shop-auth", "token"),
+            "auth": self._choice("#shop-auth", self.current.auth if self.current else "token"),
             "client_id": self._value("#shop-client-id"),
+            "api_version": self._value("#shop-api-version"),
             "odoo_company_id": company,
             "odoo_warehouse_id": warehouse,
         }
+        if self.current is None:
+            self._add(self._value("#shop-domain").lower(), fields)
+        else:
+            self._edit(self.current, fields)
+
+    def _add(self, domain: str, fields: dict[str, object]) -> None:
+        app = self.console_app
 
         def work() -> ConnectionSaved:
-            config = app.save_config(lambda path: add_shop(path, **fields))  # type: ignore[arg-type]
+            config = app.save_config(lambda path: add_shop(path, domain=domain, **fields))  # type: ignore[arg-type]
             shop = config.shop(domain)
             name = shop.secret_name
             return ConnectionSaved(
@@ -271,3 +322,28 @@ class ShopEditor(_ConnectionEditor):
             )
 
         self._perform("Adding the shop", work)
+
+    def _edit(self, before: ShopConfig, fields: dict[str, object]) -> None:
+        app = self.console_app
+        domain = before.domain
+
+        def work() -> ConnectionSaved:
+            config = app.save_config(lambda path: update_shop(path, domain, **fields))  # type: ignore[arg-type]
+            shop = config.shop(domain)
+            name = shop.secret_name
+            changed = (shop.auth, shop.client_id) != (before.auth, before.client_id)
+            return ConnectionSaved(
+                config,
+                f"shopify:{domain}",
+                f"Shopify {domain}",
+                name,
+                name != before.secret_name,
+                secret_stored(name),
+                credential_changed=changed,
+            )
+
+        self._perform("Saving the shop", work)
+
+
+def _record_text(record_id: int | None) -> str:
+    return "" if record_id is None else str(record_id)

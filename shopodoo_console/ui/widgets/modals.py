@@ -53,13 +53,16 @@ class ConfirmModal(ModalScreen[bool]):
         Binding("n,escape", "answer(False)", "No", id="dialog.no"),
     ]
 
-    def __init__(self, question: str) -> None:
+    def __init__(self, question: str, detail: str = "") -> None:
         super().__init__()
         self._question = question
+        self._detail = detail
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static(self._question, classes="dialog-title")
+            yield Static(self._question, classes="dialog-title", markup=False)
+            if self._detail:
+                yield Static(self._detail, classes="dialog-detail", markup=False)
             yield Static("y to confirm · n or escape to go back", classes="dialog-help")
 
     def action_answer(self, yes: bool) -> None:
