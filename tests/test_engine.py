@@ -281,3 +281,21 @@ def test_a_failure_to_record_one_outcome_spares_the_rest_of_the_batch(
     summary = engine.sync_once()
     assert summary.drain.outcomes == {"done": 2, "error": 1}
     assert states(store) == {"done": 2, "running": 1}  # left to its lease, not lost
+
+
+def test_jobs_of_a_removed_shop_wait_untouched(store: Store, tmp_path: Path) -> None:
+    from shopodoo_console.config import Config
+
+    engine = make_engine(store, tmp_path, ScriptedFlow())
+    gone = store.sync_shop("gone.myshopify.com", api_version="2026-07")  # no longer configured
+    engine.queue.enqueue(gone, "gone.myshopify.com", "test", changes(2))
+    shop_id = next(iter(engine.shops))
+    engine.queue.enqueue(shop_id, "s", "test", changes(1, prefix="here"))
+    assert engine.runner.drain().claimed == 1  # only the configured shop's job
+    assert dict(
+        store.execute("SELECT shop_id, state FROM job WHERE shop_id = ?", (gone,)).fetchall()
+    ) == {gone: "queued"}
+    none = Config(path=engine.config.path, odoo=None, shops=(), engine=engine.config.engine)
+    engine.apply_config(none)
+    engine.queue.enqueue(shop_id, "s", "test", changes(1, prefix="later"))
+    assert engine.runner.drain().claimed == 0  # nothing configured: nothing claimed

@@ -81,6 +81,7 @@ class Engine:
             owner=self.owner,
             workers=settings.workers,
             lease_seconds=settings.lease_seconds,
+            only_configured_shops=True,
         )
         self.lease = SchedulerLease(store, self.owner)
         self._scheduler: BackgroundScheduler | None = None

@@ -192,20 +192,29 @@ class Queue:
     # ------------------------------------------------------------------ claim
 
     def claim(
-        self, owner: str, lease_seconds: float, *, flows: Sequence[str] | None = None
+        self,
+        owner: str,
+        lease_seconds: float,
+        *,
+        flows: Sequence[str] | None = None,
+        shop_ids: Sequence[int] | None = None,
     ) -> JobView | None:
         """Take the most urgent runnable job, atomically, with a lease; None when idle.
 
         One statement: the sub-select picks a runnable job whose record has no running job,
         the UPDATE marks it running. The partial unique index ``job_one_running`` makes a
-        second running job per record impossible even if two claims race.
+        second running job per record impossible even if two claims race. ``shop_ids``
+        limits it to configured shops: a removed shop's jobs wait, untouched, for its return.
         """
-        if flows is not None and not flows:
+        if (flows is not None and not flows) or (shop_ids is not None and not shop_ids):
             return None
         where, params = "", []
         if flows is not None:
             where = f"AND j.flow IN ({', '.join('?' * len(flows))}) "
             params = list(flows)
+        if shop_ids is not None:
+            where += f"AND j.shop_id IN ({', '.join('?' * len(shop_ids))}) "
+            params += list(shop_ids)
         jobs = self._claim(owner, lease_seconds, where, params, 1)
         return jobs[0] if jobs else None
 

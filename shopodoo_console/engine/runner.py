@@ -81,13 +81,17 @@ class Runner:
         owner: str | None = None,
         workers: int = 4,
         lease_seconds: float = 120.0,
+        only_configured_shops: bool = False,
     ) -> None:
+        """``only_configured_shops``: claim only jobs of the shops in ``shops`` (the engine
+        sets it, so a shop removed from the config keeps its jobs waiting, untouched)."""
         self.queue = queue
         self.flows = flows
         self.shops = shops
         self.owner = owner or make_owner()
         self.workers = workers
         self.lease_seconds = lease_seconds
+        self.only_configured_shops = only_configured_shops
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._paused = threading.Event()
@@ -223,7 +227,8 @@ class Runner:
         claimed = 0
         names = self.flows.names()
         while len(in_flight) < self.workers and not self._stop.is_set():
-            job = self.queue.claim(self.owner, self.lease_seconds, flows=names)
+            shop_ids = list(self.shops) if self.only_configured_shops else None
+            job = self.queue.claim(self.owner, self.lease_seconds, flows=names, shop_ids=shop_ids)
             if job is None:
                 break
             batch = [job]
