@@ -167,7 +167,8 @@ class Queue:
         for start in range(0, len(ids), 900):
             part = ids[start : start + 900]
             cursor = self.store.execute(
-                f"SELECT id, source_id, source_version FROM job WHERE shop_id = ? AND flow = ? "
+                "SELECT id, source_id, source_version FROM job INDEXED BY job_record "
+                "WHERE shop_id = ? AND flow = ? "
                 f"AND state IN {_in(WAITING)} AND source_id IN ({', '.join('?' * len(part))})",
                 [shop_id, flow, *part],
             )
