@@ -615,31 +615,27 @@ class Queue:
         )
 
     def cancel(self, job_ids: Sequence[int], *, reason: str) -> list[int]:
-        if not reason.strip():
-            raise ValueError("cancelling needs a reason (it goes in the job's timeline)")
-        marks = ", ".join("?" * len(job_ids)) or "NULL"
-        return self._operator_move(
-            f"id IN ({marks})",
-            list(job_ids),
-            State.CANCELLED,
-            sources_of(State.CANCELLED),
-            event="cancel",
-            message="Cancelled by the operator",
-            reason=reason,
-        )
+        return self._close(job_ids, State.CANCELLED, "cancel", "Cancelled", reason)
 
     def resolve(self, job_ids: Sequence[int], *, reason: str) -> list[int]:
         """Mark as handled by hand ("fixed directly in Odoo"), with the reason kept."""
+        return self._close(job_ids, State.RESOLVED, "resolve", "Resolved", reason)
+
+    def _close(
+        self, job_ids: Sequence[int], target: State, event: str, done: str, reason: str
+    ) -> list[int]:
+        """An operator ends jobs for good; the reason is required and goes in the timeline."""
         if not reason.strip():
-            raise ValueError("resolving needs a reason (it goes in the job's timeline)")
+            verb = "cancelling" if target is State.CANCELLED else "resolving"
+            raise ValueError(f"{verb} needs a reason (it goes in the job's timeline)")
         marks = ", ".join("?" * len(job_ids)) or "NULL"
         return self._operator_move(
             f"id IN ({marks})",
             list(job_ids),
-            State.RESOLVED,
-            sources_of(State.RESOLVED),
-            event="resolve",
-            message="Resolved by the operator",
+            target,
+            sources_of(target),
+            event=event,
+            message=f"{done} by the operator",
             reason=reason,
         )
 
