@@ -72,7 +72,18 @@ class AwaitApproval:
     summary: str = ""
 
 
-Outcome = Done | Skipped | AwaitApproval
+@dataclass(frozen=True)
+class Failed:
+    """The one way a flow reports that a job failed: with its cause (DESIGN §6).
+
+    A flow returns it; it never raises for a job's failure. An exception escaping a flow is a
+    bug and is recorded as ``engine.handler_crashed``.
+    """
+
+    cause: Cause
+
+
+Outcome = Done | Skipped | AwaitApproval | Failed
 
 
 @dataclass

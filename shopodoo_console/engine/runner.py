@@ -21,6 +21,7 @@ from shopodoo_console.causes import Cause, CauseError
 from shopodoo_console.engine.flows import (
     AwaitApproval,
     Done,
+    Failed,
     FlowRegistry,
     JobView,
     ShopRef,
@@ -159,6 +160,8 @@ class Runner:
             log.warning("job %s was taken from %s mid-run; result discarded", job.id, self.owner)
             return "lost"
         if isinstance(result, CauseError):
+            result = result.cause
+        if isinstance(result, Failed):
             result = result.cause
         if isinstance(result, Cause):
             cause = result if result.record else result.with_record(job.label)
