@@ -24,6 +24,9 @@ class Change:
     ``version`` must sort chronologically as a string (an ISO ``updatedAt``, or
     ``updatedAt|digest``): when two versions of a record wait, the greater one wins.
     ``payload`` holds IDs only — workers fetch fresh data when they run (DESIGN §3.3).
+    ``not_before`` (epoch seconds) holds the job back while its version may still change:
+    Shopify's ``updatedAt`` has whole-second precision, so a job for version V must not fetch
+    before V + 1 s plus a margin, or a second change within V's second is lost (DESIGN §3.7).
     """
 
     source_id: str
@@ -31,6 +34,7 @@ class Change:
     label: str = ""
     payload: dict[str, Any] = field(default_factory=dict)
     priority: int = 0
+    not_before: float | None = None
 
 
 @dataclass(frozen=True)

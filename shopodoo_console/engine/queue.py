@@ -114,7 +114,7 @@ class Queue:
                 json.dumps(c.payload, sort_keys=True),
                 State.QUEUED.value,
                 c.priority,
-                now,
+                max(now, c.not_before or 0.0),
                 now,
                 now,
                 now,
