@@ -1,7 +1,9 @@
-"""The four mutations the sync uses, with Shopify's rules and messages.
+"""The mutations the sync uses, with Shopify's rules and messages.
 
 Messages and codes come from the captures named in shopify.md §8.4-8.7. Where no capture
-exists (``CHANGE_FROM_QUANTITY_STALE``) the wording is the simulator's own, marked below.
+exists (``CHANGE_FROM_QUANTITY_STALE``, the idempotency codes other than the parameter
+mismatch, ``inventoryActivate``'s refusals, fulfilment by a fulfillment service) the wording is
+Shopify's documented enum description or, failing that, the simulator's own — marked below.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from typing import Any
 
 from graphql import GraphQLError
 
+from . import fulfillment as fo_rules
+from . import stock
 from .state import Store
 from .util import iso, kind_of, legacy, now
 
@@ -37,6 +41,8 @@ INVENTORY_REASONS = (
     "shrinkage",
 )
 MAX_QUANTITY = 1_000_000_000
+MAX_INPUT_ITEMS = 250  # "input arrays at most 250 items" (shopify.md §3)
+_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://\S+$")
 
 
 def _user_error(field: list[str] | None, message: str, code: str | None = None, **extra: Any):
@@ -64,8 +70,38 @@ def fingerprint(value: Any) -> str:
     return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def idempotent(store: Store, key: str | None, params: Any, run) -> dict[str, Any]:
-    """Replay the first result for the same key and parameters (shopify.md §8.4)."""
+def require_input_size(items: Sequence[Any], path: str) -> None:
+    """Shopify refuses input arrays longer than 250 before running anything."""
+    if len(items) > MAX_INPUT_ITEMS:
+        raise GraphQLError(
+            f"The input array size of {len(items)} is greater than the maximum allowed of "
+            f"{MAX_INPUT_ITEMS}.",
+            extensions={"code": "MAX_INPUT_SIZE_EXCEEDED", "argumentPath": path.split(".")},
+        )
+
+
+def _key_error(empty: dict[str, Any], code: str, message: str) -> dict[str, Any]:
+    return {**empty, "userErrors": [_user_error(None, message, code)]}
+
+
+def idempotent(
+    store: Store,
+    key: str | None,
+    params: Any,
+    run: Any,
+    *,
+    token: object | None = None,
+    empty: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The ``@idempotent(key:)`` contract (shopify.md §8.4).
+
+    No key → ``BAD_REQUEST``; a key of an attempt that failed → ``PREVIOUS_ATTEMPT_FAILED``; a
+    key another request is still running with → ``CONCURRENT_REQUEST``; a key seen before →
+    the first result replayed if the parameters are the same, ``PARAMETER_MISMATCH`` if not
+    (captured, ``field: null``). ``empty`` is the payload's own shape with nothing in it. The
+    wording of the codes not captured is their enum description (SDL 2026-07).
+    """
+    empty = empty if empty is not None else {"inventoryAdjustmentGroup": None}
     if key is None:
         raise GraphQLError(
             "The @idempotent directive is required for this mutation but was not provided.",
@@ -78,20 +114,28 @@ def idempotent(store: Store, key: str | None, params: Any, run) -> dict[str, Any
         )
     digest = fingerprint(params)
     with store.lock:
+        if key in store.failed_keys:
+            return _key_error(
+                empty,
+                "IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED",
+                "A previous request with this idempotency key failed. Retry with a new "
+                "idempotency key.",
+            )
+        holder = store.inflight.get(key)
+        if holder is not None and holder is not token:
+            return _key_error(
+                empty,
+                "IDEMPOTENCY_CONCURRENT_REQUEST",
+                "This request is currently in progress, please try again.",
+            )
         if key in store.idempotency:
             seen, result = store.idempotency[key]
             if seen != digest:
-                return {
-                    "inventoryAdjustmentGroup": None,
-                    "userErrors": [
-                        _user_error(
-                            None,
-                            "The same idempotency key cannot be used with different operation "
-                            "parameters.",
-                            "IDEMPOTENCY_KEY_PARAMETER_MISMATCH",
-                        )
-                    ],
-                }
+                return _key_error(
+                    empty,
+                    "IDEMPOTENCY_KEY_PARAMETER_MISMATCH",
+                    "The same idempotency key cannot be used with different operation parameters.",
+                )
             return json.loads(json.dumps(result))
         result = run()
         store.idempotency[key] = (digest, json.loads(json.dumps(result, default=str)))
@@ -119,6 +163,15 @@ def inventory_set_quantities(store: Store, data: Mapping[str, Any]) -> dict[str,
                 "INVALID_REASON",
             )
         )
+    reference = data.get("referenceDocumentUri")
+    if reference is not None and not _URI.match(reference):
+        errors.append(
+            _user_error(
+                ["input", "referenceDocumentUri"],
+                "The specified reference document is invalid.",
+                "INVALID_REFERENCE_DOCUMENT",
+            )
+        )
     plan: list[tuple[dict[str, Any], int]] = []
     seen_pairs: set[tuple[str, str]] = set()
     for index, item in enumerate(data["quantities"]):
@@ -141,7 +194,7 @@ def inventory_set_quantities(store: Store, data: Mapping[str, Any]) -> dict[str,
                 )
             )
         else:
-            level = store.levels.get((item["inventoryItemId"], item["locationId"]))
+            level = stock.level_of(store, item["inventoryItemId"], item["locationId"])
             if level is None:
                 errors.append(
                     _user_error(
@@ -229,6 +282,37 @@ def inventory_set_quantities(store: Store, data: Mapping[str, Any]) -> dict[str,
     return {"inventoryAdjustmentGroup": group, "userErrors": []}
 
 
+# -- inventoryActivate (shopify.md §8.4) ---------------------------------------------------
+
+
+def inventory_activate(
+    store: Store,
+    item_id: str,
+    location_id: str,
+    available: int | None = None,
+    on_hand: int | None = None,
+) -> dict[str, Any]:
+    """Stock an item at a location. Its userErrors are the generic kind (no code, SDL
+    2026-07); their wording is the simulator's own. An item already stocked there comes back
+    unchanged (the activation is idempotent by nature)."""
+
+    def fail(field: str, message: str) -> dict[str, Any]:
+        return {"inventoryLevel": None, "userErrors": [_user_error([field], message)]}
+
+    if store.get(item_id, "InventoryItem") is None:
+        return fail("inventoryItemId", "The specified inventory item could not be found.")
+    location = store.get(location_id, "Location")
+    if location is None:
+        return fail("locationId", "The specified location could not be found.")
+    if not location["isActive"]:
+        return fail("locationId", "The location is not active and cannot stock items.")
+    for name, value in (("available", available), ("onHand", on_hand)):
+        if value is not None and not -MAX_QUANTITY <= value <= MAX_QUANTITY:
+            return fail(name, "The quantity is out of range.")
+    level = stock.activate(store, item_id, location_id, available, on_hand)
+    return {"inventoryLevel": level, "userErrors": []}
+
+
 # -- fulfillmentCreate (shopify.md §8.5) ---------------------------------------------------
 
 
@@ -275,6 +359,11 @@ def fulfillment_create(store: Store, data: Mapping[str, Any]) -> dict[str, Any]:
                 f"Fulfillment order {legacy(fo['id'])} has an unfulfillable status= "
                 f"{fo['status'].lower()}."
             )
+        if fo_rules.at_service(store, fo):  # the simulator's own wording (no capture)
+            return fail(
+                f"Fulfillment order {legacy(fo['id'])} is assigned to a fulfillment service: "
+                "only that service can fulfill it."
+            )
         wanted = group.get("fulfillmentOrderLineItems")
         if wanted is None:
             plan.extend(
@@ -295,10 +384,12 @@ def fulfillment_create(store: Store, data: Mapping[str, Any]) -> dict[str, Any]:
     order = store.nodes[orders[0]["_order"]]
     stamp = iso(now())
     lines = []
+    location_of = {i: fo["_location"] for fo in orders for i in fo["_lines"]}
     for fo_line, quantity in plan:
         fo_line["remainingQuantity"] -= quantity
         line = store.nodes[fo_line["_line"]]
         line["unfulfilledQuantity"] -= quantity
+        stock.ship(store, fo_rules.item_of_line(store, line), location_of[fo_line["id"]], quantity)
         lines.append(
             {
                 "__typename": "FulfillmentLineItem",
@@ -308,9 +399,7 @@ def fulfillment_create(store: Store, data: Mapping[str, Any]) -> dict[str, Any]:
             }
         )
     for fo in orders:
-        remaining = sum(store.nodes[i]["remainingQuantity"] for i in fo["_lines"])
-        fo["status"] = "CLOSED" if remaining == 0 else "IN_PROGRESS"
-        fo["updatedAt"] = stamp
+        fo_rules.after_fulfillment(store, fo)
     tracking = data.get("trackingInfo") or {}
     numbers = list(tracking.get("numbers") or []) or (
         [tracking["number"]] if tracking.get("number") else []
@@ -335,8 +424,11 @@ def fulfillment_create(store: Store, data: Mapping[str, Any]) -> dict[str, Any]:
                 }
                 for i, number in enumerate(numbers)
             ],
+            "totalQuantity": sum(line["quantity"] for line in lines),
+            "notifyCustomer": bool(data.get("notifyCustomer")),
             "_lines": [store.add(line)["id"] for line in lines],
             "_order": order["id"],
+            "_location": orders[0]["_location"],
         }
     )
     order["_fulfillments"].append(fulfillment_id)
