@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import itertools
 import threading
-import time
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from shopify_support import gql, scenario
+from shopify_support import gql, scenario, wait_until
 
 from shopodoo_console.shopify import documents
 from shopodoo_console.sim.shopify import ShopifySimulator
@@ -31,13 +29,6 @@ ACTIVATE = documents.load("InventoryActivate").text
 def sim():
     with ShopifySimulator(scenario(), bucket=(2000, 1000.0)) as running:
         yield running
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not reached"
-        threading.Event().wait(0.005)
 
 
 def _item(sim: ShopifySimulator, index: int = 0) -> str:
@@ -130,7 +121,7 @@ def test_a_key_still_in_flight_is_a_concurrent_request(sim):
     )
     first.start()
     try:
-        wait_for(lambda: "slow" in sim.control.inflight_keys())
+        wait_until(lambda: "slow" in sim.control.inflight_keys())
         second = _set(sim, "slow", [_q(item, location, now + 1, now)])
     finally:
         first.join()
