@@ -284,17 +284,7 @@ class Seeder:
         units = self.make("uom.uom", {"name": "Units"}, "uom.product_uom_unit")
         self.make("uom.uom", {"name": "Dozens", "factor": 1 / 12}, "uom.product_uom_dozen")
         assert units == 1
-        countries: dict[str, int] = {}
-        for code, name, states in COUNTRIES:
-            countries[code] = self.make(
-                "res.country", {"name": name, "code": code}, f"base.{code.lower()}"
-            )
-            for scode, sname in states:
-                self.make(
-                    "res.country.state",
-                    {"name": sname, "code": scode, "country_id": countries[code]},
-                    f"base.state_{code.lower()}_{scode.lower()}",
-                )
+        countries = self._countries()
         currencies: dict[str, int] = {}
         for cfg in scenario["companies"]:
             cur = cfg.get("currency", "EUR")
@@ -326,36 +316,15 @@ class Seeder:
             },
             "stock.stock_location_suppliers",
         )
-        warehouses: dict[str, int] = {}
         stock_loc: dict[str, int] = {}
         for n, cfg in enumerate(scenario["companies"]):
-            partner = self.make(
-                "res.partner",
-                {
-                    "name": cfg["name"],
-                    "is_company": True,
-                    "country_id": countries.get(cfg.get("country")),
-                },
-            )
-            cid = self.make(
-                "res.company",
-                {
-                    "name": cfg["name"],
-                    "currency_id": currencies[cfg.get("currency", "EUR")],
-                    "country_id": countries.get(cfg.get("country")),
-                    "partner_id": partner,
-                },
-                "base.main_company" if n == 0 else f"base.company_{cfg['key']}",
-            )
-            self.companies[cfg["key"]] = cid
-            self.m("res.partner").write([partner], {"company_id": cid})
+            cid, partner = self._company(n, cfg, currencies, countries)
             configs = cfg.get("warehouses") or [
                 cfg.get("warehouse") or {"name": f"{cfg['name']} Warehouse", "code": "WH"}
             ]
             for index, wh_cfg in enumerate(configs):
-                wh, places = self._warehouse(wh_cfg, cid, partner, physical, customers, countries)
+                _, places = self._warehouse(wh_cfg, cid, partner, physical, customers, countries)
                 if index == 0:
-                    warehouses[cfg["key"]] = wh
                     stock_loc[cfg["key"]] = places[wh_cfg["code"]]
                 stock_loc.update(places)
         self.make(
@@ -433,6 +402,51 @@ class Seeder:
                 },
             )
         return self._users(scenario.get("users", []))
+
+    def _countries(self) -> dict[str, int]:
+        """Countries (and their states) by ISO code."""
+        countries: dict[str, int] = {}
+        for code, name, states in COUNTRIES:
+            countries[code] = self.make(
+                "res.country", {"name": name, "code": code}, f"base.{code.lower()}"
+            )
+            for scode, sname in states:
+                self.make(
+                    "res.country.state",
+                    {"name": sname, "code": scode, "country_id": countries[code]},
+                    f"base.state_{code.lower()}_{scode.lower()}",
+                )
+        return countries
+
+    def _company(
+        self,
+        n: int,
+        cfg: dict[str, Any],
+        currencies: dict[str, int],
+        countries: dict[str, int],
+    ) -> tuple[int, int]:
+        """A company and its partner; the first is ``base.main_company``."""
+        partner = self.make(
+            "res.partner",
+            {
+                "name": cfg["name"],
+                "is_company": True,
+                "country_id": countries.get(cfg.get("country")),
+            },
+        )
+        cid = self.make(
+            "res.company",
+            {
+                "name": cfg["name"],
+                "currency_id": currencies[cfg.get("currency", "EUR")],
+                "country_id": countries.get(cfg.get("country")),
+                "partner_id": partner,
+            },
+            "base.main_company" if n == 0 else f"base.company_{cfg['key']}",
+        )
+        self.companies[cfg["key"]] = cid
+        self.m("res.partner").write([partner], {"company_id": cid})
+        return cid, partner
 
     def _warehouse(
         self,

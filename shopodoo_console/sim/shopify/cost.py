@@ -242,24 +242,27 @@ class _Walker:
                 total += (2 if root else 0) + self.connection_actual(target, node, value)
             elif isinstance(value, list):
                 counted = (root and name == "nodes") or "first" in fdef.args
-                if not counted and not in_node:
-                    # a plain list outside a node counts as one object, whatever its length
-                    items = [i for i in value if i is not None]
-                    total += 1 + max(
-                        (self.actual(target, node.selection_set, i, False, False) for i in items),
-                        default=0,
-                    )
-                    continue
-                for item in value:
-                    if item is None:
-                        continue
-                    total += (1 if counted else 0) + self.actual(
-                        target, node.selection_set, item, True, False
-                    )
+                total += self.list_actual(target, node, value, counted, in_node)
             else:
                 own = 0 if in_node else 1
                 total += own + self.actual(target, node.selection_set, value, in_node, False)
         return total
+
+    def list_actual(
+        self, target: Any, node: FieldNode, value: list[Any], counted: bool, in_node: bool
+    ) -> int:
+        """A list field: one object per item when it takes ``first`` (or is ``nodes``);
+        otherwise, outside a node, one object however long it is."""
+        items = [i for i in value if i is not None]
+        if not counted and not in_node:
+            return 1 + max(
+                (self.actual(target, node.selection_set, i, False, False) for i in items),
+                default=0,
+            )
+        return sum(
+            (1 if counted else 0) + self.actual(target, node.selection_set, i, True, False)
+            for i in items
+        )
 
     def payload_actual(
         self, payload_type: Any, selection: SelectionSetNode | None, data: Any

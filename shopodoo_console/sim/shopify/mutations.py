@@ -142,10 +142,10 @@ def idempotent(
         return result
 
 
-def inventory_set_quantities(store: Store, data: Mapping[str, Any]) -> dict[str, Any]:
-    errors: list[dict[str, Any]] = []
-    name, reason = data["name"], data["reason"]
-    if name not in ("available", "on_hand"):
+def _input_errors(data: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """What is wrong with the input as a whole: the name, the reason, the document."""
+    errors = []
+    if data["name"] not in ("available", "on_hand"):
         errors.append(
             _user_error(
                 ["input", "name"],
@@ -153,7 +153,7 @@ def inventory_set_quantities(store: Store, data: Mapping[str, Any]) -> dict[str,
                 "INVALID_NAME",
             )
         )
-    if reason not in INVENTORY_REASONS:
+    if data["reason"] not in INVENTORY_REASONS:
         errors.append(
             _user_error(
                 ["input", "reason"],
@@ -172,37 +172,77 @@ def inventory_set_quantities(store: Store, data: Mapping[str, Any]) -> dict[str,
                 "INVALID_REFERENCE_DOCUMENT",
             )
         )
+    return errors
+
+
+def _level_for(
+    store: Store, item: Mapping[str, Any], at: list[str]
+) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """The active level a quantity input points at, or why there is none."""
+    if store.get(item["inventoryItemId"], "InventoryItem") is None:
+        return None, [
+            _user_error(
+                [*at, "inventoryItemId"],
+                "The specified inventory item could not be found.",
+                "INVALID_INVENTORY_ITEM",
+            )
+        ]
+    if store.get(item["locationId"], "Location") is None:
+        return None, [
+            _user_error(
+                [*at, "locationId"],
+                "The specified location could not be found.",
+                "INVALID_LOCATION",
+            )
+        ]
+    level = stock.level_of(store, item["inventoryItemId"], item["locationId"])
+    if level is None:
+        return None, [
+            _user_error(
+                [*at, "locationId"],
+                "The specified inventory item is not stocked at the location.",
+                "ITEM_NOT_STOCKED_AT_LOCATION",
+            )
+        ]
+    return level, []
+
+
+def _quantity_errors(name: str, quantity: int, at: list[str]) -> list[dict[str, Any]]:
+    if quantity > MAX_QUANTITY:
+        return [
+            _user_error(
+                [*at, "quantity"],
+                "The quantity can't be higher than 1,000,000,000.",
+                "INVALID_QUANTITY_TOO_HIGH",
+            )
+        ]
+    if quantity < -MAX_QUANTITY:
+        return [
+            _user_error(
+                [*at, "quantity"],
+                "The quantity can't be lower than -1,000,000,000.",
+                "INVALID_QUANTITY_TOO_LOW",
+            )
+        ]
+    if name == "on_hand" and quantity < 0:
+        return [
+            _user_error(
+                [*at, "quantity"], "The quantity can't be negative.", "INVALID_QUANTITY_NEGATIVE"
+            )
+        ]
+    return []
+
+
+def inventory_set_quantities(store: Store, data: Mapping[str, Any]) -> dict[str, Any]:
+    """All the quantities, or none (errors point at ``input.quantities.<i>``)."""
+    name = data["name"]
+    errors = _input_errors(data)
     plan: list[tuple[dict[str, Any], int]] = []
     seen_pairs: set[tuple[str, str]] = set()
     for index, item in enumerate(data["quantities"]):
         at = ["input", "quantities", str(index)]
-        level = None
-        if store.get(item["inventoryItemId"], "InventoryItem") is None:
-            errors.append(
-                _user_error(
-                    [*at, "inventoryItemId"],
-                    "The specified inventory item could not be found.",
-                    "INVALID_INVENTORY_ITEM",
-                )
-            )
-        elif store.get(item["locationId"], "Location") is None:
-            errors.append(
-                _user_error(
-                    [*at, "locationId"],
-                    "The specified location could not be found.",
-                    "INVALID_LOCATION",
-                )
-            )
-        else:
-            level = stock.level_of(store, item["inventoryItemId"], item["locationId"])
-            if level is None:
-                errors.append(
-                    _user_error(
-                        [*at, "locationId"],
-                        "The specified inventory item is not stocked at the location.",
-                        "ITEM_NOT_STOCKED_AT_LOCATION",
-                    )
-                )
+        level, problems = _level_for(store, item, at)
+        errors += problems
         pair = (item["inventoryItemId"], item["locationId"])
         if pair in seen_pairs:
             errors.append(
@@ -213,44 +253,21 @@ def inventory_set_quantities(store: Store, data: Mapping[str, Any]) -> dict[str,
                 )
             )
         seen_pairs.add(pair)
-        quantity = item["quantity"]
-        if quantity > MAX_QUANTITY:
+        errors += _quantity_errors(name, item["quantity"], at)
+        if level is None or name not in ("available", "on_hand"):
+            continue
+        current = level["_q"][name]
+        expected = item.get("changeFromQuantity")
+        if expected is not None and expected != current:
+            # Not captured: the wording is the enum's description (SDL 2026-07).
             errors.append(
                 _user_error(
-                    [*at, "quantity"],
-                    "The quantity can't be higher than 1,000,000,000.",
-                    "INVALID_QUANTITY_TOO_HIGH",
+                    [*at, "changeFromQuantity"],
+                    "The changeFromQuantity value does not match persisted value.",
+                    "CHANGE_FROM_QUANTITY_STALE",
                 )
             )
-        elif quantity < -MAX_QUANTITY:
-            errors.append(
-                _user_error(
-                    [*at, "quantity"],
-                    "The quantity can't be lower than -1,000,000,000.",
-                    "INVALID_QUANTITY_TOO_LOW",
-                )
-            )
-        elif name == "on_hand" and quantity < 0:
-            errors.append(
-                _user_error(
-                    [*at, "quantity"],
-                    "The quantity can't be negative.",
-                    "INVALID_QUANTITY_NEGATIVE",
-                )
-            )
-        if level is not None and name in ("available", "on_hand"):
-            current = level["_q"][name]
-            expected = item.get("changeFromQuantity")
-            if expected is not None and expected != current:
-                # Not captured: the simulator's own wording (shopify.md §12).
-                errors.append(
-                    _user_error(
-                        [*at, "changeFromQuantity"],
-                        "The specified changeFromQuantity does not match the current quantity.",
-                        "CHANGE_FROM_QUANTITY_STALE",
-                    )
-                )
-            plan.append((level, quantity - current))
+        plan.append((level, item["quantity"] - current))
     if errors:
         return {"inventoryAdjustmentGroup": None, "userErrors": errors}
     changes = []
@@ -275,7 +292,7 @@ def inventory_set_quantities(store: Store, data: Mapping[str, Any]) -> dict[str,
             "__typename": "InventoryAdjustmentGroup",
             "id": store.new_gid("InventoryAdjustmentGroup"),
             "createdAt": iso(now()),
-            "reason": reason,
+            "reason": data["reason"],
             "referenceDocumentUri": data.get("referenceDocumentUri"),
             "changes": changes,
         }
@@ -316,80 +333,116 @@ def inventory_activate(
 # -- fulfillmentCreate (shopify.md §8.5) ---------------------------------------------------
 
 
-def fulfillment_create(store: Store, data: Mapping[str, Any]) -> dict[str, Any]:
-    """Checks in the order the captures show: quantities, existence, same order/location,
-    status, line existence, remaining quantity. No deduplication of repeated calls."""
-    groups = data.get("lineItemsByFulfillmentOrder") or []
+class _Refused(Exception):
+    """A fulfillmentCreate precondition failed: a generic userError (no code)."""
 
-    def fail(message: str, field: list[str] | None = None) -> dict[str, Any]:
-        return {"fulfillment": None, "userErrors": [_user_error(field or ["fulfillment"], message)]}
+    def __init__(self, message: str, field: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.message, self.field = message, field or ["fulfillment"]
 
+
+def _fulfillment_orders(store: Store, groups: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Quantities first, then existence, same order, same location (capture order)."""
     for g_index, group in enumerate(groups):
         for l_index, item in enumerate(group.get("fulfillmentOrderLineItems") or []):
             if item["quantity"] <= 0:
                 path = ["fulfillment", "lineItemsByFulfillmentOrder", str(g_index)]
-                return fail(
+                raise _Refused(
                     "Quantity must be greater than 0",
                     [*path, "fulfillmentOrderLineItems", str(l_index), "quantity"],
                 )
-    orders = []
-    for group in groups:
-        fo = store.get(group["fulfillmentOrderId"], "FulfillmentOrder")
-        if fo is None:
-            return fail("Fulfillment order does not exist.")
-        orders.append(fo)
-    if not orders:
-        return fail("Fulfillment order does not exist.")
-    order_ids = sorted({legacy(fo["_order"]) for fo in orders})
+    orders = [store.get(g["fulfillmentOrderId"], "FulfillmentOrder") for g in groups]
+    if not orders or any(fo is None for fo in orders):
+        raise _Refused("Fulfillment order does not exist.")
+    found = [fo for fo in orders if fo is not None]
+    order_ids = sorted({legacy(fo["_order"]) for fo in found})
     if len(order_ids) > 1:
-        return fail(
+        raise _Refused(
             "All fulfillment orders must belong to the same order. Multiple orders with ids "
             f"[{', '.join(map(str, order_ids))}] were found."
         )
-    location_ids = sorted({legacy(fo["_location"]) for fo in orders})
+    location_ids = sorted({legacy(fo["_location"]) for fo in found})
     if len(location_ids) > 1:
-        return fail(
+        raise _Refused(
             "All fulfillment orders must be assigned to a single location. Multiple locations "
             f"with ids [{', '.join(map(str, location_ids))}] were found."
         )
-    plan: list[tuple[dict[str, Any], int]] = []
-    for fo, group in zip(orders, groups, strict=True):
-        if fo["status"] not in ("OPEN", "IN_PROGRESS"):
-            return fail(
-                f"Fulfillment order {legacy(fo['id'])} has an unfulfillable status= "
-                f"{fo['status'].lower()}."
-            )
-        if fo_rules.at_service(store, fo):  # the simulator's own wording (no capture)
-            return fail(
-                f"Fulfillment order {legacy(fo['id'])} is assigned to a fulfillment service: "
-                "only that service can fulfill it."
-            )
-        wanted = group.get("fulfillmentOrderLineItems")
-        if wanted is None:
-            plan.extend(
-                (store.nodes[i], store.nodes[i]["remainingQuantity"])
-                for i in fo["_lines"]
-                if store.nodes[i]["remainingQuantity"] > 0
-            )
-            continue
-        for item in wanted:
-            if item["id"] not in fo["_lines"]:
-                return fail("Fulfillment order line item does not exist.")
-            fo_line = store.nodes[item["id"]]
-            if item["quantity"] > fo_line["remainingQuantity"]:
-                return fail("Invalid fulfillment order line item quantity requested.")
-            plan.append((fo_line, item["quantity"]))
-    if not plan:
-        return fail("Invalid fulfillment order line item quantity requested.")
+    return found
+
+
+def _units(
+    store: Store, fo: dict[str, Any], group: Mapping[str, Any]
+) -> list[tuple[dict[str, Any], int]]:
+    """The fulfillment order lines and units one group asks for (all remaining if omitted)."""
+    if fo["status"] not in ("OPEN", "IN_PROGRESS"):
+        raise _Refused(
+            f"Fulfillment order {legacy(fo['id'])} has an unfulfillable status= "
+            f"{fo['status'].lower()}."
+        )
+    if fo_rules.at_service(store, fo):  # the simulator's own wording (no capture)
+        raise _Refused(
+            f"Fulfillment order {legacy(fo['id'])} is assigned to a fulfillment service: "
+            "only that service can fulfill it."
+        )
+    wanted = group.get("fulfillmentOrderLineItems")
+    if wanted is None:
+        return [
+            (store.nodes[i], store.nodes[i]["remainingQuantity"])
+            for i in fo["_lines"]
+            if store.nodes[i]["remainingQuantity"] > 0
+        ]
+    out = []
+    for item in wanted:
+        if item["id"] not in fo["_lines"]:
+            raise _Refused("Fulfillment order line item does not exist.")
+        fo_line = store.nodes[item["id"]]
+        if item["quantity"] > fo_line["remainingQuantity"]:
+            raise _Refused("Invalid fulfillment order line item quantity requested.")
+        out.append((fo_line, item["quantity"]))
+    return out
+
+
+def _tracking(data: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """``trackingInfo``: one entry per number (``numbers`` or ``number``), urls paired."""
+    tracking = data.get("trackingInfo") or {}
+    numbers = list(tracking.get("numbers") or []) or (
+        [tracking["number"]] if tracking.get("number") else []
+    )
+    urls = list(tracking.get("urls") or []) or ([tracking["url"]] if tracking.get("url") else [])
+    return [
+        {
+            "company": tracking.get("company"),
+            "number": number,
+            "url": urls[i] if i < len(urls) else None,
+        }
+        for i, number in enumerate(numbers)
+    ]
+
+
+def fulfillment_create(store: Store, data: Mapping[str, Any]) -> dict[str, Any]:
+    """Checks in the order the captures show: quantities, existence, same order/location,
+    status, line existence, remaining quantity. No deduplication of repeated calls."""
+    groups = data.get("lineItemsByFulfillmentOrder") or []
+    try:
+        orders = _fulfillment_orders(store, groups)
+        plan = [
+            unit
+            for fo, group in zip(orders, groups, strict=True)
+            for unit in _units(store, fo, group)
+        ]
+        if not plan:
+            raise _Refused("Invalid fulfillment order line item quantity requested.")
+    except _Refused as refused:
+        return {"fulfillment": None, "userErrors": [_user_error(refused.field, refused.message)]}
     order = store.nodes[orders[0]["_order"]]
     stamp = iso(now())
     lines = []
-    location_of = {i: fo["_location"] for fo in orders for i in fo["_lines"]}
+    location = orders[0]["_location"]
     for fo_line, quantity in plan:
         fo_line["remainingQuantity"] -= quantity
         line = store.nodes[fo_line["_line"]]
         line["unfulfilledQuantity"] -= quantity
-        stock.ship(store, fo_rules.item_of_line(store, line), location_of[fo_line["id"]], quantity)
+        stock.ship(store, fo_rules.item_of_line(store, line), location, quantity)
         lines.append(
             {
                 "__typename": "FulfillmentLineItem",
@@ -400,11 +453,6 @@ def fulfillment_create(store: Store, data: Mapping[str, Any]) -> dict[str, Any]:
         )
     for fo in orders:
         fo_rules.after_fulfillment(store, fo)
-    tracking = data.get("trackingInfo") or {}
-    numbers = list(tracking.get("numbers") or []) or (
-        [tracking["number"]] if tracking.get("number") else []
-    )
-    urls = list(tracking.get("urls") or []) or ([tracking["url"]] if tracking.get("url") else [])
     fulfillment_id = store.new_gid("Fulfillment")
     fulfillment = store.add(
         {
@@ -416,19 +464,12 @@ def fulfillment_create(store: Store, data: Mapping[str, Any]) -> dict[str, Any]:
             "displayStatus": "FULFILLED",
             "createdAt": stamp,
             "updatedAt": stamp,
-            "trackingInfo": [
-                {
-                    "company": tracking.get("company"),
-                    "number": number,
-                    "url": urls[i] if i < len(urls) else None,
-                }
-                for i, number in enumerate(numbers)
-            ],
+            "trackingInfo": _tracking(data),
             "totalQuantity": sum(line["quantity"] for line in lines),
             "notifyCustomer": bool(data.get("notifyCustomer")),
             "_lines": [store.add(line)["id"] for line in lines],
             "_order": order["id"],
-            "_location": orders[0]["_location"],
+            "_location": location,
         }
     )
     order["_fulfillments"].append(fulfillment_id)

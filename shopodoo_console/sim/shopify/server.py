@@ -288,23 +288,9 @@ class ShopifySimulator:
         roots = request.root_fields if request else []
         mutation = bool(request and request.is_mutation)
         headers = {"X-Shopify-API-Version": version}
-        for rule in self.faults.take("graphql", "before", op, roots, mutation):
-            self.counters.add(faults_fired=1)
-            if rule.action == "throttle":
-                self.counters.add(throttled=1)
-                bucket = (self.app_for(token) or self.apps["static"]).bucket
-                requested = (engine.requested_cost(request) if request else None) or 1
-                return _Reply(200, engine.throttled(requested, bucket).body, headers)
-            if rule.action == "sale":
-                self._sale(rule, request)
-                continue
-            if rule.action == "fail_keyed":
-                with self.store.lock:
-                    self.store.failed_keys.update(keys)
-                return _Reply(200, _internal_error(), headers)
-            reply = self._fault_reply(rule, headers)
-            if reply is not None:
-                return reply
+        early = self._faults_before(token, request, keys, op, roots, mutation, headers)
+        if early is not None:
+            return early
         app = self.app_for(token)
         if app is None:
             return _Reply(401, UNAUTHORIZED, headers)
@@ -328,6 +314,36 @@ class ShopifySimulator:
             self.counters.add(faults_fired=1, dropped=1)
             reply.drop = True
         return reply
+
+    def _faults_before(
+        self,
+        token: str | None,
+        request: engine.Request | None,
+        keys: list[str],
+        op: str | None,
+        roots: list[str],
+        mutation: bool,
+        headers: dict[str, str],
+    ) -> _Reply | None:
+        """Fire the rules due before execution; a reply ends the request there."""
+        for rule in self.faults.take("graphql", "before", op, roots, mutation):
+            self.counters.add(faults_fired=1)
+            if rule.action == "throttle":
+                self.counters.add(throttled=1)
+                bucket = (self.app_for(token) or self.apps["static"]).bucket
+                requested = (engine.requested_cost(request) if request else None) or 1
+                return _Reply(200, engine.throttled(requested, bucket).body, headers)
+            if rule.action == "sale":
+                self._sale(rule, request)
+                continue
+            if rule.action == "fail_keyed":
+                with self.store.lock:
+                    self.store.failed_keys.update(keys)
+                return _Reply(200, _internal_error(), headers)
+            reply = self._fault_reply(rule, headers)
+            if reply is not None:
+                return reply
+        return None
 
     def _sale(self, rule: FaultRule, request: engine.Request | None) -> None:
         """A customer buys while the console's write is on its way (fault ``sale``)."""
