@@ -29,7 +29,7 @@ from shopodoo_console.sim.shopify import ShopifySimulator
 from shopodoo_console.sim.shopify.scenario import generate
 
 # Shopify location → the Odoo warehouse holding its stock (same address, another name).
-WAREHOUSES = {
+WAREHOUSES: dict[str, dict[str, Any]] = {
     "Main Warehouse": {
         "name": "Berlin DC",
         "code": "BER",

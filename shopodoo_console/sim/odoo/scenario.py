@@ -431,7 +431,7 @@ class Seeder:
             {
                 "name": cfg["name"],
                 "is_company": True,
-                "country_id": countries.get(cfg.get("country")),
+                "country_id": countries.get(cfg.get("country") or ""),
             },
         )
         cid = self.make(
@@ -439,7 +439,7 @@ class Seeder:
             {
                 "name": cfg["name"],
                 "currency_id": currencies[cfg.get("currency", "EUR")],
-                "country_id": countries.get(cfg.get("country")),
+                "country_id": countries.get(cfg.get("country") or ""),
                 "partner_id": partner,
             },
             "base.main_company" if n == 0 else f"base.company_{cfg['key']}",
