@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import stock
 from .errors import UserError, sql_error
 from .orm import Env, Field, Model, ModelDef, now
 from .store import Row
@@ -248,7 +249,7 @@ def _picking_prepare(model: Model, vals: dict[str, Any]) -> None:
         vals.setdefault("location_id", ptype.get("default_location_src_id"))
         vals.setdefault("location_dest_id", ptype.get("default_location_dest_id"))
         vals.setdefault("company_id", ptype.get("company_id"))
-        if not vals.get("name"):
+        if not vals.get("name") or vals["name"] == "/":  # Odoo numbers a "/" on create
             wh = store.tables["stock.warehouse"].get(ptype.get("warehouse_id") or 0, {})
             seq = store.next_sequence(f"picking-{ptype['id']}")
             vals["name"] = f"{wh.get('code', 'WH')}/{ptype.get('sequence_code', 'OUT')}/{seq:05d}"
@@ -268,8 +269,15 @@ def _move_prepare(model: Model, vals: dict[str, Any]) -> None:
 
 
 def _tracking_url(env: Env, row: Row) -> str | bool:
+    """The carrier's tracking link with the reference in it (``<shipmenttrackingnumber>``
+    placeholder, stock_delivery's fixed/rule carriers [M]); several references: the first."""
     ref = row.get("carrier_tracking_ref")
-    return f"https://tracking.example/{ref}" if ref else False
+    carrier = env.store.tables["delivery.carrier"].get(row.get("carrier_id") or 0)
+    template = carrier.get("tracking_url") if carrier else None
+    if not ref or not template:
+        return False
+    first = str(ref).split(",")[0].strip()
+    return str(template).replace("<shipmenttrackingnumber>", first)
 
 
 def _sale_pickings(env: Env, row: Row) -> list[int]:
@@ -947,7 +955,9 @@ def build_registry(version: int) -> dict[str, ModelDef]:
             order="module, name",
         )
     )
-    return {m.name: m for m in models}
+    registry = {m.name: m for m in models}
+    stock.extend_registry(registry, version)
+    return registry
 
 
 def line_fields(version: int) -> tuple[str, str]:

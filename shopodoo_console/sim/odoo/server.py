@@ -18,6 +18,7 @@ from typing import Any
 
 from . import dispatch
 from .business import attach
+from .control import Control
 from .errors import (
     AccessDenied,
     BadRequest,
@@ -78,6 +79,7 @@ class OdooSimulator:
         self.store.m2o_fields = {name: m.m2o_fields for name, m in self.registry.items()}
         self.security = Security(version)
         self.faults = Faults()
+        self.control = Control(self)
         self.calls: Counter[tuple[str, str]] = Counter()
         self._calls_lock = threading.Lock()
         with self.store.transaction():
@@ -600,7 +602,8 @@ class _Handler(BaseHTTPRequestHandler):
         }
 
     def _control(self, path: str, body: bytes) -> None:
-        """``POST /_sim/faults|users|settings|exec`` — see the package docstring."""
+        """``POST /_sim/faults|users|settings|exec|control/<method>`` — see the package
+        docstring and :mod:`.control`."""
         sim = self.sim
         try:
             data = json.loads(body or b"{}")
@@ -626,6 +629,9 @@ class _Handler(BaseHTTPRequestHandler):
                 if "rpc_disabled" in data:
                     sim.rpc_disabled = bool(data["rpc_disabled"])
                 self._send(200, self._info())
+            elif path.startswith("/_sim/control/"):
+                name = path.removeprefix("/_sim/control/")
+                self._send(200, {"result": sim.control.call(name, data)})
             elif path == "/_sim/exec":
                 env = sim.env.with_context(**(data.get("context") or {}))
                 result = getattr(env[data["model"]], data["method"])(

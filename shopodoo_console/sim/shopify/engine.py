@@ -21,6 +21,7 @@ from graphql import (
     GraphQLError,
     GraphQLSchema,
     OperationDefinitionNode,
+    VariableNode,
     build_schema,
     execute,
     parse,
@@ -54,6 +55,7 @@ class Request:
     document: DocumentNode | None = None
     operation: OperationDefinitionNode | None = None
     root_fields: list[str] = field(default_factory=list)
+    token: object = field(default_factory=object)  # who holds an idempotency key in flight
 
     @property
     def is_mutation(self) -> bool:
@@ -66,6 +68,28 @@ class Result:
     requested: int | None = None
     actual: int | None = None
     throttled: bool = False
+
+
+def idempotency_keys(request: Request) -> list[str]:
+    """The ``@idempotent(key:)`` values of a mutation's root fields (literal or variable)."""
+    if request.operation is None or not request.is_mutation:
+        return []
+    keys = []
+    for sel in request.operation.selection_set.selections:
+        for directive in getattr(sel, "directives", None) or ():
+            if directive.name.value != "idempotent":
+                continue
+            for arg in directive.arguments or ():
+                if arg.name.value != "key":
+                    continue
+                value = arg.value
+                if isinstance(value, VariableNode):
+                    found = request.variables.get(value.name.value)
+                else:
+                    found = getattr(value, "value", None)
+                if isinstance(found, str):
+                    keys.append(found)
+    return keys
 
 
 def inspect(payload: Any) -> Request | Result:
@@ -304,7 +328,7 @@ def run(request: Request, store: Store, scopes: frozenset[str], bucket: cost.Buc
         )
     if not bucket.take(requested):
         return throttled(requested, bucket)
-    context = resolvers.Context(store=store, scopes=scopes)
+    context = resolvers.Context(store=store, scopes=scopes, token=request.token)
     with store.lock:  # one request at a time sees and changes the shop: consistent reads
         outcome = execute(
             the_schema,

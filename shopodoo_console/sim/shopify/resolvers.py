@@ -16,6 +16,7 @@ from typing import Any
 from graphql import GraphQLError, GraphQLResolveInfo, GraphQLSchema, get_directive_values
 
 from . import cursor, mutations, search
+from . import fulfillment as fo_rules
 from .state import Store
 from .util import kind_of, legacy
 
@@ -49,6 +50,7 @@ class Context:
     store: Store
     scopes: frozenset[str]
     search: list[dict[str, Any]] = field(default_factory=list)
+    token: object | None = None  # the request, as the holder of its idempotency keys
 
 
 def _ctx(info: GraphQLResolveInfo) -> Context:
@@ -482,9 +484,13 @@ def resolve_assigned_location(record, info):
 
 
 def resolve_supported_actions(record, info):
-    if record["status"] in ("OPEN", "IN_PROGRESS"):
-        return [{"action": "CREATE_FULFILLMENT"}, {"action": "MOVE"}, {"action": "HOLD"}]
-    return []
+    store = _ctx(info).store
+    return [{"action": action} for action in fo_rules.supported_actions(store, record)]
+
+
+def resolve_tracking_info(record, info, first=None):
+    items = list(record.get("trackingInfo") or [])
+    return items if first is None else items[:first]
 
 
 # -- mutations -----------------------------------------------------------------------------
@@ -498,13 +504,33 @@ def _idempotency_key(info: GraphQLResolveInfo) -> str | None:
 
 def resolve_inventory_set_quantities(_root, info, input):
     require(info, ("write_inventory",))
+    mutations.require_input_size(input["quantities"], "input.quantities")
     mutations.require_change_from(input["quantities"], "InventoryQuantityInput")
-    store = _ctx(info).store
+    ctx = _ctx(info)
     return mutations.idempotent(
-        store,
+        ctx.store,
         _idempotency_key(info),
         input,
-        lambda: mutations.inventory_set_quantities(store, input),
+        lambda: mutations.inventory_set_quantities(ctx.store, input),
+        token=ctx.token,
+    )
+
+
+def resolve_inventory_activate(
+    _root, info, inventoryItemId, locationId, available=None, onHand=None, **_
+):
+    require(info, ("write_inventory",))
+    ctx = _ctx(info)
+    params = [inventoryItemId, locationId, available, onHand]
+    return mutations.idempotent(
+        ctx.store,
+        _idempotency_key(info),
+        params,
+        lambda: mutations.inventory_activate(
+            ctx.store, inventoryItemId, locationId, available, onHand
+        ),
+        token=ctx.token,
+        empty={"inventoryLevel": None},
     )
 
 
@@ -568,8 +594,10 @@ RESOLVERS: dict[tuple[str, str], Callable] = {
     ("FulfillmentOrder", "supportedActions"): resolve_supported_actions,
     ("FulfillmentOrderLineItem", "lineItem"): _ref("_line"),
     ("Fulfillment", "fulfillmentLineItems"): _page_of("_lines"),
+    ("Fulfillment", "trackingInfo"): resolve_tracking_info,
     ("FulfillmentLineItem", "lineItem"): _ref("_line"),
     ("Mutation", "inventorySetQuantities"): resolve_inventory_set_quantities,
+    ("Mutation", "inventoryActivate"): resolve_inventory_activate,
     ("Mutation", "fulfillmentCreate"): resolve_fulfillment_create,
     ("Mutation", "metafieldsSet"): resolve_metafields_set,
     ("Mutation", "tagsAdd"): resolve_tags_add,

@@ -267,20 +267,30 @@ class ShopifySimulator:
             return _Reply(400, {"errors": "Bad Request: body is not JSON"})
         inspected = engine.inspect(payload)
         request = inspected if isinstance(inspected, engine.Request) else None
+        keys = engine.idempotency_keys(request) if request else []
+        if request is not None:
+            self.store.claim_keys(keys, request.token)  # in flight from now (§8.4)
+        try:
+            return self._graphql(token, inspected, request, keys, version)
+        finally:
+            if request is not None:
+                self.store.release_keys(keys, request.token)
+
+    def _graphql(
+        self,
+        token: str | None,
+        inspected: engine.Request | engine.Result,
+        request: engine.Request | None,
+        keys: list[str],
+        version: str,
+    ) -> _Reply:
         op = request.operation_name or _op_name(request) if request else None
         roots = request.root_fields if request else []
         mutation = bool(request and request.is_mutation)
         headers = {"X-Shopify-API-Version": version}
-        for rule in self.faults.take("graphql", "before", op, roots, mutation):
-            self.counters.add(faults_fired=1)
-            if rule.action == "throttle":
-                self.counters.add(throttled=1)
-                app = self.app_for(token) or self.apps["static"]
-                requested = (engine.requested_cost(request) if request else None) or 1
-                return _Reply(200, engine.throttled(requested, app.bucket).body, headers)
-            reply = self._fault_reply(rule, headers)
-            if reply is not None:
-                return reply
+        early = self._faults_before(token, request, keys, op, roots, mutation, headers)
+        if early is not None:
+            return early
         app = self.app_for(token)
         if app is None:
             return _Reply(401, UNAUTHORIZED, headers)
@@ -304,6 +314,48 @@ class ShopifySimulator:
             self.counters.add(faults_fired=1, dropped=1)
             reply.drop = True
         return reply
+
+    def _faults_before(
+        self,
+        token: str | None,
+        request: engine.Request | None,
+        keys: list[str],
+        op: str | None,
+        roots: list[str],
+        mutation: bool,
+        headers: dict[str, str],
+    ) -> _Reply | None:
+        """Fire the rules due before execution; a reply ends the request there."""
+        for rule in self.faults.take("graphql", "before", op, roots, mutation):
+            self.counters.add(faults_fired=1)
+            if rule.action == "throttle":
+                self.counters.add(throttled=1)
+                bucket = (self.app_for(token) or self.apps["static"]).bucket
+                requested = (engine.requested_cost(request) if request else None) or 1
+                return _Reply(200, engine.throttled(requested, bucket).body, headers)
+            if rule.action == "sale":
+                self._sale(rule, request)
+                continue
+            if rule.action == "fail_keyed":
+                with self.store.lock:
+                    self.store.failed_keys.update(keys)
+                return _Reply(200, _internal_error(), headers)
+            reply = self._fault_reply(rule, headers)
+            if reply is not None:
+                return reply
+        return None
+
+    def _sale(self, rule: FaultRule, request: engine.Request | None) -> None:
+        """A customer buys while the console's write is on its way (fault ``sale``)."""
+        item, location = rule.item, rule.location
+        if item is None or location is None:
+            quantities = ((request.variables.get("input") or {}) if request else {}).get(
+                "quantities"
+            ) or [{}]
+            item = item or quantities[0].get("inventoryItemId")
+            location = location or quantities[0].get("locationId")
+        if item and location:
+            self.control.sell(item, location, rule.quantity)
 
     def _fault_reply(self, rule: FaultRule, headers: dict[str, str]) -> _Reply | None:
         if rule.action == "latency":
@@ -339,6 +391,20 @@ class ShopifySimulator:
         except (StateError, ValueError, TypeError, KeyError) as exc:
             return _Reply(400, {"error": str(exc)})
         return _Reply(404, STATUS_BODIES[404])
+
+
+def _internal_error() -> dict[str, Any]:
+    """Shopify's INTERNAL_SERVER_ERROR answer (HTTP 200, carries a request id: shopify.md §5.1)."""
+    request_id = secrets.token_hex(16)
+    return {
+        "errors": [
+            {
+                "message": "Internal error. Looks like something went wrong on our end.\n"
+                f"Request ID: {request_id} (include this in support requests).",
+                "extensions": {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
+            }
+        ]
+    }
 
 
 def _op_name(request: engine.Request) -> str | None:
