@@ -446,6 +446,11 @@ def resolve_order_metafields(record, info, namespace=None, keys=None, **args):
     return paginate(items, args)
 
 
+def resolve_order_metafield(record, info, key, namespace=None):
+    """One metafield by namespace and key (``None`` when unset), e.g. ``shopodoo.odoo_id``."""
+    return _ctx(info).store.metafields.get((record["id"], namespace or "", key))
+
+
 def resolve_inventory_quantity(record, info):
     store = _ctx(info).store
     return sum(
@@ -554,6 +559,7 @@ RESOLVERS: dict[tuple[str, str], Callable] = {
     ("Order", "fulfillmentOrders"): _page_of("_fulfillment_orders"),
     ("Order", "fulfillments"): _list_of("_fulfillments"),
     ("Order", "metafields"): resolve_order_metafields,
+    ("Order", "metafield"): resolve_order_metafield,
     ("LineItem", "variant"): _ref("_variant"),
     ("LineItem", "product"): _ref("_product"),
     ("ProductVariant", "product"): _ref("_product"),
