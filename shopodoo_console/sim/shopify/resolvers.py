@@ -44,11 +44,15 @@ WRITE_FULFILLMENTS = (
 
 @dataclass
 class Context:
-    """What one request knows: the store, the caller's scopes, and search warnings."""
+    """What one request knows: the store, the caller (app, scopes, API version), the shop's
+    bulk operations, and search warnings."""
 
     store: Store
     scopes: frozenset[str]
     search: list[dict[str, Any]] = field(default_factory=list)
+    app: str = "static"
+    api_version: str = "2026-07"
+    bulk: Any = None
 
 
 def _ctx(info: GraphQLResolveInfo) -> Context:
