@@ -284,6 +284,11 @@ class BulkOperations:
                 "The request signature we calculated does not match the signature you "
                 "provided. Check your Google secret key and signing method.",
             )
+        with self._lock:
+            operation = next((op for op in self._operations.values() if op.token == token), None)
+            target = operation.path if operation is not None else None
+            if operation is not None and operation.expires_at is not None:
+                expires = min(expires, int(operation.expires_at))  # expired on purpose
         if time.time() >= expires:
             return _gcs_error(
                 400,
@@ -291,9 +296,6 @@ class BulkOperations:
                 "The provided token has expired.",
                 f"Request signature expired at: {iso_epoch(expires)}",
             )
-        with self._lock:
-            operation = next((op for op in self._operations.values() if op.token == token), None)
-            target = operation.path if operation is not None else None
         if target is None or not target.exists():
             return _gcs_error(404, "NoSuchKey", "The specified key does not exist.")
         return _file_range(target, range_header)
