@@ -452,7 +452,7 @@ def resolve_order_metafields(record, info, namespace=None, keys=None, **args):
 
 def resolve_order_metafield(record, info, key, namespace=None):
     """One metafield by namespace and key (``None`` when unset), e.g. ``shopodoo.odoo_id``."""
-    return _ctx(info).store.metafields.get((record["id"], namespace or "", key))
+    return _ctx(info).store.metafields.get((record["id"], namespace or "app--shopodoo", key))
 
 
 def resolve_inventory_quantity(record, info):
