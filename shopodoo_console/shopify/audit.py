@@ -123,6 +123,7 @@ class AuditPage:
     requested_cost: int | None
     actual_cost: int | None
     waited: float  # seconds the budget share held this page back
+    budget_after: float | None = None  # the bucket as Shopify reported it after this page
 
     @property
     def cost_per_order(self) -> float | None:
@@ -150,6 +151,9 @@ def orders_for_audit(
     first = max(1, min(first_page, page_size))
     while True:
         per_order = client.cost_per_unit(DOCUMENT)
+        if share is not None:  # one request never costs more than the share holds
+            room = int((share.capacity() - 2) / (per_order or 1.0))
+            first = max(1, min(first, room))
         estimate = (per_order or 1.0) * first + (0 if per_order else 2)
         waited = share.before(estimate, lambda: client.budget) if share else 0.0
         try:
@@ -184,6 +188,7 @@ def orders_for_audit(
             requested_cost=cost.requested if cost else None,
             actual_cost=cost.actual if cost else None,
             waited=waited,
+            budget_after=cost.throttle.available if cost and cost.throttle else None,
         )
         if not info["hasNextPage"]:
             return

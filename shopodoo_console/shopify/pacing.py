@@ -99,10 +99,14 @@ class BudgetShare:
                 now = self._clock()
                 current = budget()
                 self._refill(now, current)
-                cost = min(estimate, self.fraction * self._maximum)
-                wait = self._wait_for(cost, current)
+                if estimate > self.capacity_locked():
+                    raise ValueError(
+                        f"a request of {estimate:g} points is more than this share of the "
+                        f"bucket ({self.capacity_locked():g}); ask for fewer records per request"
+                    )
+                wait = self._wait_for(estimate, current)
                 if wait <= 0:
-                    self._allowance -= cost
+                    self._allowance -= estimate
                     self._waited += waited
                     return waited
             pause = min(wait, 1.0)  # re-read the shared bucket at least every second
@@ -113,10 +117,17 @@ class BudgetShare:
         """Settle a request reserved with ``reserved`` points: count what it really cost
         (``None``: it was never executed) and give back or take the difference."""
         with self._lock:
-            cost = min(reserved, self.fraction * self._maximum)
             spent = float(actual) if actual is not None else 0.0
-            self._allowance += cost - spent  # may go below zero: the next request waits longer
+            self._allowance += reserved - spent  # below zero: the next request waits longer
             self._spent += spent
+
+    def capacity(self) -> float:
+        """The most one request may cost under this share (``fraction × maximumAvailable``)."""
+        with self._lock:
+            return self.capacity_locked()
+
+    def capacity_locked(self) -> float:
+        return self.fraction * self._maximum
 
     def report(self) -> ShareReport:
         with self._lock:
