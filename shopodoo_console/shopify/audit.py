@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 from .bulk import inner_query
 from .client import ShopifyClient, search_time
-from .errors import CostTooHigh, invalid_payload
+from .errors import CostTooHigh, Reply, invalid_payload
 from .models import OrderStamp, nodes, parse_time
 from .pacing import BudgetShare
 
@@ -150,50 +150,61 @@ def orders_for_audit(
     query = period_query(since, until, field=field)
     first = max(1, min(first_page, page_size))
     while True:
-        per_order = client.cost_per_unit(DOCUMENT)
         if share is not None:  # one request never costs more than the share holds
-            room = int((share.capacity() - 2) / (per_order or 1.0))
+            room = int((share.capacity() - 2) / (client.cost_per_unit(DOCUMENT) or 1.0))
             first = max(1, min(first, room))
-        estimate = (per_order or 1.0) * first + (0 if per_order else 2)
-        waited = share.before(estimate, lambda: client.budget) if share else 0.0
         try:
-            reply = client.execute(
-                DOCUMENT,
-                {"first": first, "after": after, "query": query},
-                units=first,
-                default_cost=first + 2,
+            reply, waited = _request(
+                client, share, {"first": first, "after": after, "query": query}
             )
         except CostTooHigh:
-            if share:
-                share.after(estimate, None)
             if first == 1:
                 raise
             first = max(1, first // 2)
             continue
-        except BaseException:
-            if share:
-                share.after(estimate, None)
-            raise
-        cost = reply.cost
-        if share:
-            share.after(estimate, cost.actual if cost else None)
-        try:
-            connection = reply.data["orders"]
-            orders = tuple(AuditOrder.from_node(n) for n in nodes(connection))
-            info = connection["pageInfo"]
-        except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
-            raise invalid_payload(DOCUMENT, f"{type(exc).__name__}: {exc}") from None
-        yield AuditPage(
-            orders=orders,
-            requested_cost=cost.requested if cost else None,
-            actual_cost=cost.actual if cost else None,
-            waited=waited,
-            budget_after=cost.throttle.available if cost and cost.throttle else None,
-        )
+        page, info = _page(reply, waited)
+        yield page
         if not info["hasNextPage"]:
             return
         after = info["endCursor"]
         first = page_size
+
+
+def _request(
+    client: ShopifyClient, share: BudgetShare | None, variables: dict[str, Any]
+) -> tuple[Reply, float]:
+    """One paced ``OrdersForAudit``: wait for the share, send, settle what it cost."""
+    first = int(variables["first"])
+    per_order = client.cost_per_unit(DOCUMENT)
+    estimate = (per_order or 1.0) * first + (0 if per_order else 2)
+    waited = share.before(estimate, lambda: client.budget) if share else 0.0
+    try:
+        reply = client.execute(DOCUMENT, variables, units=first, default_cost=first + 2)
+    except BaseException:
+        if share:
+            share.after(estimate, None)
+        raise
+    if share:
+        share.after(estimate, reply.cost.actual if reply.cost else None)
+    return reply, waited
+
+
+def _page(reply: Reply, waited: float) -> tuple[AuditPage, Mapping[str, Any]]:
+    cost = reply.cost
+    try:
+        connection = reply.data["orders"]
+        orders = tuple(AuditOrder.from_node(n) for n in nodes(connection))
+        info = connection["pageInfo"]
+    except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
+        raise invalid_payload(DOCUMENT, f"{type(exc).__name__}: {exc}") from None
+    page = AuditPage(
+        orders=orders,
+        requested_cost=cost.requested if cost else None,
+        actual_cost=cost.actual if cost else None,
+        waited=waited,
+        budget_after=cost.throttle.available if cost and cost.throttle else None,
+    )
+    return page, info
 
 
 def audit_query(

@@ -84,6 +84,7 @@ class ModelDef:
     methods: dict[str, tuple[Callable[..., Any], bool]] = field(default_factory=dict)
     parent_field: str | None = None  # for child_of
     delegate: tuple[str, str] | None = None  # _inherits: (model, many2one field)
+    indexed: tuple[str, ...] = ()  # other stored fields kept in the store's reverse index
 
     def __post_init__(self) -> None:
         base = {

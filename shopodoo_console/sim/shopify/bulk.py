@@ -29,7 +29,7 @@ import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from graphql import GraphQLError, GraphQLSchema, execute
 
@@ -410,48 +410,52 @@ class BulkOperations:
             if operation.status == "CREATED":
                 operation.status = "RUNNING"
             operation.path = self._folder / f"{operation.token}.jsonl"
-        slow, fail = operation.fault("slow"), operation.fault("fail")
+        with operation.path.open("w", encoding="utf-8") as out:
+            status, error_code = self._pages(operation, plan, schema, out)
+        self._finish(operation, status, error_code=error_code)
+
+    def _pages(
+        self, operation: Operation, plan: bulk_query.Plan, schema: GraphQLSchema, out: IO[str]
+    ) -> tuple[str, str | None]:
+        """Write the result page by page; the status (and error code) it ends with."""
+        slow = operation.fault("slow")
         page = self.page_size
         if slow is not None and slow.rate > 0:
             page = max(1, min(page, int(slow.rate / 10) or 1))
         after: str | None = None
-        with operation.path.open("w", encoding="utf-8") as out:
-            while True:
-                stop = self._stop_point(operation)
-                if stop is not None and operation.root_object_count >= stop:
-                    if fail is not None and operation.root_object_count >= fail.after_objects:
-                        out.close()
-                        self._finish(operation, "FAILED", error_code=fail.error_code)
-                        return
-                    self._hold(operation)
-                    if operation.cancel.is_set():
-                        out.close()
-                        self._finish(operation, "CANCELED")
-                        return
-                    continue
-                if operation.cancel.is_set():
-                    out.close()
-                    self._finish(operation, "CANCELED")
-                    return
-                size = page if stop is None else min(page, stop - operation.root_object_count)
-                connection, error = self._page(operation, plan, schema, size, after)
-                if error is not None:
-                    out.close()
-                    self._finish(operation, "FAILED", error_code=error)
-                    return
-                lines = bulk_query.lines_of_page(plan, schema, connection, operation.group_objects)
-                out.write("".join(line + "\n" for line in lines.text(operation.group_objects)))
-                out.flush()
-                with self._lock:
-                    operation.object_count += lines.objects
-                    operation.root_object_count += lines.root_count
-                if slow is not None and slow.rate > 0:
-                    operation.cancel.wait(lines.root_count / slow.rate)
-                info = connection.get("pageInfo") or {}
-                if not info.get("hasNextPage"):
-                    break
-                after = info.get("endCursor") or after
-        self._finish(operation, "COMPLETED")
+        while True:
+            stop = self._stop_point(operation)
+            if stop is not None and operation.root_object_count >= stop:
+                ended = self._stopped(operation)
+                if ended is not None:
+                    return ended
+                continue
+            if operation.cancel.is_set():
+                return "CANCELED", None
+            size = page if stop is None else min(page, stop - operation.root_object_count)
+            connection, error = self._page(operation, plan, schema, size, after)
+            if error is not None:
+                return "FAILED", error
+            lines = bulk_query.lines_of_page(plan, schema, connection, operation.group_objects)
+            out.write("".join(line + "\n" for line in lines.text(operation.group_objects)))
+            out.flush()
+            with self._lock:
+                operation.object_count += lines.objects
+                operation.root_object_count += lines.root_count
+            if slow is not None and slow.rate > 0:
+                operation.cancel.wait(lines.root_count / slow.rate)
+            info = connection.get("pageInfo") or {}
+            if not info.get("hasNextPage"):
+                return "COMPLETED", None
+            after = info.get("endCursor") or after
+
+    def _stopped(self, operation: Operation) -> tuple[str, str | None] | None:
+        """At a fault's stop point: FAILED (``fail``), CANCELED, or ``None`` once released."""
+        fail = operation.fault("fail")
+        if fail is not None and operation.root_object_count >= fail.after_objects:
+            return "FAILED", fail.error_code
+        self._hold(operation)
+        return ("CANCELED", None) if operation.cancel.is_set() else None
 
     def _stop_point(self, operation: Operation) -> int | None:
         """Where a ``fail`` or (unreleased) ``hold`` fault stops the operation, if anywhere."""
