@@ -12,10 +12,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shopify_support import client_for, scenario
 
-from shopodoo_console.shopify.audit import orders_for_audit, period_query
+from shopodoo_console.causes import Kind
+from shopodoo_console.shopify.audit import orders_for_audit, period_query, window_gap
 from shopodoo_console.shopify.budget import Budget
 from shopodoo_console.shopify.pacing import BudgetShare
 from shopodoo_console.sim.shopify import ShopifySimulator, generate
+from shopodoo_console.sim.shopify.state import DEFAULT_SCOPES
 
 SINCE = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -232,3 +234,24 @@ def test_pages_shrink_to_fit_a_small_share():
         client.close()
     assert sum(len(p.orders) for p in pages) == 300
     assert max(p.requested_cost or 0 for p in pages) <= 200
+
+
+def test_a_period_past_the_60_day_window_without_the_scope_is_flagged_and_short():
+    now = datetime.now(UTC).replace(microsecond=0)
+    spec = generate(seed=4, orders=30, customers=10, products=6, days=120, now=now)
+    spec["shop"]["orderWindowDays"] = 60
+    scopes = [s for s in DEFAULT_SCOPES if s != "read_all_orders"]
+    with ShopifySimulator(spec, scopes=scopes) as sim:
+        client = client_for(sim)
+        granted = client.access_scopes().scopes
+        since = now - timedelta(days=119)
+        gap = window_gap(granted, since, now=now)
+        seen = sum(len(p.orders) for p in orders_for_audit(client, since))
+        sim.set_scopes(DEFAULT_SCOPES)
+        everything = sum(len(p.orders) for p in orders_for_audit(client, since))
+        client.close()
+    assert gap is not None and gap.code == "shopify.scope_missing"
+    assert "read_all_orders" in gap.missing and gap.kind is Kind.PERMISSION
+    assert 0 < seen < everything == 30  # fewer orders, and no error from Shopify
+    assert window_gap(DEFAULT_SCOPES, since, now=now) is None
+    assert window_gap(scopes, now - timedelta(days=10), now=now) is None

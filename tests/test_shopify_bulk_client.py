@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import tracemalloc
 from datetime import UTC, datetime
@@ -25,6 +26,7 @@ from shopodoo_console.shopify.bulk import (
     BulkStillRunning,
     group_children,
     inner_query,
+    parse_record,
 )
 from shopodoo_console.sim.shopify import ShopifySimulator, generate
 
@@ -300,3 +302,51 @@ def test_the_operations_call_reads_the_list_the_poll_reads_one(sim, bulk):
     assert [op.id for op in bulk.operations("status:completed")] == [finished.id]
     assert bulk.in_progress() == []
     assert bulk.get("gid://shopify/BulkOperation/1") is None
+
+
+# -- captured answers through the client's parsing ----------------------------------------------
+
+
+def _bulk_nodes(data):
+    if isinstance(data, dict):
+        if str(data.get("id", "")).startswith("gid://shopify/BulkOperation/") and "status" in data:
+            yield data
+        for value in data.values():
+            yield from _bulk_nodes(value)
+    elif isinstance(data, list):
+        for item in data:
+            yield from _bulk_nodes(item)
+
+
+def test_every_captured_bulk_operation_parses(reference_dir):
+    folder = reference_dir / "shopify" / "captures"
+    files = sorted(folder.glob("*/bulk-operations/*.json"))
+    if not files:
+        pytest.skip("no bulk operation captures")
+    parsed = [
+        BulkOperation.from_node(node)
+        for path in files
+        for node in _bulk_nodes(json.loads(path.read_text("utf-8")))
+    ]
+    assert len(parsed) >= 20
+    statuses = {op.status for op in parsed}
+    assert {BulkStatus.CREATED, BulkStatus.COMPLETED, BulkStatus.CANCELING} <= statuses
+    completed = [op for op in parsed if op.status is BulkStatus.COMPLETED and op.file_size]
+    assert completed and all(op.url and op.url.startswith("https://") for op in completed)
+    assert any(op.root_object_count < op.object_count for op in completed)  # nested: 1 vs 4
+
+
+def test_the_captured_nested_jsonl_parses_to_roots_and_children(reference_dir):
+    from bulk_support import capture
+
+    data = capture(
+        reference_dir, "2026-04/bulk-operations/bulk-operation-root-count-and-search-filters.json"
+    )
+    operation = BulkOperation.from_node(data["run"]["terminalOperation"])
+    lines = data["run"]["result"]["body"].splitlines()
+    records = [parse_record(operation, line.encode(), 0, n) for n, line in enumerate(lines, 1)]
+    (root, children), *rest = list(group_children(iter(records)))
+    assert rest == []
+    assert root.data["id"].startswith("gid://shopify/Product/")  # escaped slashes read back
+    assert len(children) == operation.object_count - operation.root_object_count == 3
+    assert {c.parent_id for c in children} == {root.data["id"]}

@@ -15,12 +15,13 @@ Timestamps in searches are quoted (shopify.md §7.2).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
+from ..causes import Cause, Kind
 from .bulk import inner_query
 from .client import ShopifyClient, search_time
 from .errors import CostTooHigh, Reply, invalid_payload
@@ -29,6 +30,29 @@ from .pacing import BudgetShare
 
 PeriodField = Literal["created_at", "processed_at", "updated_at"]
 DOCUMENT = "OrdersForAudit"
+ORDER_WINDOW = timedelta(days=60)
+
+
+def window_gap(
+    scopes: Iterable[str], since: datetime, *, now: datetime | None = None
+) -> Cause | None:
+    """Why a period would come back short: without ``read_all_orders`` Shopify hides orders
+    older than 60 days — fewer orders, no error (shopify.md §7.4). ``None`` when all show."""
+    if "read_all_orders" in set(scopes):
+        return None
+    limit = (now or datetime.now(UTC)) - ORDER_WINDOW
+    if since >= limit:
+        return None
+    return Cause(
+        code="shopify.scope_missing",
+        kind=Kind.PERMISSION,
+        missing=f"Orders created before {limit:%Y-%m-%d} are hidden from this app: it lacks the "
+        "read_all_orders access scope, so an audit or backfill from "
+        f"{since:%Y-%m-%d} would see fewer orders than the shop has.",
+        operation="Shopify orders",
+        fix="Request read_all_orders for the app (Shopify grants it on request), reinstall it, "
+        "or start the period within the last 60 days.",
+    )
 
 
 def period_query(
@@ -238,6 +262,7 @@ def audit_order_of(data: Mapping[str, Any]) -> AuditOrder:
 
 
 __all__ = [
+    "ORDER_WINDOW",
     "AuditOrder",
     "AuditPage",
     "audit_order_of",
@@ -246,4 +271,5 @@ __all__ = [
     "period_query",
     "stamp_of",
     "stamps_query",
+    "window_gap",
 ]

@@ -612,10 +612,10 @@ class BulkOperations:
                     position += len(raw) + 1
                     line_no += 1
                     if raw.strip():
-                        yield _record(operation, raw, position, line_no)
+                        yield parse_record(operation, raw, position, line_no)
             if pending.strip():
                 position += len(pending)
-                yield _record(operation, pending, position, line_no + 1)
+                yield parse_record(operation, pending, position, line_no + 1)
 
 
 def _as_expired(operation: BulkOperation) -> BulkOperation:
@@ -624,7 +624,7 @@ def _as_expired(operation: BulkOperation) -> BulkOperation:
     )
 
 
-def _record(operation: BulkOperation, raw: bytes, offset: int, line: int) -> BulkRecord:
+def parse_record(operation: BulkOperation, raw: bytes, offset: int, line: int) -> BulkRecord:
     try:
         data = json.loads(raw)
     except ValueError:
@@ -691,4 +691,5 @@ __all__ = [
     "BulkStillRunning",
     "group_children",
     "inner_query",
+    "parse_record",
 ]

@@ -973,7 +973,7 @@ def build_registry(version: int) -> dict[str, ModelDef]:
             prepare_create=_xmlid_prepare,
             display=_imd_complete,
             order="module, name",
-            indexed=("name",),
+            indexed=("name", "res_id"),
         )
     )
     return {m.name: m for m in models}
