@@ -25,7 +25,10 @@ SINCE = datetime(2026, 10, 1, tzinfo=UTC)
 UNTIL = datetime(2026, 11, 1, tzinfo=UTC)
 
 
-@pytest.fixture(params=[17, 19], ids=["odoo17-jsonrpc", "odoo19-json2"])
+@pytest.fixture(
+    params=[16, 17, 18, 19],
+    ids=["odoo16-jsonrpc", "odoo17-jsonrpc", "odoo18-jsonrpc", "odoo19-json2"],
+)
 def world(request: pytest.FixtureRequest) -> Iterator[tuple[World, list[SeededOrder]]]:
     shopify, odoo = build_scenarios(orders=0, customers=8, products=10)
     with World(shopify, odoo, odoo_version=request.param) as running:

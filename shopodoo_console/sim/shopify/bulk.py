@@ -186,7 +186,7 @@ class BulkOperations:
             name=f"bulk-{legacy(operation.id)}",
             daemon=True,
         )
-        self._threads.append(worker)
+        self._threads = [t for t in self._threads if t.is_alive()] + [worker]
         worker.start()
         return {"bulkOperation": record, "userErrors": []}
 
