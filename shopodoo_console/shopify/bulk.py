@@ -439,9 +439,9 @@ class BulkOperations:
     ) -> BulkOperation:
         """Poll until COMPLETED and return it; raise for every other end.
 
-        Paced: the first poll after ``poll_interval``, then longer and longer (× ``backoff``,
-        up to ``max_poll_interval``) while the object count does not move. ``timeout`` or a set
-        ``stop`` raises :class:`BulkStillRunning` (resume later with the same id).
+        Paced: one poll now, then every ``poll_interval`` while the object count grows, and
+        longer and longer (× ``backoff``, up to ``max_poll_interval``) while it does not.
+        ``timeout`` or a set ``stop`` raises :class:`BulkStillRunning` (resume later by id).
         """
         started = time.monotonic()
         interval = self.poll_interval
