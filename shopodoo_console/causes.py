@@ -120,6 +120,42 @@ CATALOG: dict[str, CauseSpec] = dict(
             max_retries=8,
             fix="Nothing to do: the retry re-reads Shopify before writing.",
         ),
+        # Shopify bulk operations (backfill, audit; shopify.md §8.8)
+        _spec(
+            "shopify.bulk_busy",
+            Kind.TEMPORARY,
+            "Shopify bulk operation slots taken",
+            max_retries=10,
+            fix="Nothing to do: the console waits until this app's other bulk operations end.",
+        ),
+        _spec(
+            "shopify.bulk_running",
+            Kind.TEMPORARY,
+            "Shopify bulk operation still running",
+            max_retries=20,
+            fix="Nothing to do: the console picks the operation up again by its id.",
+        ),
+        _spec(
+            "shopify.bulk_failed",
+            Kind.TEMPORARY,
+            "Shopify bulk operation failed",
+            max_retries=3,
+            fix="Shopify stopped the export (internal error or timeout); it is started again. "
+            "If it keeps failing, use a shorter period.",
+        ),
+        _spec(
+            "shopify.bulk_canceled",
+            Kind.CONFIGURATION,
+            "Shopify bulk operation cancelled",
+            fix="Someone cancelled the export; start it again when wanted.",
+        ),
+        _spec(
+            "shopify.bulk_expired",
+            Kind.TEMPORARY,
+            "Shopify bulk result expired",
+            max_retries=2,
+            fix="Nothing to do: the export is run again (results are kept seven days).",
+        ),
         # Odoo
         _spec(
             "odoo.unreachable",

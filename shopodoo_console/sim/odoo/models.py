@@ -225,7 +225,9 @@ def _xmlid_prepare(model: Model, vals: dict[str, Any]) -> None:
     vals["module"] = module
     if " " in name:
         raise sql_error("External IDs cannot contain spaces")
-    for row in model.env.store.tables["ir.model.data"].values():
+    table = model.env.store.tables["ir.model.data"]
+    for rid in model.env.store.referencing("ir.model.data", "name", name):  # indexed by name
+        row = table[rid]
         if row.get("module") == module and row.get("name") == name:
             raise sql_error(
                 'duplicate key value violates unique constraint "ir_model_data_module_name_uniq_'
@@ -282,6 +284,21 @@ def _tracking_url(env: Env, row: Row) -> str | bool:
 
 def _sale_pickings(env: Env, row: Row) -> list[int]:
     return env.store.referencing("stock.picking", "sale_id", row["id"])
+
+
+def _delivery_status(env: Env, row: Row) -> str | bool:
+    """sale_stock's ``delivery_status`` from the order's pickings (False: nothing to ship)."""
+    pickings = env.store.tables["stock.picking"]
+    states = [
+        pickings[i].get("state")
+        for i in env.store.referencing("stock.picking", "sale_id", row["id"])
+        if pickings[i].get("state") != "cancel"
+    ]
+    if not states:
+        return False
+    if all(s == "done" for s in states):
+        return "full"
+    return "partial" if "done" in states else "pending"
 
 
 def _order_invoices(env: Env, row: Row) -> list[int]:
@@ -514,6 +531,17 @@ def build_registry(version: int) -> dict[str, ModelDef]:
             ),
             "Currency",
             relation="res.currency",
+        ),
+        "delivery_status": computed(
+            "selection",
+            _delivery_status,
+            "Delivery Status",
+            selection=[
+                ("pending", "Not Delivered"),
+                ("started", "Started"),
+                ("partial", "Partially Delivered"),
+                ("full", "Fully Delivered"),
+            ],
         ),
         "invoice_status": sel(
             [
@@ -953,6 +981,7 @@ def build_registry(version: int) -> dict[str, ModelDef]:
             prepare_create=_xmlid_prepare,
             display=_imd_complete,
             order="module, name",
+            indexed=("name", "res_id"),
         )
     )
     registry = {m.name: m for m in models}

@@ -76,7 +76,9 @@ class OdooSimulator:
         self.store = Store()
         self.registry = build_registry(version)
         attach(self.registry, version)
-        self.store.m2o_fields = {name: m.m2o_fields for name, m in self.registry.items()}
+        self.store.m2o_fields = {
+            name: (*m.m2o_fields, *m.indexed) for name, m in self.registry.items()
+        }
         self.security = Security(version)
         self.faults = Faults()
         self.control = Control(self)

@@ -30,7 +30,7 @@ from graphql import (
 )
 from graphql.execution.values import get_variable_values
 
-from . import cost, resolvers
+from . import bulk, cost, resolvers
 from .state import Store
 
 THROTTLE_DOCS = "https://shopify.dev/api/usage/rate-limits"
@@ -42,6 +42,7 @@ def schema() -> GraphQLSchema:
     text = resources.files(__package__).joinpath("schema.graphql").read_text(encoding="utf-8")
     built = build_schema(text)
     resolvers.install(built)
+    bulk.install(built)
     return built
 
 
@@ -260,8 +261,17 @@ def _variable_error(error: GraphQLError, request: Request) -> dict[str, Any]:
     return out
 
 
-def run(request: Request, store: Store, scopes: frozenset[str], bucket: cost.Bucket) -> Result:
-    """Validate, charge and execute a parsed request."""
+def run(
+    request: Request,
+    store: Store,
+    scopes: frozenset[str],
+    bucket: cost.Bucket,
+    *,
+    app: str = "static",
+    api_version: str = "2026-07",
+    bulk_operations: bulk.BulkOperations | None = None,
+) -> Result:
+    """Validate, charge and execute a parsed request (as ``app``, on ``api_version``)."""
     assert request.document is not None
     if request.operation is None:
         operations = [
@@ -328,7 +338,14 @@ def run(request: Request, store: Store, scopes: frozenset[str], bucket: cost.Buc
         )
     if not bucket.take(requested):
         return throttled(requested, bucket)
-    context = resolvers.Context(store=store, scopes=scopes, token=request.token)
+    context = resolvers.Context(
+        store=store,
+        scopes=scopes,
+        token=request.token,
+        app=app,
+        api_version=api_version,
+        bulk=bulk_operations,
+    )
     with store.lock:  # one request at a time sees and changes the shop: consistent reads
         outcome = execute(
             the_schema,

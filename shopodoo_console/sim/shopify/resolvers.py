@@ -45,12 +45,16 @@ WRITE_FULFILLMENTS = (
 
 @dataclass
 class Context:
-    """What one request knows: the store, the caller's scopes, and search warnings."""
+    """What one request knows: the store, the caller (app, scopes, API version), the shop's
+    bulk operations, and search warnings."""
 
     store: Store
     scopes: frozenset[str]
     search: list[dict[str, Any]] = field(default_factory=list)
     token: object | None = None  # the request, as the holder of its idempotency keys
+    app: str = "static"
+    api_version: str = "2026-07"
+    bulk: Any = None
 
 
 def _ctx(info: GraphQLResolveInfo) -> Context:
@@ -448,6 +452,11 @@ def resolve_order_metafields(record, info, namespace=None, keys=None, **args):
     return paginate(items, args)
 
 
+def resolve_order_metafield(record, info, key, namespace=None):
+    """One metafield by namespace and key (``None`` when unset), e.g. ``shopodoo.odoo_id``."""
+    return _ctx(info).store.metafields.get((record["id"], namespace or "app--shopodoo", key))
+
+
 def resolve_inventory_quantity(record, info):
     store = _ctx(info).store
     return sum(
@@ -580,6 +589,7 @@ RESOLVERS: dict[tuple[str, str], Callable] = {
     ("Order", "fulfillmentOrders"): _page_of("_fulfillment_orders"),
     ("Order", "fulfillments"): _list_of("_fulfillments"),
     ("Order", "metafields"): resolve_order_metafields,
+    ("Order", "metafield"): resolve_order_metafield,
     ("LineItem", "variant"): _ref("_variant"),
     ("LineItem", "product"): _ref("_product"),
     ("ProductVariant", "product"): _ref("_product"),

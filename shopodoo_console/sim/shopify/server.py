@@ -8,6 +8,8 @@ Routes:
 ``GET  /_sim/counters``                      requests, THROTTLED count, points spent…
 ``POST /_sim/control/<method>``              the :class:`~.control.Control` API, JSON kwargs
 ``POST /_sim/faults`` / ``DELETE /_sim/faults``  add a fault rule (JSON) / clear them all
+``POST /_sim/bulk/<method>``                 bulk operation hooks (:mod:`.bulk`), JSON kwargs
+``GET  /shopify-tiers-…/bulk-operation-outputs/<token>?Expires=…&Signature=…``  a bulk result
 
 Tokens: one static token (legacy custom app, never expires) and one client-credentials app
 whose tokens live ``token_ttl`` seconds (86399 by default, shopify.md §1.1). Each app has its
@@ -32,6 +34,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from . import engine
+from .bulk import OUTPUT_PATH, BulkOperations, Download
 from .control import Control
 from .cost import PLANS, Bucket
 from .faults import STATUS_BODIES, FaultRule, Faults
@@ -89,6 +92,7 @@ class _Reply:
     body: Any
     headers: dict[str, str] = field(default_factory=dict)
     drop: bool = False
+    download: Download | None = None
 
 
 class ShopifySimulator:
@@ -144,6 +148,7 @@ class ShopifySimulator:
         self.faults = Faults()
         self.counters = Counters()
         self.control = Control(self)
+        self.bulk = BulkOperations(self.store)
         self._host, self._port = host, port
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -166,11 +171,13 @@ class ShopifySimulator:
             target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
         self._thread.start()
+        self.bulk.base_url = self.base_url
         return self
 
     def stop(self) -> None:
         if self._server is None:
             return
+        self.bulk.stop()
         self._server.shutdown()
         self._server.server_close()
         if self._thread is not None:
@@ -300,7 +307,15 @@ class ShopifySimulator:
         if request is None:
             assert isinstance(inspected, engine.Result)
             return _Reply(200, inspected.body, headers)
-        result = engine.run(request, self.store, app.scopes, app.bucket)
+        result = engine.run(
+            request,
+            self.store,
+            app.scopes,
+            app.bucket,
+            app=app.name,
+            api_version=version,
+            bulk_operations=self.bulk,
+        )
         if result.throttled:
             self.counters.add(throttled=1)
         else:
@@ -385,6 +400,9 @@ class ShopifySimulator:
             if path == "/_sim/faults" and method == "DELETE":
                 self.faults.clear()
                 return _Reply(200, {"result": None})
+            if path.startswith("/_sim/bulk/") and method == "POST":
+                name = path.removeprefix("/_sim/bulk/")
+                return _Reply(200, {"result": self.bulk.call(name, arguments)})
             if path.startswith("/_sim/control/") and method == "POST":
                 name = path.removeprefix("/_sim/control/")
                 return _Reply(200, {"result": self.control.call(name, arguments)})
@@ -463,6 +481,10 @@ class _Handler(BaseHTTPRequestHandler):
             )
         elif path == "/admin/oauth/access_token" and method == "POST":
             reply = self._token(raw)
+        elif path.startswith(OUTPUT_PATH) and method == "GET":
+            query = urllib.parse.urlsplit(self.path).query
+            download = sim.bulk.download(path, query, self.headers.get("Range"))
+            reply = _Reply(download.status, None, download=download)
         elif path.startswith("/_sim/"):
             reply = sim.handle_control(method, path, raw)
         else:
@@ -486,6 +508,9 @@ class _Handler(BaseHTTPRequestHandler):
         return sim.issue_token(form)
 
     def _send(self, reply: _Reply) -> None:
+        if reply.download is not None:
+            self._send_download(reply.download)
+            return
         data = json.dumps(reply.body).encode()
         self.send_response(reply.status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
@@ -495,6 +520,28 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(data)
+        self.wfile.flush()
+
+    def _send_download(self, download: Download) -> None:
+        """A bulk result file (or a byte range of it) in chunks, or its XML error."""
+        self.send_response(download.status)
+        length = download.length if download.path is not None else len(download.body)
+        for name, value in download.headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(length))
+        self.end_headers()
+        if download.path is None:
+            self.wfile.write(download.body)
+            return
+        with download.path.open("rb") as source:
+            source.seek(download.start)
+            left = download.length
+            while left > 0:
+                chunk = source.read(min(65536, left))
+                if not chunk:
+                    break
+                self.wfile.write(chunk)
+                left -= len(chunk)
         self.wfile.flush()
 
     def _drop(self) -> None:
