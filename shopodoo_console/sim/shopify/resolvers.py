@@ -446,6 +446,16 @@ def resolve_order_metafields(record, info, namespace=None, keys=None, **args):
     return paginate(items, args)
 
 
+def resolve_metafield_owner(record, info):
+    return _ctx(info).store.nodes.get(record["_owner"])
+
+
+def resolve_current_quantity(record, info):
+    """What remains to sell after edits and removals (the sum of ``currentQuantity``)."""
+    store = _ctx(info).store
+    return sum(int(store.nodes[i].get("currentQuantity") or 0) for i in record["_lines"])
+
+
 def resolve_inventory_quantity(record, info):
     store = _ctx(info).store
     return sum(
@@ -554,6 +564,8 @@ RESOLVERS: dict[tuple[str, str], Callable] = {
     ("Order", "fulfillmentOrders"): _page_of("_fulfillment_orders"),
     ("Order", "fulfillments"): _list_of("_fulfillments"),
     ("Order", "metafields"): resolve_order_metafields,
+    ("Order", "currentSubtotalLineItemsQuantity"): resolve_current_quantity,
+    ("Metafield", "owner"): resolve_metafield_owner,
     ("LineItem", "variant"): _ref("_variant"),
     ("LineItem", "product"): _ref("_product"),
     ("ProductVariant", "product"): _ref("_product"),
