@@ -39,8 +39,16 @@ def test_new_order_becomes_one_confirmed_sale_order(console: Console) -> None:
     name = console.shopify_order(gid)["name"]
     (sale,) = console.sale_orders(name)
     assert sale["state"] == "sale"
-    (line, shipping) = sorted(console.lines_of(sale), key=lambda line: line["price_unit"])
-    assert line["product_uom_qty"] == 1 or shipping["product_uom_qty"] == 3
+    product = console.world.odoo.env["product.product"].search(
+        [("default_code", "=", "CM-RED-000")]
+    )
+    lines = {
+        "product" if line["product_id"][0] in product else "other": line
+        for line in console.lines_of(sale)
+    }
+    assert set(lines) == {"product", "other"}
+    assert lines["product"]["product_uom_qty"] == 3  # the product line, with its quantity
+    assert lines["other"]["product_uom_qty"] == 1  # the shipping line
     job = console.job(gid)
     assert job["state"] == "done" and job["result"].startswith(f"Created {sale['name']}")
     link = links.find_link(console.store, console.shop_id, "order", gid)
