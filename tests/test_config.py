@@ -147,7 +147,5 @@ def test_the_new_orders_options_are_read(tmp_path: Path) -> None:
     )
     settings = OrdersSettings.from_shop(config.shops[0])
     assert (settings.custom_line_product_id, settings.create_cancelled_orders) == (57, True)
-    assert (
-        OrdersSettings.from_shop(load_config(write(tmp_path, OPTIONS))).create_cancelled_orders
-        is False
-    )
+    plain = load_config(write(tmp_path, OPTIONS)).shops[0]
+    assert OrdersSettings.from_shop(plain).create_cancelled_orders is False
