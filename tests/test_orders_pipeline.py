@@ -275,6 +275,43 @@ def test_5_a_change_made_between_our_fetch_and_our_write_back_is_not_taken_for_o
     assert console.sale_orders()[0]["state"] == "sale"
 
 
+def test_5_after_a_bulk_sync_the_next_poll_counts_our_writes_instead_of_listing_them(
+    console: Console, world: World
+) -> None:
+    """Thirty orders written back: the next poll proves with a few exact counts that the span
+    of our writes holds nothing else, and lists none of them (a point each, otherwise)."""
+    gids = [console.new_order(quantity=1 + n % 3) for n in range(30)]
+    console.engine.sync_once()
+    assert {console.job(g)["state"] for g in gids} == {"done"}
+    before = world.shopify.counters["points_spent"]
+    listed = world.shopify.counters.operations.get("OrdersUpdatedSince", 0)
+    summary = console.engine.sync_once()
+    assert (summary.polls[0].new, summary.polls[0].seen) == (0, 0)
+    assert world.shopify.counters.operations.get("OrdersCount", 0) >= 1
+    spent = world.shopify.counters["points_spent"] - before
+    assert spent < 30, spent  # listing them again would cost 2 + 30
+    assert world.shopify.counters.operations["OrdersUpdatedSince"] - listed <= 2  # empty pages
+
+
+def test_5_a_change_inside_the_span_of_our_writes_is_not_counted_away(
+    console: Console, world: World
+) -> None:
+    gids = [console.new_order() for _ in range(30)]
+    console.engine.sync_once()
+    counted = world.shopify.counters.operations.get("OrdersCount", 0)
+    own = console.shopify_order(gids[3])["updatedAt"]
+    # Another order whose change Shopify dates within our writes (indexed late, say) ...
+    stranger = console.new_order(sku="CM-BLU-000", updatedAt=own)
+    # ... and one of ours, changed again since.
+    world.shopify.control.update_order(gids[5], note="ring twice")
+    summary = console.engine.sync_once()
+    assert summary.polls[0].new == 2
+    assert console.job(stranger)["state"] == "done"
+    assert console.jobs(gids[5])[-1]["state"] in ("done", "skipped")
+    assert len(console.jobs(gids[0])) == 1  # ours: still no job
+    assert world.shopify.counters.operations["OrdersCount"] > counted  # counted, then listed
+
+
 # ---------------------------------------------------------------- 6. custom line items
 
 

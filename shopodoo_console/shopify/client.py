@@ -493,6 +493,26 @@ class ShopifyClient:
                 return
             after = info["endCursor"]
 
+    COUNTS_PER_REQUEST = 10  # the aliases of queries/OrdersCount.graphql
+
+    def orders_counts(self, queries: Sequence[str]) -> list[int | None]:
+        """How many orders match each search, exactly (``None`` where Shopify answered only a
+        lower bound); one point per search, ten per request."""
+        out: list[int | None] = []
+        size = self.COUNTS_PER_REQUEST
+        for start in range(0, len(queries), size):
+            part = list(queries[start : start + size])
+            padded = part + [part[0]] * (size - len(part))
+            reply = self.execute(
+                "OrdersCount", {f"q{i}": q for i, q in enumerate(padded)}, default_cost=size
+            )
+            with self._shape("OrdersCount"):
+                for i in range(len(part)):
+                    count = reply.data[f"c{i}"]
+                    exact = count is not None and count["precision"] == "EXACT"
+                    out.append(int(count["count"]) if exact else None)
+        return out
+
     def order_batch_size(self, document: str = "OrdersByIds") -> int:
         """How many full orders fit one request: within 1000 points and the bucket."""
         per_order = self.cost_per_unit(document)

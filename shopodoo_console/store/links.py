@@ -173,3 +173,14 @@ def links_for_record(store: Store, shop_id: int, shopify_id: str) -> list[LinkRo
         (shop_id, shopify_id),
     ).fetchall()
     return [LinkRow(*r) for r in rows]
+
+
+def synced_since(store: Store, shop_id: int, kind: str, since: str) -> list[tuple[str, str]]:
+    """``(shopify_id, last_version)`` of the links in step at a version at or after ``since``
+    (an ISO time: synced versions start with one, so they compare as text)."""
+    rows = store.execute(
+        "SELECT shopify_id, last_version FROM link WHERE shop_id = ? AND kind = ? "
+        "AND last_version >= ?",
+        (shop_id, kind, since),
+    ).fetchall()
+    return [(r[0], r[1]) for r in rows]

@@ -218,6 +218,22 @@ def resolve_orders(_root, info, **args):
         return paginate(records, args, _sorter(args.get("sortKey", "PROCESSED_AT"), ORDER_SORT))
 
 
+def resolve_orders_count(_root, info, query=None, limit=None, **_):
+    """How many orders match a search; ``limit`` caps it (precision AT_LEAST beyond)."""
+    require(info, READ_SCOPES["Order"])
+    store = _ctx(info).store
+    with store.lock:
+        visible = [
+            store.nodes[i]
+            for i in store.orders
+            if store.order_visible(store.nodes[i], _ctx(info).scopes)
+        ]
+        count = len(filtered(info, visible, query, _orders_fields(store)))
+    if limit is not None and count > limit:
+        return {"count": limit, "precision": "AT_LEAST"}
+    return {"count": count, "precision": "EXACT"}
+
+
 def _visible(info: GraphQLResolveInfo, record: Mapping[str, Any] | None) -> Any:
     if record is None:
         return None
@@ -546,6 +562,7 @@ def resolve_tags_add(_root, info, id, tags):
 
 RESOLVERS: dict[tuple[str, str], Callable] = {
     ("QueryRoot", "orders"): resolve_orders,
+    ("QueryRoot", "ordersCount"): resolve_orders_count,
     ("QueryRoot", "order"): resolve_order,
     ("QueryRoot", "nodes"): resolve_nodes,
     ("QueryRoot", "node"): resolve_node,
