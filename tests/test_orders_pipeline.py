@@ -135,7 +135,7 @@ def test_2_a_version_is_fetched_only_once_its_second_is_over(
     """Created unpaid and marked paid within the same second: both changes share one
     ``updatedAt``. The job for that version waits until the second is over, so it fetches the
     paid order and Odoo ends confirmed."""
-    gid = console.new_order(status="PENDING")
+    gid = console.new_order(status="PENDING", createdAt=None)  # placed this very second
     version = console.shopify_order(gid)["updatedAt"]
     console.engine.poll_all()
     job = console.job(gid)

@@ -21,8 +21,7 @@ from shopodoo_console.workflows.orders.jobs import OrderJob
 from shopodoo_console.workflows.orders.link import OrderLinks
 from shopodoo_console.workflows.orders.order import watched
 from shopodoo_console.workflows.orders.plan import METAFIELD_KEY, not_cancelled
-from shopodoo_console.workflows.orders.stamped import StampedCreator
-from shopodoo_console.workflows.pipeline import Action, Effect
+from shopodoo_console.workflows.pipeline import Action, Effect, StampedCreator
 
 OPEN_STATES = ("draft", "sent")
 

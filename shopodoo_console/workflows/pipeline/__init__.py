@@ -8,7 +8,8 @@ The vocabulary lives here so the orders, stock and fulfillment flows speak it al
   its reason (not a failure), or every cause that blocks it;
 * :class:`Item`, :func:`outcome`, :func:`review` — a batch's jobs through the stages, "done"
   only when every action took effect, review mode approved in bulk;
-* :class:`LinkWriter` / :class:`Synced` — the one writer of links.
+* :class:`LinkWriter` / :class:`Synced` — the one writer of links;
+* :class:`StampedCreator` — Odoo creates with their stamp, batched, a lost race adopted.
 """
 
 from shopodoo_console.workflows.pipeline.actions import Action, Effect, Guard
@@ -21,10 +22,12 @@ from shopodoo_console.workflows.pipeline.links import (
     synced_state,
 )
 from shopodoo_console.workflows.pipeline.plans import Blocked, Plan, Skip
+from shopodoo_console.workflows.pipeline.stamped import Created, StampedCreator
 
 __all__ = [
     "Action",
     "Blocked",
+    "Created",
     "Effect",
     "Guard",
     "Item",
@@ -33,6 +36,7 @@ __all__ = [
     "Linked",
     "Plan",
     "Skip",
+    "StampedCreator",
     "Synced",
     "outcome",
     "review",
