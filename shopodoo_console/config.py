@@ -19,6 +19,8 @@ from urllib.parse import urlsplit
 
 import platformdirs
 
+from shopodoo_console.shop_options import OptionError, check_options
+
 APP_NAME = "shopodoo"
 DEFAULT_API_VERSION = "2026-07"
 FLOW_MODES = ("off", "review", "auto")
@@ -318,6 +320,10 @@ def _parse_shop(s: _Section) -> ShopConfig:
         if seconds < 5:
             s.fail(f"{s.key('poll_seconds')}.{flow}", f"expected at least 5 seconds, got {seconds}")
     options = s.get("options", dict, {})
+    try:
+        check_options(options)
+    except OptionError as exc:
+        s.fail(f"{s.key('options')}.{exc.key}", str(exc))
     s.done()
     return ShopConfig(
         domain=domain,

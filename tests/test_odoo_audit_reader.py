@@ -250,7 +250,7 @@ def test_delivery_status_from_picking_states():
 
 
 def test_order_stamps_parse_back_to_the_shopify_order():
-    from shopodoo_console.workflows.orders.matching import order_stamp as flow_stamp
+    from shopodoo_console.workflows.orders.match import order_stamp as flow_stamp
 
     class Order:
         legacy_id = "450789469"

@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 from shopodoo_console.shopify import documents  # noqa: E402
 
 OUT = ROOT / "shopodoo_console" / "sim" / "shopify" / "schema.graphql"
-EXTRA = {"QueryRoot": ["node"], "Node": ["id"]}
+EXTRA = {"QueryRoot": ["node"], "Node": ["id"], "HasMetafields": ["metafields"]}
 BUILTIN = {"String", "Int", "Float", "Boolean", "ID"}
 CONNECTION_FIELDS = {
     "Connection": ("edges", "nodes", "pageInfo"),
@@ -164,7 +164,12 @@ def render(type_, used, named) -> str:
             fields.append(text)
         return f"input {type_.name} {{\n" + "\n".join(fields) + "\n}"
     keyword = "interface" if isinstance(type_, GraphQLInterfaceType) else "type"
-    interfaces = [i.name for i in type_.interfaces if i.name in named and i.name in used]
+    # An interface is declared only where the type serves every field the subset keeps of it.
+    interfaces = [
+        i.name
+        for i in type_.interfaces
+        if i.name in named and i.name in used and used[i.name] <= used.get(type_.name, set())
+    ]
     head = f"{keyword} {type_.name}"
     if interfaces:
         head += " implements " + " & ".join(interfaces)

@@ -60,7 +60,7 @@ _ORDER_STAMP = re.compile(r"^(?P<shop>.+)_order_(?P<legacy>\d+)$")
 
 def parse_order_stamp(name: str) -> tuple[str, int] | None:
     """``(shop slug, Shopify legacy id)`` of an order stamp named like the orders flow names
-    them (``<shop slug>_order_<legacy id>``, workflows/orders/matching.py), else ``None``.
+    them (``<shop slug>_order_<legacy id>``, workflows/orders/match.py), else ``None``.
     Shopify ids are unique across shops, so two stamps with one legacy id are one order."""
     match = _ORDER_STAMP.match(name)
     return (match["shop"], int(match["legacy"])) if match else None

@@ -930,6 +930,8 @@ class OdooClient:
             cause = Cause.from_dict(
                 {**cause.to_dict(), "detail": redact(f"{text}\n(also: {more})")}
             )
+        if cause.code == "odoo.stamp_taken":
+            return cause  # the winner's record exists: its own note says so
         return Cause.from_dict(
             {**cause.to_dict(), "retry_note": "load() is all or nothing: nothing was created"}
         )

@@ -17,6 +17,7 @@ Retry rules (shopify.md §3-§4, §8):
 
 from __future__ import annotations
 
+import email.utils
 import ipaddress
 import logging
 import random
@@ -91,6 +92,37 @@ def search_time(when: datetime) -> str:
     return "'" + when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") + "'"
 
 
+class ServerClock:
+    """How far this machine's clock is from Shopify's, from the ``Date`` header of answers.
+
+    ``Date`` has whole seconds, so each answer gives ``local - server`` plus up to a second
+    (plus the transit time); the smallest of the recent samples is the best estimate, and it
+    errs late, never early — what holding a job back until a version is settled needs.
+    """
+
+    SAMPLES = 32
+
+    def __init__(self) -> None:
+        self._samples: list[float] = []
+        self._lock = threading.Lock()
+
+    def sample(self, date_header: str | None, received: float) -> None:
+        if not date_header:
+            return
+        try:
+            server = email.utils.parsedate_to_datetime(date_header).timestamp()
+        except (TypeError, ValueError, IndexError):
+            return
+        with self._lock:
+            self._samples.append(received - server)
+            del self._samples[: -self.SAMPLES]
+
+    def offset(self) -> float | None:
+        """Local time minus Shopify's, in seconds (``None`` before the first answer)."""
+        with self._lock:
+            return min(self._samples) if self._samples else None
+
+
 class ShopifyClient:
     """Talk to one shop's GraphQL Admin API.
 
@@ -138,6 +170,7 @@ class ShopifyClient:
         self._token_expires = float("inf")
         self._costs: dict[str, float] = {}
         self._costs_lock = threading.Lock()
+        self.server_clock = ServerClock()
 
     def __repr__(self) -> str:
         return f"ShopifyClient(domain={self.domain!r}, api_version={self.api_version!r})"
@@ -404,6 +437,7 @@ class ShopifyClient:
             except CauseError:
                 self._throttle.release(estimate)
                 raise
+            self.server_clock.sample(response.headers.get("date"), time.time())
             if reply.cost is not None and reply.cost.throttle is not None:
                 self._throttle.update(reply.cost.throttle)
             self._throttle.release(estimate)
@@ -475,6 +509,26 @@ class ShopifyClient:
             if not info["hasNextPage"]:
                 return
             after = info["endCursor"]
+
+    COUNTS_PER_REQUEST = 10  # the aliases of queries/OrdersCount.graphql
+
+    def orders_counts(self, queries: Sequence[str]) -> list[int | None]:
+        """How many orders match each search, exactly (``None`` where Shopify answered only a
+        lower bound); one point per search, ten per request."""
+        out: list[int | None] = []
+        size = self.COUNTS_PER_REQUEST
+        for start in range(0, len(queries), size):
+            part = list(queries[start : start + size])
+            padded = part + [part[0]] * (size - len(part))
+            reply = self.execute(
+                "OrdersCount", {f"q{i}": q for i, q in enumerate(padded)}, default_cost=size
+            )
+            with self._shape("OrdersCount"):
+                for i in range(len(part)):
+                    count = reply.data[f"c{i}"]
+                    exact = count is not None and count["precision"] == "EXACT"
+                    out.append(int(count["count"]) if exact else None)
+        return out
 
     def order_batch_size(self, document: str = "OrdersByIds") -> int:
         """How many full orders fit one request: within 1000 points and the bucket."""

@@ -66,7 +66,7 @@ def _no_gc() -> Iterator[None]:
 
 
 def order_stamp(shop_domain: str, legacy_id: int) -> str:
-    """The orders flow's stamp name (workflows/orders/matching.py ``order_stamp``)."""
+    """The orders flow's stamp name (workflows/orders/match.py ``order_stamp``)."""
     return f"{shop_domain.split('.', 1)[0]}_order_{legacy_id}"
 
 

@@ -24,7 +24,8 @@ ODOO_SETTINGS_CAUSES = {
     "odoo.permission_missing",
     "odoo.company_access",
 }
-SHOP_SETTINGS_CAUSES = {"mapping.customer_missing"}
+# Fixed by a shop option (guest_partner_id, custom_line_product_id; shop_options.py).
+SHOP_SETTINGS_CAUSES = {"mapping.customer_missing", "mapping.custom_line_missing"}
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from .errors import (
     SerializationFailure,
     SimError,
     Unauthorized,
+    sql_error,
 )
 from .faults import FaultRule, Faults
 from .models import build_registry
@@ -350,12 +351,15 @@ class _Handler(BaseHTTPRequestHandler):
                 after.append(rule)
         return after
 
-    def _after(self, rules: list[FaultRule]) -> None:
+    def _after(self, rules: list[FaultRule], method: str = "", result: Any = None) -> Any:
         for rule in rules:
             if rule.kind == "drop":
                 raise _Dropped()
             if rule.kind == "status":
                 raise _ProxyStatus(rule.status)
+            if rule.kind == "race":
+                return _lost_race(method, result)
+        return result
 
     def _execute(
         self,
@@ -542,7 +546,7 @@ class _Handler(BaseHTTPRequestHandler):
         )
         if meth == "create" and call_args and isinstance(call_args[0], dict):
             result = result[0]  # create(dict) -> int over RPC (odoo.md §4)
-        self._after(after)
+        result = self._after(after, str(meth), result)
         if result is None:
             raise PyError(
                 "TypeError", f"The method {meth} of the object {model} can not return `None` !"
@@ -583,7 +587,7 @@ class _Handler(BaseHTTPRequestHandler):
             context = params.pop("context", None) or {}
             after = self._faults(model, method, ids)
             result = self._execute(uid, model, method, ids, [], params, context, json2=True)
-            self._after(after)
+            result = self._after(after, method, result)
         except SimError as e:
             self._json2_error(e)
             return
@@ -656,3 +660,25 @@ class _ProxyStatus(Exception):
 
 class _RpcDisabled(Exception):
     """19+ with ``rpc.use_deprecated_services`` off: 404 on ``/jsonrpc`` (odoo.md §2.2)."""
+
+
+UNIQUE_XMLID = (
+    'duplicate key value violates unique constraint "ir_model_data_module_name_uniq_index"\n'
+    "DETAIL:  Key (module, name) already exists."
+)
+
+
+def _lost_race(method: str, result: Any) -> Any:
+    """The answer the loser of a race on a stamp gets (the winner's call has committed)."""
+    if method == "load" and isinstance(result, dict) and isinstance(result.get("ids"), list):
+        messages = [
+            {
+                "type": "error",
+                "record": i,
+                "rows": {"from": i, "to": i},
+                "message": f"The operation cannot be completed: {UNIQUE_XMLID}",
+            }
+            for i in range(len(result["ids"]))
+        ]
+        return {"ids": False, "messages": messages, "nextrow": 0}
+    raise sql_error(UNIQUE_XMLID)

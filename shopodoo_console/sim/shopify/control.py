@@ -70,9 +70,11 @@ class Control:
         """Create an order now (scenario order format); returns its GID."""
         return scenario_mod.create_order(self._store, spec)
 
-    def update_order(self, id: str, **changes: Any) -> str:
-        """Change note/tags/email/phone/shippingAddress/cancel; returns the new updatedAt."""
-        return self._store.update_order(id, changes)["updatedAt"]
+    def update_order(self, id: str, same_second: bool = False, **changes: Any) -> str:
+        """Change note/tags/email/phone/shippingAddress/cancel; returns the new updatedAt.
+        ``same_second``: Shopify's ``updatedAt`` has whole seconds, so a second change within
+        the same second leaves it as it was (DESIGN §3.7)."""
+        return self._store.update_order(id, changes, same_second=same_second)["updatedAt"]
 
     def touch_order(self, id: str) -> str:
         """ "This order changes now": bump updatedAt only; returns it."""

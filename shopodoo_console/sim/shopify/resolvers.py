@@ -224,6 +224,22 @@ def resolve_orders(_root, info, **args):
         return paginate(records, args, _sorter(args.get("sortKey", "PROCESSED_AT"), ORDER_SORT))
 
 
+def resolve_orders_count(_root, info, query=None, limit=None, **_):
+    """How many orders match a search; ``limit`` caps it (precision AT_LEAST beyond)."""
+    require(info, READ_SCOPES["Order"])
+    store = _ctx(info).store
+    with store.lock:
+        visible = [
+            store.nodes[i]
+            for i in store.orders
+            if store.order_visible(store.nodes[i], _ctx(info).scopes)
+        ]
+        count = len(filtered(info, visible, query, _orders_fields(store)))
+    if limit is not None and count > limit:
+        return {"count": limit, "precision": "AT_LEAST"}
+    return {"count": count, "precision": "EXACT"}
+
+
 def _visible(info: GraphQLResolveInfo, record: Mapping[str, Any] | None) -> Any:
     if record is None:
         return None
@@ -457,6 +473,16 @@ def resolve_order_metafield(record, info, key, namespace=None):
     return _ctx(info).store.metafields.get((record["id"], namespace or "app--shopodoo", key))
 
 
+def resolve_metafield_owner(record, info):
+    return _ctx(info).store.nodes.get(record["_owner"])
+
+
+def resolve_current_quantity(record, info):
+    """What remains to sell after edits and removals (the sum of ``currentQuantity``)."""
+    store = _ctx(info).store
+    return sum(int(store.nodes[i].get("currentQuantity") or 0) for i in record["_lines"])
+
+
 def resolve_inventory_quantity(record, info):
     store = _ctx(info).store
     return sum(
@@ -571,6 +597,7 @@ def resolve_tags_add(_root, info, id, tags):
 
 RESOLVERS: dict[tuple[str, str], Callable] = {
     ("QueryRoot", "orders"): resolve_orders,
+    ("QueryRoot", "ordersCount"): resolve_orders_count,
     ("QueryRoot", "order"): resolve_order,
     ("QueryRoot", "nodes"): resolve_nodes,
     ("QueryRoot", "node"): resolve_node,
@@ -590,6 +617,8 @@ RESOLVERS: dict[tuple[str, str], Callable] = {
     ("Order", "fulfillments"): _list_of("_fulfillments"),
     ("Order", "metafields"): resolve_order_metafields,
     ("Order", "metafield"): resolve_order_metafield,
+    ("Order", "currentSubtotalLineItemsQuantity"): resolve_current_quantity,
+    ("Metafield", "owner"): resolve_metafield_owner,
     ("LineItem", "variant"): _ref("_variant"),
     ("LineItem", "product"): _ref("_product"),
     ("ProductVariant", "product"): _ref("_product"),

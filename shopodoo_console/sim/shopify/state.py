@@ -577,14 +577,18 @@ class Store:
         if at is None:
             self.touch(order)
 
-    def update_order(self, id_: str, changes: Mapping[str, Any]) -> dict[str, Any]:
+    def update_order(
+        self, id_: str, changes: Mapping[str, Any], *, same_second: bool = False
+    ) -> dict[str, Any]:
         """Change what a merchant could change in the admin, and bump ``updatedAt``:
         note, email, phone, test, tags, shippingAddress, cancel (+ reason), financialStatus,
-        currentQuantities ({line GID or SKU: quantity})."""
+        currentQuantities ({line GID or SKU: quantity}). ``same_second``: a second change within
+        the second of the last one, so ``updatedAt`` (whole seconds) stays as it was."""
         with self.lock:
             order = self.get(id_, "Order")
             if order is None:
                 raise StateError(f"no order {id_}")
+            previous = order["updatedAt"]
             for key, value in changes.items():
                 if key in ("note", "email", "phone", "test"):
                     order[key] = value
@@ -634,7 +638,10 @@ class Store:
                             )
                 else:
                     raise StateError(f"cannot change order field {key!r}")
-            self.touch(order)
+            if same_second:
+                order["updatedAt"] = previous
+            else:
+                self.touch(order)
             return order
 
     def order_by_name(self, name: str) -> dict[str, Any] | None:
