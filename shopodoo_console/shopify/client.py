@@ -523,7 +523,7 @@ class ShopifyClient:
             reply = self.execute(
                 "OrdersCount", {f"q{i}": q for i, q in enumerate(padded)}, default_cost=size
             )
-            with self._shape("OrdersCount"):
+            with self.shaped("OrdersCount"):
                 for i in range(len(part)):
                     count = reply.data[f"c{i}"]
                     exact = count is not None and count["precision"] == "EXACT"
