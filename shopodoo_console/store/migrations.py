@@ -151,7 +151,49 @@ CREATE INDEX job_superseded_by ON job(superseded_by) WHERE superseded_by IS NOT 
 CREATE INDEX job_shop_flow_state ON job(shop_id, flow, state);
 """
 
-MIGRATIONS: tuple[str, ...] = (M1_INITIAL, M2_INDEXES)
+M3_RECONCILE = """
+-- Audits and backfills (issue 14): one row per run, with where a backfill resumes after a kill.
+CREATE TABLE reconcile_run (
+    id INTEGER PRIMARY KEY,
+    shop_id INTEGER NOT NULL REFERENCES shop(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL,
+    since TEXT NOT NULL,
+    until TEXT,
+    state TEXT NOT NULL,
+    owner TEXT NOT NULL DEFAULT '',
+    method TEXT NOT NULL DEFAULT '',
+    position TEXT NOT NULL DEFAULT '{}',
+    total INTEGER,
+    done INTEGER NOT NULL DEFAULT 0,
+    found INTEGER NOT NULL DEFAULT 0,
+    message TEXT NOT NULL DEFAULT '',
+    started_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    finished_at REAL
+);
+CREATE INDEX reconcile_run_shop ON reconcile_run(shop_id, kind, started_at);
+
+-- What an audit found: one row per finding, opening the job or the records it names.
+CREATE TABLE finding (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER NOT NULL REFERENCES reconcile_run(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL,
+    shopify_id TEXT,
+    shopify_name TEXT NOT NULL DEFAULT '',
+    odoo_ids TEXT NOT NULL DEFAULT '[]',
+    job_id INTEGER REFERENCES job(id) ON DELETE SET NULL,
+    summary TEXT NOT NULL,
+    detail TEXT NOT NULL DEFAULT '{}',
+    created_at REAL NOT NULL
+);
+CREATE INDEX finding_run ON finding(run_id, kind, id);
+CREATE INDEX finding_job ON finding(job_id) WHERE job_id IS NOT NULL;
+-- The review reads attempts by when they ended, and operator events by kind.
+CREATE INDEX attempt_ended ON attempt(ended_at) WHERE ended_at IS NOT NULL;
+CREATE INDEX audit_event ON audit(event, at);
+"""
+
+MIGRATIONS: tuple[str, ...] = (M1_INITIAL, M2_INDEXES, M3_RECONCILE)
 LATEST = len(MIGRATIONS)
 
 

@@ -157,4 +157,54 @@ class Lease(BaseModel):
     expires_at = FloatField()
 
 
-ALL_MODELS: tuple[type[BaseModel], ...] = (Shop, Job, Attempt, Link, Mapping, Cursor, Audit, Lease)
+class ReconcileRun(BaseModel):
+    """One audit or backfill run; ``position`` is where a backfill resumes after a kill."""
+
+    id = AutoField()
+    shop = ForeignKeyField(Shop, column_name="shop_id", on_delete="CASCADE")
+    kind = CharField()
+    since = CharField()
+    until = CharField(null=True)
+    state = CharField()
+    owner = CharField(default="")
+    method = CharField(default="")
+    position = JSONField(default=dict)
+    total = IntegerField(null=True)
+    done = IntegerField(default=0)
+    found = IntegerField(default=0)
+    message = TextField(default="")
+    started_at = FloatField()
+    updated_at = FloatField()
+    finished_at = FloatField(null=True)
+
+    class Meta:
+        table_name = "reconcile_run"
+
+
+class Finding(BaseModel):
+    """What an audit found about one Shopify order (or one Odoo order)."""
+
+    id = AutoField()
+    run = ForeignKeyField(ReconcileRun, column_name="run_id", on_delete="CASCADE")
+    kind = CharField()
+    shopify_id = CharField(null=True)
+    shopify_name = CharField(default="")
+    odoo_ids = JSONField(default=list)
+    job = ForeignKeyField(Job, column_name="job_id", null=True, on_delete="SET NULL")
+    summary = TextField()
+    detail = JSONField(default=dict)
+    created_at = FloatField()
+
+
+ALL_MODELS: tuple[type[BaseModel], ...] = (
+    Shop,
+    Job,
+    Attempt,
+    Link,
+    Mapping,
+    Cursor,
+    Audit,
+    Lease,
+    ReconcileRun,
+    Finding,
+)
