@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from shopodoo_console.causes import Cause, CauseError
+from shopodoo_console.engine.crashpoints import crashpoint
 from shopodoo_console.engine.flows import ShopRef
 from shopodoo_console.engine.owners import make_owner, owner_is_dead
 from shopodoo_console.engine.queue import Queue
@@ -113,6 +114,7 @@ class Backfill:
         self.poll = OrdersPoll(self.store, shop, shopify, OrdersSettings.from_shop(shop.config))
         self.run_id = 0
         self.done = self.new = self.seen = 0
+        self.batches = 0  # enqueued by this process (crash tests stop at a chosen one)
         self.total: int | None = None
         self.method = "none"
         self.warnings: list[str] = []
@@ -266,6 +268,7 @@ class Backfill:
             op_id = bulk.start(stamps_query(self.since, until)).id
             self.position = {"operation": op_id, "offset": 0, "new": self.new, "seen": self.seen}
             self._save()
+            crashpoint("backfill.bulk_started")
 
         def progress(op: BulkOperation) -> None:
             phase = f"Shopify bulk export {op.status.lower()} ({op.root_object_count:,} orders)"
@@ -329,6 +332,8 @@ class Backfill:
                         retry_note="the jobs enqueued so far stay; the other process goes on",
                     )
                 )
+        self.batches += 1
+        crashpoint(f"backfill.after_batch.{self.batches}")
         self._emit(self._progress(f"enqueuing ({self.method})"))
 
     def _save(self) -> bool:
