@@ -39,9 +39,7 @@ def reconcile_world(home: Path, version: int = 19) -> Iterator[Setup]:
     shopify, odoo = build_scenarios(orders=0, customers=8, products=10)
     with World(shopify, odoo, odoo_version=version) as world:
         console = open_console(world, home)
-        connections = Connections(
-            console.config, secret_source=demo.secret_source(console.facts)
-        )
+        connections = Connections(console.config, secret_source=demo.secret_source(console.facts))
         reconcile = Reconcile(console.store, console.config, connections, console.engine.queue)
         try:
             yield Setup(world, console, reconcile, connections)
