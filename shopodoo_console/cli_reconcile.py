@@ -278,7 +278,7 @@ def cmd_review(args: argparse.Namespace, paths: Paths) -> int:
     if args.json:
         _emit_json(review_json(review))
     else:
-        print(render_text(review, width=args.width))
+        print(render_text(review, width=args.width, color=sys.stdout.isatty()))
     return EXIT_ATTENTION if review.waiting_now else EXIT_OK
 
 

@@ -8,6 +8,7 @@ console's charts use, through textual-plotext).
 
 from __future__ import annotations
 
+import re
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -180,22 +181,35 @@ def review_json(review: Review, *, now: float | None = None) -> dict[str, Any]:
 # ---------------------------------------------------------------- text
 
 
-def failures_chart(review: Review, *, width: int = 100, height: int = 18) -> str:
-    """Failed attempts per day, stacked by cause (plotext, plain text without colours)."""
+def failures_chart(
+    review: Review, *, width: int = 100, height: int = 16, color: bool = False
+) -> str:
+    """Failed attempts per day (plotext). In colour, stacked by cause with a legend; without
+    colour (a pipe, a file) one bar per day, the causes listed under the chart."""
     import plotext as plt
 
     if not review.failures:
         return "  (no failures in the period)"
+    days = [d[5:] for d in review.days]  # MM-DD
+    totals = [sum(n for d, _, n in review.failures if d == day) for day in review.days]
     plt.clear_figure()
     plt.plotsize(width, height)
-    plt.theme("clear")
-    days = [d[5:] for d in review.days]  # MM-DD
-    causes = review.causes
-    plt.stacked_bar(days, [review.failures_of(c) for c in causes], labels=causes)
-    plt.title("Failed attempts per day, by cause")
+    plt.theme("pro" if color else "clear")
+    if color:
+        causes = review.causes
+        plt.stacked_bar(days, [review.failures_of(c) for c in causes], labels=causes)
+    else:
+        plt.bar(days, totals, marker="hd")
+    top = max(totals)
+    step = max(1, -(-top // 5))
+    plt.yticks(list(range(0, top + step, step)))
+    plt.title("Failed attempts per day" + (", by cause" if color else ""))
     text: str = plt.build()
     plt.clear_figure()
-    return text
+    return text if color else _ANSI.sub("", text)
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def duration(seconds: float | None) -> str:
@@ -210,7 +224,9 @@ def duration(seconds: float | None) -> str:
     return f"{seconds / 86400:.1f}d"
 
 
-def render_text(review: Review, *, now: float | None = None, width: int = 100) -> str:
+def render_text(
+    review: Review, *, now: float | None = None, width: int = 100, color: bool = False
+) -> str:
     now = now if now is not None else time.time()
     out: list[str] = []
     total_jobs = sum(review.jobs.values())
@@ -219,7 +235,14 @@ def render_text(review: Review, *, now: float | None = None, width: int = 100) -
     )
     out.append("")
     out.append("Failures per day by cause")
-    out.append(failures_chart(review, width=width))
+    out.append(failures_chart(review, width=width, color=color))
+    for day in review.days:
+        causes = [(c, n) for d, c, n in review.failures if d == day]
+        out.append(
+            f"  {day}  {sum(n for _, n in causes):>5}  "
+            + ", ".join(f"{c} {n}" for c, n in sorted(causes, key=lambda x: (-x[1], x[0])))
+        )
+    out.append("  In all:")
     for cause in review.causes:
         n = sum(review.failures_of(cause))
         out.append(f"  {n:>6}  {cause} — {spec_for(cause).title}")

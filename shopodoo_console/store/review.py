@@ -105,7 +105,7 @@ def waits_for_a_person(store: Store, window: Window) -> list[Wait]:
     rows = store.execute(
         "SELECT ev.job_id, ev.event, ev.at - ("
         "SELECT max(a.ended_at) FROM attempt AS a WHERE a.job_id = ev.job_id "
-        "AND a.ended_at <= ev.at) AS waited "
+        "AND a.ended_at < ev.at) AS waited "
         "FROM audit AS ev INDEXED BY audit_event "
         f"WHERE ev.event IN {_in(PERSON_EVENTS)} AND ev.system = 'operator' "
         f"AND ev.job_id IS NOT NULL AND ev.at >= ? AND ev.at < ?{shop} "
@@ -178,11 +178,11 @@ def mappings_added(store: Store, window: Window) -> list[MappingAdded]:
     rows = store.execute(
         "SELECT m.kind, m.source_key, m.odoo_model, m.odoo_id, m.label, m.created_at, "
         "(SELECT count(*) FROM audit AS ev INDEXED BY audit_event WHERE ev.event = 'requeue' "
-        "AND ev.shop_id = m.shop_id AND ev.at >= m.created_at AND ev.message LIKE "
+        "AND ev.shop_id = m.shop_id AND ev.at >= ? AND ev.at < ? AND ev.message LIKE "
         "'Mapping ' || m.kind || ':' || m.source_key || ' saved%') "
         f"FROM mapping AS m WHERE m.created_at >= ? AND m.created_at < ?{shop} "
         "ORDER BY m.created_at",
-        [window.since, window.until, *params],
+        [window.since, window.until, window.since, window.until, *params],
     ).fetchall()
     return [MappingAdded(*r) for r in rows]
 
