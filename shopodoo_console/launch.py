@@ -10,7 +10,6 @@ import logging
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +38,7 @@ def build_engine(
     return Engine(store, config, flows, metrics=metrics), store, connections
 
 
-def ui_hooks(engine: Engine, connections: Connections) -> dict[str, Callable[..., Any]]:
+def ui_hooks(engine: Engine, connections: Connections) -> dict[str, Any]:
     """The console's mapping validator, suggester and connection tester, backed by the real
     clients, and what applies a config saved from Settings to the running engine."""
     from shopodoo_console.ui.checks import MappingProposal, Suggestion, Verdict
@@ -64,11 +63,14 @@ def ui_hooks(engine: Engine, connections: Connections) -> dict[str, Callable[...
         connections.reconfigure(config)  # first: polls rescheduled next use the new clients
         engine.apply_config(config)
 
+    from shopodoo_console.workflows.reconcile.service import Reconcile
+
     return {
         "validator": validator,
         "tester": tester,
         "suggester": suggester,
         "on_config_saved": on_config_saved,
+        "reconcile": Reconcile(engine.store, engine.config, connections, engine.queue),
     }
 
 

@@ -44,6 +44,7 @@ from shopodoo_console.ui.screens.job import JobScreen
 from shopodoo_console.ui.screens.mappings import MappingsScreen
 from shopodoo_console.ui.screens.queue import QueueScreen
 from shopodoo_console.ui.screens.settings import SettingsScreen
+from shopodoo_console.ui.screens.tools import TOOL_BINDINGS, TOOL_MODES, Reconciler
 from shopodoo_console.ui.widgets.mapping_editor import MappingEditor
 from shopodoo_console.ui.widgets.modals import ReasonModal
 
@@ -72,6 +73,7 @@ class ShopodooApp(App[int]):
         "failures": FailuresScreen,
         "mappings": MappingsScreen,
         "settings": SettingsScreen,
+        **TOOL_MODES,
     }
     DEFAULT_MODE = "dashboard"
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -80,6 +82,7 @@ class ShopodooApp(App[int]):
         Binding("3", "show('failures')", "Failures", id="go.failures"),
         Binding("4", "show('mappings')", "Mappings", id="go.mappings"),
         Binding("5", "show('settings')", "Settings", id="go.settings"),
+        *TOOL_BINDINGS,
         Binding("question_mark", "help", "Help", key_display="?", id="app.help"),
         Binding("p", "toggle_pause", "Pause/resume", id="scheduler.toggle"),
         Binding("P", "poll_now", "Poll now", show=False, id="scheduler.poll_now"),
@@ -97,6 +100,7 @@ class ShopodooApp(App[int]):
         tester: ConnectionTester = no_connection_test,
         suggester: MappingSuggester = no_suggestions,
         on_config_saved: ConfigSaved | None = None,
+        reconcile: Reconciler | None = None,
         clock: Callable[[], float] = time.time,
         refresh_hz: float = 4.0,
     ) -> None:
@@ -114,6 +118,7 @@ class ShopodooApp(App[int]):
         self.tester = tester
         self.suggester = suggester
         self.on_config_saved: ConfigSaved = on_config_saved or engine.apply_config
+        self.reconcile = reconcile  # audits and backfills (None: not offered)
         self._config_lock = threading.Lock()
         self.clock = clock
         self.refresh_hz = min(refresh_hz, 4.0)
@@ -403,6 +408,7 @@ def run_console(
     tester: ConnectionTester = no_connection_test,
     suggester: MappingSuggester = no_suggestions,
     on_config_saved: ConfigSaved | None = None,
+    reconcile: Reconciler | None = None,
 ) -> int:
     """Start the engine, run the console until the operator quits, stop the engine cleanly.
 
@@ -420,6 +426,7 @@ def run_console(
             tester=tester,
             suggester=suggester,
             on_config_saved=on_config_saved,
+            reconcile=reconcile,
         ).run()
     finally:
         engine.stop()
