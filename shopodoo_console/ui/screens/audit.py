@@ -317,7 +317,7 @@ class AuditScreen(LiveScreen[AuditData]):
     def _progress(self, progress: Progress) -> None:
         """Worker thread: hand the progress to the event loop, at most 4 times a second."""
         now = time.monotonic()
-        if now - self._last_progress < 0.25 and progress.phase != "finished":
+        if now - self._last_progress < 0.25 and not progress.final:
             return
         self._last_progress = now
         self._call(self._show_progress, progress)

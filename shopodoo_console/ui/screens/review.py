@@ -151,6 +151,8 @@ class ReviewScreen(LiveScreen[Review]):
                 series.append(rest)
                 causes = [*causes, "other"]
             plt.stacked_bar(days, series, labels=causes)  # type: ignore[call-arg]
+            top = max(sum(column) for column in zip(*series, strict=True))
+            plt.yticks(_whole_ticks(top))
         widget.refresh()
 
     def _retries_chart(self, data: Review) -> None:
@@ -161,6 +163,7 @@ class ReviewScreen(LiveScreen[Review]):
         plt.title("Retries per job")
         buckets = data.retry_buckets()
         plt.bar(list(buckets), list(buckets.values()))
+        plt.yticks(_whole_ticks(max(buckets.values())))
         widget.refresh()
 
     # ------------------------------------------------------------ actions
@@ -179,6 +182,12 @@ class ReviewScreen(LiveScreen[Review]):
         key = self.query_one("#waiting", NavTable).current_key
         if key:
             self.post_message(OpenJob(int(key)))
+
+
+def _whole_ticks(top: int) -> list[int]:
+    """Counts are whole: about five ticks from 0 to ``top``."""
+    step = max(1, -(-top // 5))
+    return list(range(0, top + step, step))
 
 
 __all__ = ["ReviewScreen"]

@@ -20,6 +20,7 @@ class Progress:
     budget: float | None = None  # share of the Shopify budget used so far (0..1)
     first_finding: float | None = None  # seconds from the start to the first finding
     run_id: int | None = None
+    final: bool = False  # the run has ended (its last report)
 
     @property
     def fraction(self) -> float | None:
@@ -81,7 +82,7 @@ class Pace:
 
 
 def finished(progress: Progress, phase: str = "finished") -> Progress:
-    return replace(progress, phase=phase, eta=0.0)
+    return replace(progress, phase=phase, eta=0.0, final=True)
 
 
 def duration(seconds: float | None) -> str:
