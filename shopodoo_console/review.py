@@ -228,68 +228,83 @@ def render_text(
     review: Review, *, now: float | None = None, width: int = 100, color: bool = False
 ) -> str:
     now = now if now is not None else time.time()
-    out: list[str] = []
     total_jobs = sum(review.jobs.values())
-    out.append(
-        f"Review of {review.shop or 'every shop'}: {total_jobs} job(s) created in the period"
-    )
-    out.append("")
-    out.append("Failures per day by cause")
-    out.append(failures_chart(review, width=width, color=color))
+    out = [f"Review of {review.shop or 'every shop'}: {total_jobs} job(s) created in the period"]
+    out += ["", *_failures_text(review, width, color)]
+    out += ["", *_waits_text(review, now)]
+    out += ["", *_retries_text(review)]
+    out += ["", *_edits_text(review)]
+    out += ["", *_mappings_text(review)]
+    out += ["", *_closes_text(review)]
+    return "\n".join(out)
+
+
+def _failures_text(review: Review, width: int, color: bool) -> list[str]:
+    out = ["Failures per day by cause", failures_chart(review, width=width, color=color)]
     for day in review.days:
-        causes = [(c, n) for d, c, n in review.failures if d == day]
-        out.append(
-            f"  {day}  {sum(n for _, n in causes):>5}  "
-            + ", ".join(f"{c} {n}" for c, n in sorted(causes, key=lambda x: (-x[1], x[0])))
+        causes = sorted(
+            ((c, n) for d, c, n in review.failures if d == day), key=lambda x: (-x[1], x[0])
         )
-    out.append("  In all:")
+        listed = ", ".join(f"{c} {n}" for c, n in causes)
+        out.append(f"  {day}  {sum(n for _, n in causes):>5}  {listed}")
+    if review.causes:
+        out.append("  In all:")
     for cause in review.causes:
-        n = sum(review.failures_of(cause))
-        out.append(f"  {n:>6}  {cause} — {spec_for(cause).title}")
-    out.append("")
+        out.append(f"  {sum(review.failures_of(cause)):>6}  {cause} — {spec_for(cause).title}")
+    return out
+
+
+def _waits_text(review: Review, now: float) -> list[str]:
     w = review.waits
-    out.append("Waiting for a person")
-    out.append(
+    out = [
+        "Waiting for a person",
         f"  {w.count} action(s) on waiting jobs; waited median {duration(w.median)}, "
-        f"90% within {duration(w.p90)}, longest {duration(w.longest)}"
-    )
+        f"90% within {duration(w.p90)}, longest {duration(w.longest)}",
+    ]
     if w.by_action:
         out.append("  by action: " + ", ".join(f"{k} {v}" for k, v in sorted(w.by_action.items())))
     out.append(f"  {review.waiting_now} job(s) wait now")
-    for job in review.longest_waiting[:5]:
-        out.append(
-            f"    job {job.job_id} {job.state} for {duration(now - job.since)}: "
-            f"{job.label} ({job.cause_code or '-'})"
-        )
-    out.append("")
-    out.append("Retries per job (jobs created in the period)")
+    out += [
+        f"    job {job.job_id} {job.state} for {duration(now - job.since)}: "
+        f"{job.label} ({job.cause_code or '-'})"
+        for job in review.longest_waiting[:5]
+    ]
+    return out
+
+
+def _retries_text(review: Review) -> list[str]:
+    out = ["Retries per job (jobs created in the period)"]
     buckets = review.retry_buckets()
     top = max(buckets.values()) or 1
     for name, jobs in buckets.items():
         bar = "█" * max(1 if jobs else 0, round(40 * jobs / top))
         out.append(f"  {name:>3} retries  {jobs:>6}  {bar}")
-    out.append("")
-    out.append("Changed in Odoo by a person after the console wrote it")
-    if not review.edits:
-        out.append("  nothing")
-    for e in review.edits:
-        out.append(
-            f"  {e.events:>6}× {e.model + '.' if e.model else ''}{e.field} "
-            f"({e.jobs} job(s); {', '.join(c for c in e.codes if c)})"
-        )
-    out.append("")
-    out.append("Mappings added")
-    if not review.mappings:
-        out.append("  none")
-    for m in review.mappings:
-        out.append(
+    return out
+
+
+def _edits_text(review: Review) -> list[str]:
+    out = ["Changed in Odoo by a person after the console wrote it"]
+    out += [
+        f"  {e.events:>6}× {e.model + '.' if e.model else ''}{e.field} "
+        f"({e.jobs} job(s); {', '.join(c for c in e.codes if c)})"
+        for e in review.edits
+    ] or ["  nothing"]
+    return out
+
+
+def _mappings_text(review: Review) -> list[str]:
+    return ["Mappings added"] + (
+        [
             f"  {m.kind} {m.source_key!r} → {m.odoo_model} {m.odoo_id} {m.label} "
             f"({m.requeued} waiting job(s) re-queued)"
-        )
-    out.append("")
-    out.append("Resolved and cancelled by hand")
-    if not review.closes:
-        out.append("  none")
-    for c in review.closes:
-        out.append(f"  {c.count:>6}× {c.event}: {c.reason or '(no reason)'}")
-    return "\n".join(out)
+            for m in review.mappings
+        ]
+        or ["  none"]
+    )
+
+
+def _closes_text(review: Review) -> list[str]:
+    return ["Resolved and cancelled by hand"] + (
+        [f"  {c.count:>6}× {c.event}: {c.reason or '(no reason)'}" for c in review.closes]
+        or ["  none"]
+    )

@@ -184,10 +184,10 @@ class ReviewScreen(LiveScreen[Review]):
             self.post_message(OpenJob(int(key)))
 
 
-def _whole_ticks(top: int) -> list[int]:
+def _whole_ticks(top: int) -> list[float]:
     """Counts are whole: about five ticks from 0 to ``top``."""
     step = max(1, -(-top // 5))
-    return list(range(0, top + step, step))
+    return [float(t) for t in range(0, top + step, step)]
 
 
 __all__ = ["ReviewScreen"]
