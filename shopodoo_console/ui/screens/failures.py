@@ -100,6 +100,11 @@ class FailuresScreen(LiveScreen[FailuresData]):
         return FailuresData(groups, code, jobs)
 
     def show(self, data: FailuresData) -> None:
+        chosen = getattr(self, "_chosen", None)
+        if chosen is not None:
+            if data.code != chosen and any(g.code == chosen for g in data.groups):
+                return  # read before the operator chose a group; the reload for it follows
+            self._chosen = None
         groups = self.query_one("#groups", NavTable)
         groups.set_rows(
             [(g.code, [g.title, Text(count(g.count), style=ERROR)]) for g in data.groups]
@@ -183,6 +188,7 @@ class FailuresScreen(LiveScreen[FailuresData]):
 
     def select_group(self, code: str) -> None:
         self.code = code
+        self._chosen = code  # a load started before this choice must not undo it
         self.query_one("#groups", NavTable).select_key(code)
         self.request_reload()
 
