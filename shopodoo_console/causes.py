@@ -26,6 +26,7 @@ class Kind(StrEnum):
     PERMISSION = "permission"  # a scope, an access right, a company access
     DATA = "data"  # the source record itself is wrong or incomplete
     CONFLICT = "conflict"  # the target was changed by a person or is locked
+    EXHAUSTED = "exhausted"  # temporary, but its automatic retries are spent: a person looks
 
     @property
     def retries_automatically(self) -> bool:
@@ -40,6 +41,7 @@ class Kind(StrEnum):
             Kind.PERMISSION: "permission — needs an access right before retry",
             Kind.DATA: "data — the source record needs a correction",
             Kind.CONFLICT: "conflict — a person must decide",
+            Kind.EXHAUSTED: "retries spent — waits for you: fix the last cause, then retry",
         }[self]
 
 
@@ -231,7 +233,7 @@ CATALOG: dict[str, CauseSpec] = dict(
         # Engine
         _spec(
             "retry.exhausted",
-            Kind.TEMPORARY,
+            Kind.EXHAUSTED,
             "Retries exhausted",
             fix="Check the last cause, fix it if needed, then retry by hand.",
         ),

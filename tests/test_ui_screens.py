@@ -101,13 +101,17 @@ def test_dashboard_shows_streams_counts_metrics_and_causes(sample) -> None:
         # enter on a cause opens Failures on that group
         causes = app.screen.query_one("#causes", NavTable)
         causes.focus()
-        await press(pilot, "j", "enter")
+        await wait_for(lambda: app.focused is causes, what="the causes table to take focus")
+        await press(pilot, "j")
+        await wait_for(lambda: causes.cursor_row == 1, what="the cursor on the second cause")
+        await press(pilot, "enter")
         failures = await loaded(app, FailuresScreen)
         assert failures.code == causes.row_keys[1]
         await press(pilot, "1")
         await loaded(app, DashboardScreen)
         streams = app.screen.query_one("#streams", NavTable)
         streams.focus()
+        await wait_for(lambda: app.focused is streams, what="the streams table to take focus")
         await press(pilot, "enter")  # a stream opens the queue filtered to it
         queue = await loaded(app, QueueScreen)
         assert queue.filters.shop == SHOP and queue.filters.flow == "orders"
@@ -216,6 +220,7 @@ def test_failures_group_actions_retry_resolve_cancel(sample) -> None:
         )
         groups = screen.query_one("#groups", NavTable)
         assert groups.row_keys[0] == "mapping.product_missing"
+        await wait_for(lambda: app.focused is groups, what="the groups table to take focus")
         # the Odoo-down group: retry it as a whole
         await press(pilot, "j")
         await wait_for(
@@ -262,11 +267,11 @@ def test_failures_fix_for_a_credential_opens_settings_on_that_connection(sample)
     engine.queue.enqueue(shop_id, SHOP, "orders", [Change("gid://shopify/Order/77", "v1", "#77")])
     job = engine.queue.claim("w", 60)
     while job is not None and job.source_id != "gid://shopify/Order/77":
-        engine.queue.finish_done(job.id, "w")
+        engine.queue.finish_done(job.claim)
         job = engine.queue.claim("w", 60)
     assert job is not None
     engine.queue.finish_failed(
-        job.id, "w", Cause("shopify.unauthorized", missing="Shopify answered 401")
+        job.claim, Cause("shopify.unauthorized", missing="Shopify answered 401")
     )
 
     async def scenario(app: RecordingApp, pilot: Any) -> None:

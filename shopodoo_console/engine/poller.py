@@ -35,7 +35,7 @@ class PollResult:
 
 
 def stream_of(flow: Flow) -> str:
-    return getattr(flow, "stream", flow.name)
+    return flow.stream
 
 
 class Poller:

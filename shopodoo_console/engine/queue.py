@@ -9,6 +9,7 @@ by its lease) so that two processes racing can never both win, and no illegal tr
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -19,10 +20,10 @@ from peewee import IntegrityError
 
 from shopodoo_console.causes import Cause
 from shopodoo_console.engine import events as ev
-from shopodoo_console.engine.flows import Change, JobView
+from shopodoo_console.engine.flows import Change, Claim, JobView
 from shopodoo_console.engine.keys import job_key
 from shopodoo_console.engine.owners import owner_is_dead
-from shopodoo_console.engine.retry import RetryPolicy
+from shopodoo_console.engine.retry import Decision, RetryPolicy, RetryState
 from shopodoo_console.engine.states import (
     OPERATOR_RETRYABLE,
     RUNNABLE,
@@ -52,11 +53,14 @@ _INSERT_COLUMNS = (
 )
 _CLAIM_COLUMNS = (
     "id, key, shop_id, flow, source_id, source_version, label, payload, attempts, retries, "
-    "intent, plan, approved_at"
+    "intent, plan, approved_at, lease_owner, retry_counts, retrying_since"
 )
+# Every statement about a claimed job matches its id and this claim's token (DESIGN §3.5).
+_FENCE = "id = ? AND attempts = ? AND state = 'running'"
 
 
 PRUNABLE = (State.DONE, State.SKIPPED, State.SUPERSEDED)
+_RESET_BUDGETS = ", retries = 0, retry_counts = NULL, retrying_since = NULL"
 PRUNE_CHUNK = 500
 
 
@@ -73,7 +77,7 @@ class EnqueueResult:
 
 
 class LeaseLost(Exception):
-    """The job is no longer ours (lease expired and taken, or cancelled meanwhile)."""
+    """The claim is no longer current (lease expired and taken, or released meanwhile)."""
 
 
 class Queue:
@@ -89,6 +93,29 @@ class Queue:
         self.events = events or ev.EventBus()
         self.policy = policy or RetryPolicy()
         self.clock = clock
+        self._held: dict[int, Claim] = {}
+        self._held_lock = threading.Lock()
+
+    # ------------------------------------------------------------------ claims in flight
+
+    def held(self) -> list[Claim]:
+        """Claims this process took and has not finished, released or lost: its in-flight
+        jobs, which :meth:`expire_leases` never expires and heartbeats keep alive."""
+        with self._held_lock:
+            return list(self._held.values())
+
+    def forget(self, claims: Iterable[Claim]) -> None:
+        """Stop holding ``claims`` (their handler is over): if they could not be finished
+        nor released, their lease runs out and expiry returns them to the queue."""
+        with self._held_lock:
+            for claim in claims:
+                if self._held.get(claim.job_id) == claim:
+                    del self._held[claim.job_id]
+
+    def _hold(self, jobs: Iterable[JobView]) -> None:
+        with self._held_lock:
+            for job in jobs:
+                self._held[job.id] = job.claim
 
     # ------------------------------------------------------------------ enqueue
 
@@ -219,6 +246,30 @@ class Queue:
         jobs = self._claim(owner, lease_seconds, where, params, 1)
         return jobs[0] if jobs else None
 
+    def claim_next(
+        self,
+        owner: str,
+        lease_seconds: float,
+        *,
+        flows: Sequence[str],
+        shop_ids: Sequence[int] | None,
+        batch_size: Callable[[str], int],
+    ) -> list[JobView]:
+        """The most urgent runnable job and, in the same transaction, up to its flow's batch
+        size more of the same flow and shop (one fetch and one lookup for all of them)."""
+        with self.store.atomic():
+            first = self.claim(owner, lease_seconds, flows=flows, shop_ids=shop_ids)
+            if first is None:
+                return []
+            more = self.claim_batch(
+                owner,
+                lease_seconds,
+                flow=first.flow,
+                shop_id=first.shop_id,
+                limit=batch_size(first.flow) - 1,
+            )
+        return [first, *more]
+
     def claim_batch(
         self, owner: str, lease_seconds: float, *, flow: str, shop_id: int, limit: int
     ) -> list[JobView]:
@@ -258,6 +309,7 @@ class Queue:
                 sql, [owner, now + lease_seconds, now, now, now, *params, limit]
             ).fetchall()
         jobs = sorted((_job_view(row) for row in rows), key=lambda j: j.id)
+        self._hold(jobs)
         for job in jobs:
             self.events.emit(
                 ev.JOB_STATE,
@@ -269,147 +321,159 @@ class Queue:
             )
         return jobs
 
-    def heartbeat(self, owner: str, job_ids: Sequence[int], lease_seconds: float) -> set[int]:
-        """Extend our leases; returns the ids that are still ours."""
-        if not job_ids:
+    def heartbeat(self, claims: Sequence[Claim], lease_seconds: float) -> set[int]:
+        """Extend the leases of ``claims``; returns the job ids whose claim is still current.
+
+        A claim missing from the answer was lost (expired and taken, or released): this
+        process no longer holds it, and its handler's result will be discarded.
+        """
+        if not claims:
             return set()
         now = self.clock()
-        marks = ", ".join("?" * len(job_ids))
+        alive: set[int] = set()
         with self.store.atomic():
-            self.store.execute(
-                f"UPDATE job SET lease_expires_at = ? WHERE id IN ({marks}) "
-                "AND state = 'running' AND lease_owner = ?",
-                [now + lease_seconds, *job_ids, owner],
-            )
-            rows = self.store.execute(
-                f"SELECT id FROM job WHERE id IN ({marks}) AND state = 'running' "
-                "AND lease_owner = ?",
-                [*job_ids, owner],
-            ).fetchall()
-        return {r[0] for r in rows}
+            for claim in claims:
+                updated = self.store.execute(
+                    f"UPDATE job SET lease_expires_at = ? WHERE {_FENCE}",
+                    (now + lease_seconds, claim.job_id, claim.token),
+                ).rowcount
+                if updated == 1:
+                    alive.add(claim.job_id)
+        self.forget(c for c in claims if c.job_id not in alive)
+        return alive
 
-    def record_intent(self, job_id: int, owner: str, intent: dict[str, Any]) -> None:
-        """Write the intent before a remote write (DESIGN §3.5); fails if the lease is gone."""
+    def record_intent(self, claim: Claim, intent: dict[str, Any]) -> None:
+        """Write the intent before a remote write (DESIGN §3.5); fails if the claim is stale."""
         now = self.clock()
         with self.store.atomic():
             cursor = self.store.execute(
-                "UPDATE job SET intent = ?, updated_at = ? WHERE id = ? AND state = 'running' "
-                "AND lease_owner = ?",
-                (json.dumps(intent, sort_keys=True), now, job_id, owner),
+                f"UPDATE job SET intent = ?, updated_at = ? WHERE {_FENCE}",
+                (json.dumps(intent, sort_keys=True), now, claim.job_id, claim.token),
             )
             if cursor.rowcount != 1:
-                raise LeaseLost(f"job {job_id} is no longer held by {owner}")
+                raise LeaseLost(
+                    f"job {claim.job_id} is no longer held by attempt #{claim.token} "
+                    f"of {claim.owner}"
+                )
 
     # ------------------------------------------------------------------ finish
 
     def finish_done(
-        self, job_id: int, owner: str, message: str = "", result: dict[str, Any] | None = None
+        self, claim: Claim, message: str = "", result: dict[str, Any] | None = None
     ) -> bool:
-        return self._finish(
-            job_id, owner, State.DONE, outcome="done", message=message, result=result
-        )
+        return self.finish_many([(claim, Finish.done(message, result))])[claim.job_id]
 
-    def finish_skipped(
-        self, job_id: int, owner: str, reason: str, cause: Cause | None = None
-    ) -> bool:
-        return self._finish(
-            job_id, owner, State.SKIPPED, outcome="skipped", message=reason, cause=cause
-        )
+    def finish_skipped(self, claim: Claim, reason: str, cause: Cause | None = None) -> bool:
+        return self.finish_many([(claim, Finish.skipped(reason, cause))])[claim.job_id]
 
     def finish_awaiting_approval(
-        self, job_id: int, owner: str, plan: dict[str, Any], summary: str = ""
+        self, claim: Claim, plan: dict[str, Any], summary: str = ""
     ) -> bool:
-        return self._finish(
-            job_id,
-            owner,
-            State.AWAITING_APPROVAL,
-            outcome="awaiting_approval",
-            message=summary,
-            plan=plan,
-        )
+        return self.finish_many([(claim, Finish.awaiting(plan, summary))])[claim.job_id]
 
-    def finish_failed(self, job_id: int, owner: str, cause: Cause) -> bool:
+    def finish_failed(self, claim: Claim, cause: Cause) -> bool:
         """Record a failure; the retry policy decides retrying / needs_attention / failed."""
-        with self.store.atomic():
-            row = self.store.execute(
-                "SELECT retries FROM job WHERE id = ? AND state = 'running' AND lease_owner = ?",
-                (job_id, owner),
-            ).fetchone()
-            if row is None:
-                return False
-            decision = self.policy.decide(cause, row[0])
-            return self._finish(
-                job_id,
-                owner,
-                decision.state,
-                outcome="failed",
-                message=cause.missing,
-                cause=decision.cause,
-                retries=decision.retries,
-                delay=decision.delay,
-                attempt_cause=cause,
-            )
+        return self.finish_many([(claim, Finish.failed(cause))])[claim.job_id]
 
-    def _finish(
-        self,
-        job_id: int,
-        owner: str,
-        state: State,
-        *,
-        outcome: str,
-        message: str,
-        cause: Cause | None = None,
-        result: dict[str, Any] | None = None,
-        plan: dict[str, Any] | None = None,
-        retries: int | None = None,
-        delay: float = 0.0,
-        attempt_cause: Cause | None = None,
-    ) -> bool:
+    def finish_many(self, items: Sequence[tuple[Claim, Finish]]) -> dict[int, bool]:
+        """Record the outcomes of claimed jobs in one transaction (a batch's worth).
+
+        Each job's attempt row and new state are written only if its claim is still current;
+        the answer says, per job id, whether it was (False: a stale result, not recorded).
+        """
         now = self.clock()
-        message = redact(message)
-        attempt_cause = attempt_cause or cause
-        terminal = state in (State.DONE, State.SKIPPED)
+        recorded: dict[int, bool] = {}
+        changed: list[tuple[int, str, str | None]] = []
         with self.store.atomic():
-            inserted = self.store.execute(
-                "INSERT INTO attempt (job_id, number, worker, started_at, ended_at, outcome, "
-                "cause_code, message) SELECT id, attempts, lease_owner, started_at, ?, ?, ?, ? "
-                "FROM job WHERE id = ? AND state = 'running' AND lease_owner = ?",
-                (
-                    now,
-                    outcome,
-                    attempt_cause.code if attempt_cause else None,
-                    message,
-                    job_id,
-                    owner,
-                ),
-            ).rowcount
-            if inserted != 1:
-                return False
-            self.store.execute(
-                "UPDATE job SET state = ?, lease_owner = NULL, lease_expires_at = NULL, "
-                "cause_code = ?, cause = ?, blocked_on = ?, result = ?, "
-                "plan = COALESCE(?, plan), retries = COALESCE(?, retries), "
-                "next_run_at = ?, updated_at = ?, finished_at = ? "
-                "WHERE id = ? AND state = 'running' AND lease_owner = ?",
-                (
-                    state.value,
-                    cause.code if cause else None,
-                    _cause_json(cause),
-                    _blocked(cause),
-                    message or (json.dumps(result, sort_keys=True) if result else None),
-                    json.dumps(plan, sort_keys=True) if plan is not None else None,
-                    retries,
-                    now + delay,
-                    now,
-                    now if terminal else None,
-                    job_id,
-                    owner,
-                ),
-            )
-        self.events.emit(
-            ev.JOB_STATE, job_id=job_id, state=state.value, cause_code=cause.code if cause else None
+            for claim, asked in items:
+                finish = asked if asked.failure is None else self._decide(claim, asked.failure, now)
+                if finish is None:
+                    recorded[claim.job_id] = False
+                    continue
+                ok = self._write_finish(claim, finish, now)
+                recorded[claim.job_id] = ok
+                if ok:
+                    changed.append((claim.job_id, finish.state.value, finish.cause_code))
+        self.forget(claim for claim, _ in items)
+        for job_id, state, code in changed:
+            self.events.emit(ev.JOB_STATE, job_id=job_id, state=state, cause_code=code)
+        return recorded
+
+    def _decide(self, claim: Claim, cause: Cause, now: float) -> Finish | None:
+        row = self.store.execute(
+            f"SELECT retry_counts, retrying_since FROM job WHERE {_FENCE}",
+            (claim.job_id, claim.token),
+        ).fetchone()
+        if row is None:
+            return None
+        spent = RetryState(json.loads(row[0]) if row[0] else {}, row[1])
+        return Finish.decided(cause, self.policy.decide(cause, spent, now))
+
+    def _write_finish(self, claim: Claim, finish: Finish, now: float) -> bool:
+        message = redact(finish.message)
+        attempt_cause = finish.attempt_cause or finish.cause
+        attempt_code = attempt_cause.code if attempt_cause else None
+        inserted = self.store.execute(
+            "INSERT INTO attempt (job_id, number, worker, started_at, ended_at, outcome, "
+            "cause_code, message) SELECT id, attempts, lease_owner, started_at, ?, ?, ?, ? "
+            f"FROM job WHERE {_FENCE}",
+            (
+                now,
+                finish.outcome,
+                attempt_code,
+                message,
+                claim.job_id,
+                claim.token,
+            ),
+        ).rowcount
+        if inserted != 1:
+            return False
+        terminal = finish.state in (State.DONE, State.SKIPPED)
+        cause = finish.cause
+        self.store.execute(
+            "UPDATE job SET state = ?, lease_owner = NULL, lease_expires_at = NULL, "
+            "cause_code = ?, cause = ?, blocked_on = ?, result = ?, "
+            "plan = COALESCE(?, plan), retries = COALESCE(?, retries), "
+            "retry_counts = COALESCE(?, retry_counts), "
+            "retrying_since = COALESCE(?, retrying_since), "
+            f"next_run_at = ?, updated_at = ?, finished_at = ? WHERE {_FENCE}",
+            (
+                finish.state.value,
+                cause.code if cause else None,
+                _cause_json(cause),
+                _blocked(cause),
+                message or (json.dumps(finish.result, sort_keys=True) if finish.result else None),
+                json.dumps(finish.plan, sort_keys=True) if finish.plan is not None else None,
+                finish.retries,
+                json.dumps(finish.counts, sort_keys=True) if finish.counts is not None else None,
+                finish.since,
+                now + finish.delay,
+                now,
+                now if terminal else None,
+                claim.job_id,
+                claim.token,
+            ),
         )
         return True
+
+    def discard_late(self, claim: Claim, outcome: str) -> None:
+        """Record that a stale execution's result was thrown away (its lease was lost)."""
+        row = self.store.execute(
+            "SELECT shop_id, state, attempts FROM job WHERE id = ?", (claim.job_id,)
+        ).fetchone()
+        if row is None:
+            return
+        shop_id, state, attempts = row
+        self.store.audit(
+            system="console",
+            event="late_result_discarded",
+            job_id=claim.job_id,
+            shop_id=shop_id,
+            message=f"Attempt #{claim.token} ({claim.owner}) finished after its lease was "
+            f"lost; its result ({outcome}) was discarded. The job is {state} "
+            f"(attempt #{attempts}).",
+            data={"attempt": claim.token, "outcome": outcome, "worker": claim.owner},
+        )
 
     # ------------------------------------------------------------------ housekeeping
 
@@ -417,10 +481,11 @@ class Queue:
         """Return jobs whose worker died to the queue (bounded), with an audit entry each.
 
         A lease expires with time, or at once when its worker ran on this host and its
-        process is gone (a restart after kill -9 resumes without waiting).
+        process is gone (a restart after kill -9 resumes without waiting). Jobs this process
+        still runs are never expired here, whatever the wall clock says (a laptop that slept
+        past its leases renews them by heartbeat on waking).
         """
         now = self.clock()
-        count = 0
         owners = [
             r[0]
             for r in self.store.execute(
@@ -429,13 +494,18 @@ class Queue:
         ]
         dead = [o for o in owners if owner_is_dead(o)]
         marks = ", ".join("?" * len(dead)) or "NULL"
+        mine = {c.job_id for c in self.held()}
+        expired: list[int] = []
         with self.store.atomic():
             rows = self.store.execute(
-                "SELECT id, shop_id, retries, lease_owner, label FROM job "
-                f"WHERE state = 'running' AND (lease_expires_at < ? OR lease_owner IN ({marks}))",
+                "SELECT id, attempts, shop_id, lease_owner, label, retry_counts, retrying_since "
+                "FROM job WHERE state = 'running' "
+                f"AND (lease_expires_at < ? OR lease_owner IN ({marks}))",
                 (now, *dead),
             ).fetchall()
-            for job_id, shop_id, retries, worker, label in rows:
+            for job_id, token, shop_id, worker, label, counts, since in rows:
+                if job_id in mine:
+                    continue
                 cause = Cause(
                     code="engine.lease_expired",
                     missing=f"the worker {worker} stopped answering while it held the job",
@@ -443,72 +513,88 @@ class Queue:
                     retry_note="the retry finds anything already created through links and "
                     "stamps before writing",
                 )
-                decision = self.policy.decide(cause, retries)
+                spent = RetryState(json.loads(counts) if counts else {}, since)
+                decision = self.policy.decide(cause, spent, now)
                 # An expired lease goes back to the queue, not to a backoff wait.
                 state = State.QUEUED if decision.state is State.RETRYING else decision.state
-                self.store.execute(
-                    "INSERT INTO attempt (job_id, number, worker, started_at, ended_at, outcome, "
-                    "cause_code, message) SELECT id, attempts, lease_owner, started_at, ?, "
-                    "'lost', ?, ? FROM job WHERE id = ?",
-                    (now, cause.code, cause.missing, job_id),
-                )
-                self.store.execute(
-                    "UPDATE job SET state = ?, lease_owner = NULL, lease_expires_at = NULL, "
-                    "retries = ?, cause_code = ?, cause = ?, next_run_at = ?, updated_at = ? "
-                    "WHERE id = ? AND state = 'running' AND lease_owner IS ?",
-                    (
-                        state.value,
-                        decision.retries,
-                        decision.cause.code,
-                        _cause_json(decision.cause),
-                        now,
-                        now,
-                        job_id,
-                        worker,
-                    ),
-                )
-                self.store.audit(
-                    system="console",
-                    event="lease_expired",
-                    job_id=job_id,
-                    shop_id=shop_id,
-                    message=f"Lease of worker {worker} expired; job returned to the queue "
-                    f"({state.value})",
-                    at=now,
-                )
-                count += 1
-        for job_id, *_ in rows:
+                claim = Claim(job_id, token, worker or "")
+                if self._return_lost(claim, decision, state, now):
+                    self.store.audit(
+                        system="console",
+                        event="lease_expired",
+                        job_id=job_id,
+                        shop_id=shop_id,
+                        message=f"Lease of worker {worker} expired; job returned to the queue "
+                        f"({state.value})",
+                        at=now,
+                    )
+                    expired.append(job_id)
+        for job_id in expired:
             self.events.emit(ev.LEASE_EXPIRED, job_id=job_id)
-        return count
+        return len(expired)
 
-    def release(self, owner: str) -> int:
-        """Give back every job ``owner`` still runs (clean shutdown), without counting a retry."""
+    def _return_lost(self, claim: Claim, decision: Decision, state: State, now: float) -> bool:
+        inserted = self.store.execute(
+            "INSERT INTO attempt (job_id, number, worker, started_at, ended_at, outcome, "
+            "cause_code, message) SELECT id, attempts, lease_owner, started_at, ?, "
+            f"'lost', ?, ? FROM job WHERE {_FENCE}",
+            (now, "engine.lease_expired", decision.cause.missing, claim.job_id, claim.token),
+        ).rowcount
+        if inserted != 1:
+            return False
+        self.store.execute(
+            "UPDATE job SET state = ?, lease_owner = NULL, lease_expires_at = NULL, "
+            "retries = ?, retry_counts = ?, retrying_since = ?, cause_code = ?, cause = ?, "
+            f"next_run_at = ?, updated_at = ? WHERE {_FENCE}",
+            (
+                state.value,
+                decision.retries,
+                json.dumps(decision.counts, sort_keys=True),
+                decision.since,
+                decision.cause.code,
+                _cause_json(decision.cause),
+                now,
+                now,
+                claim.job_id,
+                claim.token,
+            ),
+        )
+        return True
+
+    def release(self, claims: Sequence[Claim]) -> int:
+        """Give back claims whose handler is not running (clean shutdown, or an outcome that
+        could not be recorded), without counting a retry; returns how many were returned."""
         now = self.clock()
+        released: list[int] = []
         with self.store.atomic():
-            rows = self.store.execute(
-                "SELECT id, shop_id FROM job WHERE state = 'running' AND lease_owner = ?", (owner,)
-            ).fetchall()
-            for job_id, shop_id in rows:
+            for claim in claims:
+                row = self.store.execute(
+                    f"SELECT shop_id FROM job WHERE {_FENCE}", (claim.job_id, claim.token)
+                ).fetchone()
+                if row is None:
+                    continue
                 self.store.execute(
                     "INSERT INTO attempt (job_id, number, worker, started_at, ended_at, outcome, "
                     "message) SELECT id, attempts, lease_owner, started_at, ?, 'released', "
-                    "'console shut down before the job finished' FROM job WHERE id = ?",
-                    (now, job_id),
+                    f"'the console gave the job back before it finished' FROM job WHERE {_FENCE}",
+                    (now, claim.job_id, claim.token),
+                )
+                self.store.execute(
+                    "UPDATE job SET state = 'queued', lease_owner = NULL, "
+                    f"lease_expires_at = NULL, next_run_at = ?, updated_at = ? WHERE {_FENCE}",
+                    (now, now, claim.job_id, claim.token),
                 )
                 self.store.audit(
                     system="console",
                     event="released",
-                    job_id=job_id,
-                    shop_id=shop_id,
+                    job_id=claim.job_id,
+                    shop_id=row[0],
                     at=now,
-                    message="Console shut down mid-job; job returned to the queue",
+                    message="The console gave the job back before it finished; it is queued again",
                 )
-            self.store.execute(
-                "UPDATE job SET state = 'queued', lease_owner = NULL, lease_expires_at = NULL, "
-                "next_run_at = ?, updated_at = ? WHERE state = 'running' AND lease_owner = ?",
-                (now, now, owner),
-            )
-        return len(rows)
+                released.append(claim.job_id)
+        self.forget(claims)
+        return len(released)
 
     def prune(self, older_than_seconds: float) -> int:
         """Delete finished jobs (and their attempts and audit) past the retention period."""
@@ -555,7 +641,7 @@ class Queue:
                 self.store.execute(
                     f"UPDATE job SET state = ?, next_run_at = ?, updated_at = ?, "
                     f"finished_at = {finished}, lease_owner = NULL"
-                    f"{', retries = 0' if reset_retries else ''}{extra_set} "
+                    f"{_RESET_BUDGETS if reset_retries else ''}{extra_set} "
                     f"WHERE id IN ({', '.join('?' * len(part))}) AND state IN {_in(sources)}",
                     [target.value, now, now, *([now] if finished == "?" else []), *part],
                 )
@@ -687,6 +773,58 @@ class Queue:
         return row[0] if row else None
 
 
+@dataclass(frozen=True)
+class Finish:
+    """How a claimed job ends this attempt: its next state and what to record about it."""
+
+    state: State
+    outcome: str  # the attempt row's outcome: done, skipped, awaiting_approval, failed
+    message: str = ""
+    cause: Cause | None = None
+    attempt_cause: Cause | None = None
+    result: dict[str, Any] | None = None
+    plan: dict[str, Any] | None = None
+    retries: int | None = None
+    counts: dict[str, int] | None = None
+    since: float | None = None
+    delay: float = 0.0
+    failure: Cause | None = None  # still to be decided by the retry policy
+
+    @property
+    def cause_code(self) -> str | None:
+        return self.cause.code if self.cause else None
+
+    @classmethod
+    def done(cls, message: str = "", result: dict[str, Any] | None = None) -> Finish:
+        return cls(State.DONE, "done", message, result=result)
+
+    @classmethod
+    def skipped(cls, reason: str, cause: Cause | None = None) -> Finish:
+        return cls(State.SKIPPED, "skipped", reason, cause=cause)
+
+    @classmethod
+    def awaiting(cls, plan: dict[str, Any], summary: str = "") -> Finish:
+        return cls(State.AWAITING_APPROVAL, "awaiting_approval", summary, plan=plan)
+
+    @classmethod
+    def failed(cls, cause: Cause) -> Finish:
+        return cls(State.FAILED, "failed", cause.missing, failure=cause)
+
+    @classmethod
+    def decided(cls, cause: Cause, decision: Decision) -> Finish:
+        return cls(
+            decision.state,
+            "failed",
+            cause.missing,
+            cause=decision.cause,
+            attempt_cause=cause,
+            retries=decision.retries,
+            counts=decision.counts,
+            since=decision.since,
+            delay=decision.delay,
+        )
+
+
 def _cause_json(cause: Cause | None) -> str | None:
     if cause is None:
         return None
@@ -714,6 +852,9 @@ def _job_view(row: Sequence[Any]) -> JobView:
         intent,
         plan,
         approved_at,
+        owner,
+        counts,
+        since,
     ) = row
     return JobView(
         id=job_id,
@@ -729,4 +870,7 @@ def _job_view(row: Sequence[Any]) -> JobView:
         intent=json.loads(intent) if intent else None,
         plan=json.loads(plan) if plan else None,
         approved=approved_at is not None,
+        owner=owner or "",
+        retry_counts=json.loads(counts) if counts else {},
+        retrying_since=since,
     )

@@ -151,7 +151,13 @@ CREATE INDEX job_superseded_by ON job(superseded_by) WHERE superseded_by IS NOT 
 CREATE INDEX job_shop_flow_state ON job(shop_id, flow, state);
 """
 
-MIGRATIONS: tuple[str, ...] = (M1_INITIAL, M2_INDEXES)
+M3_RETRY_BUDGETS = """
+-- Retries spent per kind of trouble (throttle, network, lease, crash) and since when.
+ALTER TABLE job ADD COLUMN retry_counts TEXT;
+ALTER TABLE job ADD COLUMN retrying_since REAL;
+"""
+
+MIGRATIONS: tuple[str, ...] = (M1_INITIAL, M2_INDEXES, M3_RETRY_BUDGETS)
 LATEST = len(MIGRATIONS)
 
 

@@ -64,6 +64,8 @@ class Job(BaseModel):
     priority = IntegerField(default=0)
     attempts = IntegerField(default=0)
     retries = IntegerField(default=0)
+    retry_counts = JSONField(null=True)
+    retrying_since = FloatField(null=True)
     seen_count = IntegerField(default=1)
     next_run_at = FloatField()
     lease_owner = CharField(null=True)

@@ -22,6 +22,7 @@ from shopodoo_console.engine.flows import (
     AwaitApproval,
     Change,
     Done,
+    Failed,
     JobContext,
     Outcome,
     Page,
@@ -118,13 +119,15 @@ class OrdersFlow:
 
     # ================================================================ handle
 
-    def handle(self, ctx: JobContext) -> Outcome:
-        result = self.handle_batch([ctx])[0]
-        if isinstance(result, Cause):
-            raise CauseError(result)
-        return result
+    def handle_batch(self, contexts: list[JobContext]) -> list[Outcome]:
+        """One outcome per job; a failure is ``Failed(cause)``, never an exception."""
+        try:
+            results = self._handle_batch(contexts)
+        except CauseError as exc:  # the whole batch failed (a client, the shop's config)
+            return [Failed(exc.cause.with_record(c.job.label)) for c in contexts]
+        return [Failed(r) if isinstance(r, Cause) else r for r in results]
 
-    def handle_batch(self, contexts: list[JobContext]) -> list[Result]:
+    def _handle_batch(self, contexts: list[JobContext]) -> list[Result]:
         shop = contexts[0].shop
         config = self._config(shop)
         settings = OrdersSettings.from_shop(config)
