@@ -230,6 +230,37 @@ CATALOG: dict[str, CauseSpec] = dict(
             "Odoo order already confirmed",
             fix="Apply the Shopify change by hand in Odoo if it matters.",
         ),
+        # The console's own database
+        _spec(
+            "database.busy",
+            Kind.TEMPORARY,
+            "Database locked by another process",
+            fix="Wait for the other process or stop it, then run the command again.",
+        ),
+        _spec(
+            "database.full",
+            Kind.CONFIGURATION,
+            "Disk full",
+            fix="Free space on the disk holding the database, then run the command again.",
+        ),
+        _spec(
+            "database.readonly",
+            Kind.PERMISSION,
+            "Database cannot be written",
+            fix="Give this user write access to the database and its folder.",
+        ),
+        _spec(
+            "database.corrupt",
+            Kind.CONFIGURATION,
+            "Database damaged",
+            fix="Restore a backup, or move the file aside to start fresh.",
+        ),
+        _spec(
+            "database.error",
+            Kind.CONFIGURATION,
+            "Database error",
+            fix="Run `shopodoo doctor`, then try again.",
+        ),
         # Engine
         _spec(
             "retry.exhausted",

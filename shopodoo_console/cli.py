@@ -579,21 +579,10 @@ def cmd_sim(args: argparse.Namespace, paths: Paths) -> int:
 
 
 def cmd_links_ls(args: argparse.Namespace, paths: Paths) -> int:
+    from shopodoo_console.store import links
+
     store = _open_store(paths)
-    where, params = [], []
-    if args.shop:
-        where.append("shop.domain = ?")
-        params.append(args.shop)
-    if args.kind:
-        where.append("link.kind = ?")
-        params.append(args.kind)
-    clause = f" WHERE {' AND '.join(where)}" if where else ""
-    rows = store.execute(
-        "SELECT shop.domain, link.kind, link.shopify_id, link.odoo_model, link.odoo_id, "
-        f"link.label FROM link JOIN shop ON shop.id = link.shop_id{clause} "
-        "ORDER BY link.id DESC LIMIT ?",
-        [*params, args.limit],
-    ).fetchall()
+    rows = links.list_links(store, shop=args.shop, kind=args.kind, limit=args.limit)
     if args.json:
         keys = ("shop", "kind", "shopify_id", "odoo_model", "odoo_id", "label")
         _emit_json(

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from shopodoo_console import secrets
 from shopodoo_console.config import Config, ConfigError, Paths, load_config
+from shopodoo_console.store import sqlite
 from shopodoo_console.store.db import DatabaseError, Store
 
 OK, WARN, FAIL = "ok", "warn", "fail"
@@ -94,8 +95,8 @@ def check_database(paths: Paths) -> list[Check]:
     try:
         checks = []
         mode = stat.S_IMODE(path.stat().st_mode)
-        journal = store.execute("PRAGMA journal_mode").fetchone()[0]
-        integrity = store.execute("PRAGMA quick_check").fetchone()[0]
+        journal = sqlite.journal_mode(store.db)
+        integrity = sqlite.quick_check(store.db)
         checks.append(
             Check(
                 "database",

@@ -1,9 +1,10 @@
 """The durable job queue: enqueue, claim, finish, operator actions (DESIGN §3, §5).
 
-Read it like huey's ``SqliteStorage``: every state change is one short ``BEGIN IMMEDIATE``
-transaction whose SQL is right here, guarded by ``WHERE state IN (...)`` (and, for a worker,
-by its lease) so that two processes racing can never both win, and no illegal transition
-(see :mod:`states`) can be written.
+The queue decides; :mod:`store.jobs` says it to the database. Every state change is one short
+``BEGIN IMMEDIATE`` transaction, guarded by the states it may come from (:mod:`states`) and,
+for a claimed job, by the claim's fencing token, so that two processes racing can never both
+win, no illegal transition can be written, and a stale execution can never touch a newer
+claim of the same job.
 """
 
 from __future__ import annotations
@@ -26,46 +27,18 @@ from shopodoo_console.engine.owners import owner_is_dead
 from shopodoo_console.engine.retry import Decision, RetryPolicy, RetryState
 from shopodoo_console.engine.states import (
     OPERATOR_RETRYABLE,
-    RUNNABLE,
+    PRUNABLE,
     TRANSITIONS,
-    WAITING,
     State,
     sources_of,
 )
 from shopodoo_console.redact import redact
+from shopodoo_console.store import jobs
 from shopodoo_console.store.db import Store
 
-_ROW_PARAMS_LIMIT = 32_000  # SQLite's bound-parameter limit is 32,766
-_INSERT_COLUMNS = (
-    "key",
-    "shop_id",
-    "flow",
-    "source_id",
-    "source_version",
-    "label",
-    "payload",
-    "state",
-    "priority",
-    "next_run_at",
-    "created_at",
-    "last_seen_at",
-    "updated_at",
-)
-_CLAIM_COLUMNS = (
-    "id, key, shop_id, flow, source_id, source_version, label, payload, attempts, retries, "
-    "intent, plan, approved_at, lease_owner, retry_counts, retrying_since"
-)
-# Every statement about a claimed job matches its id and this claim's token (DESIGN §3.5).
-_FENCE = "id = ? AND attempts = ? AND state = 'running'"
-
-
-PRUNABLE = (State.DONE, State.SKIPPED, State.SUPERSEDED)
-_RESET_BUDGETS = ", retries = 0, retry_counts = NULL, retrying_since = NULL"
 PRUNE_CHUNK = 500
 
-
-def _in(states: Iterable[State]) -> str:
-    return "(" + ", ".join(f"'{s.value}'" for s in states) + ")"
+__all__ = ["PRUNABLE", "EnqueueResult", "Finish", "LeaseLost", "Queue"]
 
 
 @dataclass(frozen=True)
@@ -112,9 +85,9 @@ class Queue:
                 if self._held.get(claim.job_id) == claim:
                     del self._held[claim.job_id]
 
-    def _hold(self, jobs: Iterable[JobView]) -> None:
+    def _hold(self, jobs_: Iterable[JobView]) -> None:
         with self._held_lock:
-            for job in jobs:
+            for job in jobs_:
                 self._held[job.id] = job.claim
 
     # ------------------------------------------------------------------ enqueue
@@ -130,6 +103,7 @@ class Queue:
         if not changes:
             return EnqueueResult(0, 0, 0, ())
         now = self.clock()
+        queued = State.QUEUED.value
         rows = [
             (
                 job_key(shop_key, flow, c.source_id, c.version),
@@ -139,8 +113,11 @@ class Queue:
                 c.version,
                 c.label,
                 json.dumps(c.payload, sort_keys=True),
-                State.QUEUED.value,
+                queued,
                 c.priority,
+                0,
+                0,
+                1,
                 max(now, c.not_before or 0.0),
                 now,
                 now,
@@ -148,35 +125,13 @@ class Queue:
             )
             for c in changes
         ]
-        per_stmt = max(1, _ROW_PARAMS_LIMIT // len(_INSERT_COLUMNS))
-        new_ids: list[int] = []
-        all_ids: list[int] = []
-        seen = 0
         with self.store.atomic():
-            for start in range(0, len(rows), per_stmt):
-                chunk = rows[start : start + per_stmt]
-                placeholders = ", ".join(
-                    ["(" + ", ".join("?" * len(_INSERT_COLUMNS)) + ")"] * len(chunk)
-                )
-                cursor = self.store.execute(
-                    f"INSERT INTO job ({', '.join(_INSERT_COLUMNS)}) VALUES {placeholders} "
-                    "ON CONFLICT(key) DO UPDATE SET seen_count = seen_count + 1, "
-                    "last_seen_at = excluded.last_seen_at "
-                    "RETURNING id, seen_count",
-                    [v for row in chunk for v in row],
-                )
-                for job_id, seen_count in cursor.fetchall():
-                    all_ids.append(job_id)
-                    if seen_count == 1:
-                        new_ids.append(job_id)
-                    else:
-                        seen += 1
-            superseded = (
-                self._supersede(shop_id, flow, {c.source_id for c in changes}, now)
-                if new_ids
-                else 0
-            )
-        result = EnqueueResult(len(new_ids), seen, superseded, tuple(all_ids))
+            answers = jobs.insert_sightings(self.store, rows)
+            new = {source_id for _, seen_count, source_id in answers if seen_count == 1}
+            superseded = self._supersede(shop_key, flow, new, now) if new else 0
+        all_ids = tuple(job_id for job_id, _, _ in answers)
+        fresh = sum(1 for _, seen_count, _ in answers if seen_count == 1)
+        result = EnqueueResult(fresh, len(answers) - fresh, superseded, all_ids)
         self.events.emit(
             ev.ENQUEUED,
             shop_id=shop_id,
@@ -187,35 +142,21 @@ class Queue:
         )
         return result
 
-    def _supersede(self, shop_id: int, flow: str, source_ids: set[str], now: float) -> int:
-        """Among waiting jobs of each record, keep the newest version; supersede the rest."""
+    def _supersede(self, shop_key: str, flow: str, new: set[str], now: float) -> int:
+        """Among waiting jobs of each record that got a new version, keep the newest version;
+        supersede the rest (workers fetch fresh data anyway, DESIGN §3.2)."""
+        prefixes = [job_key(shop_key, flow, source_id, "") for source_id in sorted(new)]
         waiting: dict[str, list[tuple[str, int]]] = defaultdict(list)
-        ids = sorted(source_ids)
-        for start in range(0, len(ids), 900):
-            part = ids[start : start + 900]
-            cursor = self.store.execute(
-                "SELECT id, source_id, source_version FROM job INDEXED BY job_record "
-                "WHERE shop_id = ? AND flow = ? "
-                f"AND state IN {_in(WAITING)} AND source_id IN ({', '.join('?' * len(part))})",
-                [shop_id, flow, *part],
-            )
-            for job_id, source_id, version in cursor.fetchall():
-                waiting[source_id].append((version, job_id))
-        updates = []
+        for job_id, source_id, version in jobs.waiting_versions(self.store, prefixes):
+            waiting[source_id].append((version, job_id))
+        older: list[tuple[int, int]] = []
         for versions in waiting.values():
             if len(versions) < 2:
                 continue
             versions.sort()
             newest = versions[-1][1]
-            updates.extend((newest, now, now, job_id) for _, job_id in versions[:-1])
-        if updates:
-            self.store.db.cursor().executemany(
-                f"UPDATE job SET state = 'superseded', superseded_by = ?, updated_at = ?, "
-                f"finished_at = ?, lease_owner = NULL WHERE id = ? "
-                f"AND state IN {_in(sources_of(State.SUPERSEDED))}",
-                updates,
-            )
-        return len(updates)
+            older.extend((job_id, newest) for _, job_id in versions[:-1])
+        return jobs.supersede(self.store, older, now) if older else 0
 
     # ------------------------------------------------------------------ claim
 
@@ -229,22 +170,13 @@ class Queue:
     ) -> JobView | None:
         """Take the most urgent runnable job, atomically, with a lease; None when idle.
 
-        One statement: the sub-select picks a runnable job whose record has no running job,
-        the UPDATE marks it running. The partial unique index ``job_one_running`` makes a
-        second running job per record impossible even if two claims race. ``shop_ids``
-        limits it to configured shops: a removed shop's jobs wait, untouched, for its return.
+        ``shop_ids`` limits it to configured shops: a removed shop's jobs wait, untouched,
+        for its return.
         """
         if (flows is not None and not flows) or (shop_ids is not None and not shop_ids):
             return None
-        where, params = "", []
-        if flows is not None:
-            where = f"AND j.flow IN ({', '.join('?' * len(flows))}) "
-            params = list(flows)
-        if shop_ids is not None:
-            where += f"AND j.shop_id IN ({', '.join('?' * len(shop_ids))}) "
-            params += list(shop_ids)
-        jobs = self._claim(owner, lease_seconds, where, params, 1)
-        return jobs[0] if jobs else None
+        found = self._claim(owner, lease_seconds, 1, flows=flows, shop_ids=shop_ids)
+        return found[0] if found else None
 
     def claim_next(
         self,
@@ -273,44 +205,30 @@ class Queue:
     def claim_batch(
         self, owner: str, lease_seconds: float, *, flow: str, shop_id: int, limit: int
     ) -> list[JobView]:
-        """Up to ``limit`` more runnable jobs of one flow and shop, for a batch handler
-        (one Shopify ``nodes`` fetch and one Odoo lookup for many orders)."""
+        """Up to ``limit`` more runnable jobs of one flow and shop, for a batch handler."""
         if limit <= 0:
             return []
-        where = "AND j.flow = ? AND j.shop_id = ? "
         try:
-            return self._claim(owner, lease_seconds, where, [flow, shop_id], limit)
+            return self._claim(owner, lease_seconds, limit, flow=flow, shop_id=shop_id)
         except IntegrityError:
             # Two waiting versions of one record were picked together: take them one by one.
-            jobs: list[JobView] = []
-            while len(jobs) < limit:
-                more = self._claim(owner, lease_seconds, where, [flow, shop_id], 1)
+            taken: list[JobView] = []
+            while len(taken) < limit:
+                more = self._claim(owner, lease_seconds, 1, flow=flow, shop_id=shop_id)
                 if not more:
                     break
-                jobs.extend(more)
-            return jobs
+                taken.extend(more)
+            return taken
 
-    def _claim(
-        self, owner: str, lease_seconds: float, where: str, params: list[Any], limit: int
-    ) -> list[JobView]:
+    def _claim(self, owner: str, lease_seconds: float, limit: int, **which: Any) -> list[JobView]:
         now = self.clock()
-        sql = (
-            "UPDATE job SET state = 'running', lease_owner = ?, lease_expires_at = ?, "
-            "started_at = ?, attempts = attempts + 1, updated_at = ? "
-            "WHERE id IN (SELECT j.id FROM job AS j INDEXED BY job_runnable "
-            f"WHERE j.state IN {_in(RUNNABLE)} AND j.next_run_at <= ? {where}"
-            "AND NOT EXISTS (SELECT 1 FROM job AS r WHERE r.shop_id = j.shop_id "
-            "AND r.flow = j.flow AND r.source_id = j.source_id AND r.state = 'running') "
-            "ORDER BY j.priority DESC, j.next_run_at, j.id LIMIT ?) "
-            f"RETURNING {_CLAIM_COLUMNS}"
-        )
         with self.store.atomic():
-            rows = self.store.execute(
-                sql, [owner, now + lease_seconds, now, now, now, *params, limit]
-            ).fetchall()
-        jobs = sorted((_job_view(row) for row in rows), key=lambda j: j.id)
-        self._hold(jobs)
-        for job in jobs:
+            rows = jobs.claim(
+                self.store, owner=owner, now=now, until=now + lease_seconds, limit=limit, **which
+            )
+        claimed = sorted((_job_view(row) for row in rows), key=lambda j: j.id)
+        self._hold(claimed)
+        for job in claimed:
             self.events.emit(
                 ev.JOB_STATE,
                 job_id=job.id,
@@ -319,7 +237,7 @@ class Queue:
                 label=job.label,
                 shop_id=job.shop_id,
             )
-        return jobs
+        return claimed
 
     def heartbeat(self, claims: Sequence[Claim], lease_seconds: float) -> set[int]:
         """Extend the leases of ``claims``; returns the job ids whose claim is still current.
@@ -329,32 +247,27 @@ class Queue:
         """
         if not claims:
             return set()
-        now = self.clock()
-        alive: set[int] = set()
         with self.store.atomic():
-            for claim in claims:
-                updated = self.store.execute(
-                    f"UPDATE job SET lease_expires_at = ? WHERE {_FENCE}",
-                    (now + lease_seconds, claim.job_id, claim.token),
-                ).rowcount
-                if updated == 1:
-                    alive.add(claim.job_id)
+            alive = jobs.heartbeat(
+                self.store, [(c.job_id, c.token) for c in claims], self.clock() + lease_seconds
+            )
         self.forget(c for c in claims if c.job_id not in alive)
         return alive
 
     def record_intent(self, claim: Claim, intent: dict[str, Any]) -> None:
         """Write the intent before a remote write (DESIGN §3.5); fails if the claim is stale."""
-        now = self.clock()
         with self.store.atomic():
-            cursor = self.store.execute(
-                f"UPDATE job SET intent = ?, updated_at = ? WHERE {_FENCE}",
-                (json.dumps(intent, sort_keys=True), now, claim.job_id, claim.token),
+            ok = jobs.set_intent(
+                self.store,
+                claim.job_id,
+                claim.token,
+                json.dumps(intent, sort_keys=True),
+                self.clock(),
             )
-            if cursor.rowcount != 1:
-                raise LeaseLost(
-                    f"job {claim.job_id} is no longer held by attempt #{claim.token} "
-                    f"of {claim.owner}"
-                )
+        if not ok:
+            raise LeaseLost(
+                f"job {claim.job_id} is no longer held by attempt #{claim.token} of {claim.owner}"
+            )
 
     # ------------------------------------------------------------------ finish
 
@@ -382,88 +295,39 @@ class Queue:
         the answer says, per job id, whether it was (False: a stale result, not recorded).
         """
         now = self.clock()
-        recorded: dict[int, bool] = {}
-        changed: list[tuple[int, str, str | None]] = []
         with self.store.atomic():
-            for claim, asked in items:
-                finish = asked if asked.failure is None else self._decide(claim, asked.failure, now)
-                if finish is None:
-                    recorded[claim.job_id] = False
-                    continue
-                ok = self._write_finish(claim, finish, now)
-                recorded[claim.job_id] = ok
-                if ok:
-                    changed.append((claim.job_id, finish.state.value, finish.cause_code))
+            decided = [
+                (claim, finish if finish.failure is None else self._decide(claim, finish, now))
+                for claim, finish in items
+            ]
+            endings = [finish.ending(claim, now) for claim, finish in decided if finish is not None]
+            recorded = jobs.end_attempts(self.store, endings, now)
         self.forget(claim for claim, _ in items)
-        for job_id, state, code in changed:
-            self.events.emit(ev.JOB_STATE, job_id=job_id, state=state, cause_code=code)
-        return recorded
+        for claim, finish in decided:
+            if finish is not None and claim.job_id in recorded:
+                self.events.emit(
+                    ev.JOB_STATE,
+                    job_id=claim.job_id,
+                    state=finish.state.value,
+                    cause_code=finish.cause_code,
+                )
+        return {claim.job_id: claim.job_id in recorded for claim, _ in items}
 
-    def _decide(self, claim: Claim, cause: Cause, now: float) -> Finish | None:
-        row = self.store.execute(
-            f"SELECT retry_counts, retrying_since FROM job WHERE {_FENCE}",
-            (claim.job_id, claim.token),
-        ).fetchone()
-        if row is None:
+    def _decide(self, claim: Claim, finish: Finish, now: float) -> Finish | None:
+        assert finish.failure is not None
+        spent = jobs.retry_state(self.store, claim.job_id, claim.token)
+        if spent is None:
             return None
-        spent = RetryState(json.loads(row[0]) if row[0] else {}, row[1])
-        return Finish.decided(cause, self.policy.decide(cause, spent, now))
-
-    def _write_finish(self, claim: Claim, finish: Finish, now: float) -> bool:
-        message = redact(finish.message)
-        attempt_cause = finish.attempt_cause or finish.cause
-        attempt_code = attempt_cause.code if attempt_cause else None
-        inserted = self.store.execute(
-            "INSERT INTO attempt (job_id, number, worker, started_at, ended_at, outcome, "
-            "cause_code, message) SELECT id, attempts, lease_owner, started_at, ?, ?, ?, ? "
-            f"FROM job WHERE {_FENCE}",
-            (
-                now,
-                finish.outcome,
-                attempt_code,
-                message,
-                claim.job_id,
-                claim.token,
-            ),
-        ).rowcount
-        if inserted != 1:
-            return False
-        terminal = finish.state in (State.DONE, State.SKIPPED)
-        cause = finish.cause
-        self.store.execute(
-            "UPDATE job SET state = ?, lease_owner = NULL, lease_expires_at = NULL, "
-            "cause_code = ?, cause = ?, blocked_on = ?, result = ?, "
-            "plan = COALESCE(?, plan), retries = COALESCE(?, retries), "
-            "retry_counts = COALESCE(?, retry_counts), "
-            "retrying_since = COALESCE(?, retrying_since), "
-            f"next_run_at = ?, updated_at = ?, finished_at = ? WHERE {_FENCE}",
-            (
-                finish.state.value,
-                cause.code if cause else None,
-                _cause_json(cause),
-                _blocked(cause),
-                message or (json.dumps(finish.result, sort_keys=True) if finish.result else None),
-                json.dumps(finish.plan, sort_keys=True) if finish.plan is not None else None,
-                finish.retries,
-                json.dumps(finish.counts, sort_keys=True) if finish.counts is not None else None,
-                finish.since,
-                now + finish.delay,
-                now,
-                now if terminal else None,
-                claim.job_id,
-                claim.token,
-            ),
-        )
-        return True
+        counts, since = spent
+        state = RetryState(counts, since)
+        return Finish.decided(finish.failure, self.policy.decide(finish.failure, state, now))
 
     def discard_late(self, claim: Claim, outcome: str) -> None:
         """Record that a stale execution's result was thrown away (its lease was lost)."""
-        row = self.store.execute(
-            "SELECT shop_id, state, attempts FROM job WHERE id = ?", (claim.job_id,)
-        ).fetchone()
-        if row is None:
+        found = jobs.job_state(self.store, claim.job_id)
+        if found is None:
             return
-        shop_id, state, attempts = row
+        shop_id, state, attempts = found
         self.store.audit(
             system="console",
             event="late_result_discarded",
@@ -486,26 +350,12 @@ class Queue:
         past its leases renews them by heartbeat on waking).
         """
         now = self.clock()
-        owners = [
-            r[0]
-            for r in self.store.execute(
-                "SELECT DISTINCT lease_owner FROM job WHERE state = 'running'"
-            ).fetchall()
-        ]
-        dead = [o for o in owners if owner_is_dead(o)]
-        marks = ", ".join("?" * len(dead)) or "NULL"
+        dead = [o for o in jobs.running_owners(self.store) if owner_is_dead(o)]
         mine = {c.job_id for c in self.held()}
-        expired: list[int] = []
         with self.store.atomic():
-            rows = self.store.execute(
-                "SELECT id, attempts, shop_id, lease_owner, label, retry_counts, retrying_since "
-                "FROM job WHERE state = 'running' "
-                f"AND (lease_expires_at < ? OR lease_owner IN ({marks}))",
-                (now, *dead),
-            ).fetchall()
-            for job_id, token, shop_id, worker, label, counts, since in rows:
-                if job_id in mine:
-                    continue
+            lost = [row for row in jobs.expired(self.store, now, dead) if row[0] not in mine]
+            endings, notes = [], {}
+            for job_id, token, shop_id, worker, label, counts, since in lost:
                 cause = Cause(
                     code="engine.lease_expired",
                     missing=f"the worker {worker} stopped answering while it held the job",
@@ -513,86 +363,67 @@ class Queue:
                     retry_note="the retry finds anything already created through links and "
                     "stamps before writing",
                 )
-                spent = RetryState(json.loads(counts) if counts else {}, since)
+                spent = RetryState(counts or {}, since)
                 decision = self.policy.decide(cause, spent, now)
                 # An expired lease goes back to the queue, not to a backoff wait.
                 state = State.QUEUED if decision.state is State.RETRYING else decision.state
-                claim = Claim(job_id, token, worker or "")
-                if self._return_lost(claim, decision, state, now):
-                    self.store.audit(
-                        system="console",
-                        event="lease_expired",
-                        job_id=job_id,
-                        shop_id=shop_id,
-                        message=f"Lease of worker {worker} expired; job returned to the queue "
-                        f"({state.value})",
-                        at=now,
-                    )
-                    expired.append(job_id)
-        for job_id in expired:
+                endings.append(_lost(Claim(job_id, token, worker or ""), decision, state, now))
+                notes[job_id] = (shop_id, worker, state)
+            expired = jobs.end_attempts(self.store, endings, now)
+            for job_id in sorted(expired):
+                shop_id, worker, state = notes[job_id]
+                self.store.audit(
+                    system="console",
+                    event="lease_expired",
+                    job_id=job_id,
+                    shop_id=shop_id,
+                    message=f"Lease of worker {worker} expired; job returned to the queue "
+                    f"({state.value})",
+                    at=now,
+                )
+        for job_id in sorted(expired):
             self.events.emit(ev.LEASE_EXPIRED, job_id=job_id)
         return len(expired)
-
-    def _return_lost(self, claim: Claim, decision: Decision, state: State, now: float) -> bool:
-        inserted = self.store.execute(
-            "INSERT INTO attempt (job_id, number, worker, started_at, ended_at, outcome, "
-            "cause_code, message) SELECT id, attempts, lease_owner, started_at, ?, "
-            f"'lost', ?, ? FROM job WHERE {_FENCE}",
-            (now, "engine.lease_expired", decision.cause.missing, claim.job_id, claim.token),
-        ).rowcount
-        if inserted != 1:
-            return False
-        self.store.execute(
-            "UPDATE job SET state = ?, lease_owner = NULL, lease_expires_at = NULL, "
-            "retries = ?, retry_counts = ?, retrying_since = ?, cause_code = ?, cause = ?, "
-            f"next_run_at = ?, updated_at = ? WHERE {_FENCE}",
-            (
-                state.value,
-                decision.retries,
-                json.dumps(decision.counts, sort_keys=True),
-                decision.since,
-                decision.cause.code,
-                _cause_json(decision.cause),
-                now,
-                now,
-                claim.job_id,
-                claim.token,
-            ),
-        )
-        return True
 
     def release(self, claims: Sequence[Claim]) -> int:
         """Give back claims whose handler is not running (clean shutdown, or an outcome that
         could not be recorded), without counting a retry; returns how many were returned."""
+        if not claims:
+            return 0
         now = self.clock()
-        released: list[int] = []
+        endings = [
+            jobs.Ending(
+                job_id=c.job_id,
+                token=c.token,
+                outcome="released",
+                message="the console gave the job back before it finished",
+                attempt_cause=None,
+                state=State.QUEUED.value,
+                cause_code=None,
+                cause=None,
+                blocked_on=None,
+                result=None,
+                plan=None,
+                retries=None,
+                retry_counts=None,
+                retrying_since=None,
+                next_run_at=now,
+                finished_at=None,
+            )
+            for c in claims
+        ]
         with self.store.atomic():
-            for claim in claims:
-                row = self.store.execute(
-                    f"SELECT shop_id FROM job WHERE {_FENCE}", (claim.job_id, claim.token)
-                ).fetchone()
-                if row is None:
-                    continue
-                self.store.execute(
-                    "INSERT INTO attempt (job_id, number, worker, started_at, ended_at, outcome, "
-                    "message) SELECT id, attempts, lease_owner, started_at, ?, 'released', "
-                    f"'the console gave the job back before it finished' FROM job WHERE {_FENCE}",
-                    (now, claim.job_id, claim.token),
-                )
-                self.store.execute(
-                    "UPDATE job SET state = 'queued', lease_owner = NULL, "
-                    f"lease_expires_at = NULL, next_run_at = ?, updated_at = ? WHERE {_FENCE}",
-                    (now, now, claim.job_id, claim.token),
-                )
+            released = jobs.end_attempts(self.store, endings, now)
+            for job_id in sorted(released):
+                found = jobs.job_state(self.store, job_id)
                 self.store.audit(
                     system="console",
                     event="released",
-                    job_id=claim.job_id,
-                    shop_id=row[0],
+                    job_id=job_id,
+                    shop_id=found[0] if found else None,
                     at=now,
                     message="The console gave the job back before it finished; it is queued again",
                 )
-                released.append(claim.job_id)
         self.forget(claims)
         return len(released)
 
@@ -602,11 +433,7 @@ class Queue:
         deleted = 0
         while True:  # in chunks, so workers are never kept from the write lock for long
             with self.store.atomic():
-                count = self.store.execute(
-                    f"DELETE FROM job WHERE id IN (SELECT id FROM job WHERE state IN "
-                    f"{_in(PRUNABLE)} AND finished_at < ? LIMIT {PRUNE_CHUNK})",
-                    (cutoff,),
-                ).rowcount
+                count = jobs.prune(self.store, cutoff, PRUNE_CHUNK)
             deleted += count
             if count < PRUNE_CHUNK:
                 return deleted
@@ -615,8 +442,7 @@ class Queue:
 
     def _operator_move(
         self,
-        where: str,
-        params: Sequence[Any],
+        selection: jobs.Selection,
         target: State,
         sources: Sequence[State],
         *,
@@ -624,27 +450,25 @@ class Queue:
         message: str,
         reason: str = "",
         reset_retries: bool = False,
-        extra_set: str = "",
+        approve: bool = False,
     ) -> list[int]:
         now = self.clock()
         assert all(target in TRANSITIONS[s] for s in sources), (sources, target)
         with self.store.atomic():
-            rows = self.store.execute(
-                f"SELECT id, shop_id FROM job WHERE ({where}) AND state IN {_in(sources)}", params
-            ).fetchall()
-            ids = [r[0] for r in rows]
+            rows = jobs.selected(self.store, selection, sources)
+            ids = [job_id for job_id, _ in rows]
             if not ids:
                 return []
-            finished = "?" if target in (State.CANCELLED, State.RESOLVED) else "NULL"
-            for start in range(0, len(ids), 900):
-                part = ids[start : start + 900]
-                self.store.execute(
-                    f"UPDATE job SET state = ?, next_run_at = ?, updated_at = ?, "
-                    f"finished_at = {finished}, lease_owner = NULL"
-                    f"{_RESET_BUDGETS if reset_retries else ''}{extra_set} "
-                    f"WHERE id IN ({', '.join('?' * len(part))}) AND state IN {_in(sources)}",
-                    [target.value, now, now, *([now] if finished == "?" else []), *part],
-                )
+            jobs.move(
+                self.store,
+                ids,
+                target=target,
+                sources=sources,
+                now=now,
+                finished=target in (State.CANCELLED, State.RESOLVED),
+                reset_retries=reset_retries,
+                approved_at=now if approve else None,
+            )
             text = message + (f": {reason}" if reason else "")
             for job_id, shop_id in rows:
                 self.store.audit(
@@ -661,11 +485,9 @@ class Queue:
         return ids
 
     def retry(self, job_ids: Sequence[int], *, reason: str = "") -> list[int]:
-        """Queue jobs again now, with a fresh retry budget (the attempt history stays)."""
-        marks = ", ".join("?" * len(job_ids)) or "NULL"
+        """Queue jobs again now, with fresh retry budgets (the attempt history stays)."""
         return self._operator_move(
-            f"id IN ({marks})",
-            list(job_ids),
+            jobs.Selection(ids=job_ids),
             State.QUEUED,
             OPERATOR_RETRYABLE,
             event="retry",
@@ -682,17 +504,8 @@ class Queue:
         states: Sequence[State] = OPERATOR_RETRYABLE,
     ) -> list[int]:
         """Bulk retry: every job in ``states`` with this cause (and shop)."""
-        clauses = [f"state IN {_in(states)}"]
-        params: list[Any] = []
-        if cause_code:
-            clauses.append("cause_code = ?")
-            params.append(cause_code)
-        if shop_id is not None:
-            clauses.append("shop_id = ?")
-            params.append(shop_id)
         return self._operator_move(
-            " AND ".join(clauses),
-            params,
+            jobs.Selection(cause_code=cause_code, shop_id=shop_id, states=states),
             State.QUEUED,
             OPERATOR_RETRYABLE,
             event="retry",
@@ -714,10 +527,8 @@ class Queue:
         if not reason.strip():
             verb = "cancelling" if target is State.CANCELLED else "resolving"
             raise ValueError(f"{verb} needs a reason (it goes in the job's timeline)")
-        marks = ", ".join("?" * len(job_ids)) or "NULL"
         return self._operator_move(
-            f"id IN ({marks})",
-            list(job_ids),
+            jobs.Selection(ids=job_ids),
             target,
             sources_of(target),
             event=event,
@@ -727,22 +538,19 @@ class Queue:
 
     def approve(self, job_ids: Sequence[int]) -> list[int]:
         """Review mode: run the plan shown (the handler re-checks it against fresh data)."""
-        marks = ", ".join("?" * len(job_ids)) or "NULL"
         return self._operator_move(
-            f"id IN ({marks})",
-            list(job_ids),
+            jobs.Selection(ids=job_ids),
             State.QUEUED,
             (State.AWAITING_APPROVAL,),
             event="approve",
             message="Plan approved by the operator",
-            extra_set=f", approved_at = {self.clock()!r}",
+            approve=True,
         )
 
     def requeue_blocked(self, shop_id: int, mapping_key: str) -> list[int]:
         """Queue every job waiting on ``mapping_key`` (called when that mapping is saved)."""
         return self._operator_move(
-            "state = 'needs_attention' AND shop_id = ? AND instr(blocked_on, ?) > 0",
-            [shop_id, f"|{mapping_key}|"],
+            jobs.Selection(shop_id=shop_id, blocked_on=mapping_key),
             State.QUEUED,
             (State.NEEDS_ATTENTION,),
             event="requeue",
@@ -753,24 +561,14 @@ class Queue:
     # ------------------------------------------------------------------ reads
 
     def counts_by_state(self, shop_id: int | None = None) -> dict[str, int]:
-        where, params = ("WHERE shop_id = ?", [shop_id]) if shop_id is not None else ("", [])
-        rows = self.store.execute(
-            f"SELECT state, count(*) FROM job {where} GROUP BY state", params
-        ).fetchall()
-        return {state: n for state, n in rows}
+        return jobs.counts_by_state(self.store, shop_id)
 
     def problem_count(self) -> int:
-        row = self.store.execute(
-            "SELECT count(*) FROM job WHERE state IN ('needs_attention', 'failed')"
-        ).fetchone()
-        return int(row[0])
+        return jobs.attention_count(self.store)
 
     def next_due(self) -> float | None:
         """When the earliest runnable job becomes due (for the dispatcher's sleep)."""
-        row = self.store.execute(
-            f"SELECT min(next_run_at) FROM job WHERE state IN {_in(RUNNABLE)}"
-        ).fetchone()
-        return row[0] if row else None
+        return jobs.next_due(self.store)
 
 
 @dataclass(frozen=True)
@@ -823,6 +621,54 @@ class Finish:
             since=decision.since,
             delay=decision.delay,
         )
+
+    def ending(self, claim: Claim, now: float) -> jobs.Ending:
+        message = redact(self.message)
+        attempt_cause = self.attempt_cause or self.cause
+        terminal = self.state in (State.DONE, State.SKIPPED)
+        result = message or (json.dumps(self.result, sort_keys=True) if self.result else None)
+        return jobs.Ending(
+            job_id=claim.job_id,
+            token=claim.token,
+            outcome=self.outcome,
+            message=message,
+            attempt_cause=attempt_cause.code if attempt_cause else None,
+            state=self.state.value,
+            cause_code=self.cause_code,
+            cause=_cause_json(self.cause),
+            blocked_on=_blocked(self.cause),
+            result=result,
+            plan=json.dumps(self.plan, sort_keys=True) if self.plan is not None else None,
+            retries=self.retries,
+            retry_counts=json.dumps(self.counts, sort_keys=True)
+            if self.counts is not None
+            else None,
+            retrying_since=self.since,
+            next_run_at=now + self.delay,
+            finished_at=now if terminal else None,
+        )
+
+
+def _lost(claim: Claim, decision: Decision, state: State, now: float) -> jobs.Ending:
+    """The ending of a claim whose worker stopped answering (its lease expired)."""
+    return jobs.Ending(
+        job_id=claim.job_id,
+        token=claim.token,
+        outcome="lost",
+        message=decision.cause.missing,
+        attempt_cause="engine.lease_expired",
+        state=state.value,
+        cause_code=decision.cause.code,
+        cause=_cause_json(decision.cause),
+        blocked_on=None,
+        result=None,
+        plan=None,
+        retries=decision.retries,
+        retry_counts=json.dumps(decision.counts, sort_keys=True),
+        retrying_since=decision.since,
+        next_run_at=now,
+        finished_at=None,
+    )
 
 
 def _cause_json(cause: Cause | None) -> str | None:

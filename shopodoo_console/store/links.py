@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from shopodoo_console.store.db import Store
+from shopodoo_console.store.models import Link, Shop
 
 
 @dataclass(frozen=True)
@@ -29,16 +31,31 @@ class LinkRow:
 
 
 _COLUMNS = (
-    "id, shop_id, kind, shopify_id, odoo_model, odoo_id, label, last_version, digest, updated_at"
+    Link.id,
+    Link.shop,
+    Link.kind,
+    Link.shopify_id,
+    Link.odoo_model,
+    Link.odoo_id,
+    Link.label,
+    Link.last_version,
+    Link.digest,
+    Link.updated_at,
 )
 
 
+def _rows(query: Any, store: Store) -> list[LinkRow]:
+    return [LinkRow(*row) for row in query.tuples().execute(store.db)]
+
+
 def find_link(store: Store, shop_id: int, kind: str, shopify_id: str) -> LinkRow | None:
-    row = store.execute(
-        f"SELECT {_COLUMNS} FROM link WHERE shop_id = ? AND kind = ? AND shopify_id = ?",
-        (shop_id, kind, shopify_id),
-    ).fetchone()
-    return LinkRow(*row) if row else None
+    found = _rows(
+        Link.select(*_COLUMNS).where(
+            (Link.shop == shop_id) & (Link.kind == kind) & (Link.shopify_id == shopify_id)
+        ),
+        store,
+    )
+    return found[0] if found else None
 
 
 def find_links(store: Store, shop_id: int, kind: str, shopify_ids: list[str]) -> dict[str, LinkRow]:
@@ -46,24 +63,26 @@ def find_links(store: Store, shop_id: int, kind: str, shopify_ids: list[str]) ->
     found: dict[str, LinkRow] = {}
     for start in range(0, len(shopify_ids), 900):
         part = shopify_ids[start : start + 900]
-        rows = store.execute(
-            f"SELECT {_COLUMNS} FROM link WHERE shop_id = ? AND kind = ? AND shopify_id IN "
-            f"({', '.join('?' * len(part))})",
-            [shop_id, kind, *part],
-        ).fetchall()
-        found.update({r[3]: LinkRow(*r) for r in rows})
+        query = Link.select(*_COLUMNS).where(
+            (Link.shop == shop_id) & (Link.kind == kind) & Link.shopify_id.in_(part)
+        )
+        found.update({row.shopify_id: row for row in _rows(query, store)})
     return found
 
 
 def find_link_by_odoo(
     store: Store, shop_id: int, kind: str, odoo_model: str, odoo_id: int
 ) -> LinkRow | None:
-    row = store.execute(
-        f"SELECT {_COLUMNS} FROM link WHERE shop_id = ? AND kind = ? AND "
-        "odoo_model = ? AND odoo_id = ?",
-        (shop_id, kind, odoo_model, odoo_id),
-    ).fetchone()
-    return LinkRow(*row) if row else None
+    found = _rows(
+        Link.select(*_COLUMNS).where(
+            (Link.shop == shop_id)
+            & (Link.kind == kind)
+            & (Link.odoo_model == odoo_model)
+            & (Link.odoo_id == odoo_id)
+        ),
+        store,
+    )
+    return found[0] if found else None
 
 
 def save_link(
@@ -92,19 +111,31 @@ def save_link(
 
 
 def delete_link(store: Store, shop_id: int, kind: str, shopify_id: str) -> bool:
-    return (
-        store.execute(
-            "DELETE FROM link WHERE shop_id = ? AND kind = ? AND shopify_id = ?",
-            (shop_id, kind, shopify_id),
-        ).rowcount
-        == 1
+    query = Link.delete().where(
+        (Link.shop == shop_id) & (Link.kind == kind) & (Link.shopify_id == shopify_id)
     )
+    return int(query.execute(store.db)) == 1
 
 
 def links_for_record(store: Store, shop_id: int, shopify_id: str) -> list[LinkRow]:
     """Every link of one Shopify record (the job detail's "links" section)."""
-    rows = store.execute(
-        f"SELECT {_COLUMNS} FROM link WHERE shop_id = ? AND shopify_id = ? ORDER BY kind",
-        (shop_id, shopify_id),
-    ).fetchall()
-    return [LinkRow(*r) for r in rows]
+    query = (
+        Link.select(*_COLUMNS)
+        .where((Link.shop == shop_id) & (Link.shopify_id == shopify_id))
+        .order_by(Link.kind)
+    )
+    return _rows(query, store)
+
+
+def list_links(
+    store: Store, *, shop: str | None = None, kind: str | None = None, limit: int = 50
+) -> list[tuple[str, str, str, str, int, str]]:
+    """Newest first: ``(shop domain, kind, shopify id, odoo model, odoo id, label)``."""
+    query = Link.select(
+        Shop.domain, Link.kind, Link.shopify_id, Link.odoo_model, Link.odoo_id, Link.label
+    ).join(Shop)
+    if shop:
+        query = query.where(Shop.domain == shop)
+    if kind:
+        query = query.where(Link.kind == kind)
+    return list(query.order_by(Link.id.desc()).limit(limit).tuples().execute(store.db))
