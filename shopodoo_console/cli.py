@@ -39,6 +39,8 @@ from shopodoo_console.engine.states import OPERATOR_RETRYABLE, State
 from shopodoo_console.logs import setup_logging
 from shopodoo_console.redact import redact
 from shopodoo_console.store.db import DatabaseError, Store
+from shopodoo_console.store.faults import explain
+from shopodoo_console.store.sqlite import fault_of
 
 EXIT_OK, EXIT_ATTENTION, EXIT_USAGE = 0, 1, 2
 log = logging.getLogger("shopodoo")
@@ -80,7 +82,11 @@ def _when(ts: float | None) -> str:
     return datetime.fromtimestamp(ts, UTC).astimezone().strftime("%Y-%m-%d %H:%M:%S")
 
 
-def _open_store(paths: Paths) -> Store:
+def _open_store(paths: Paths, *, readonly: bool = False) -> Store:
+    """The database; commands that only read open it read-only (they work on a file the
+    operator cannot write, and can never change it)."""
+    if readonly:
+        return Store(paths.database_file, readonly=True)
     paths.ensure()
     return Store(paths.database_file)
 
@@ -100,11 +106,26 @@ def _job_ids(values: Sequence[str]) -> list[int]:
     return ids
 
 
+def _scheduler_holder(paths: Paths) -> str | None:
+    """Who holds the scheduler lease (the usual other writer), read without writing."""
+    from shopodoo_console.engine.lease import SchedulerLease
+
+    try:
+        store = Store(paths.database_file, readonly=True, busy_timeout_ms=1000)
+        try:
+            holder = SchedulerLease(store, "cli").holder()
+        finally:
+            store.close()
+    except Exception:
+        return None
+    return f"shopodoo {holder.describe()}" if holder is not None else None
+
+
 # ---------------------------------------------------------------- jobs
 
 
 def cmd_jobs_ls(args: argparse.Namespace, paths: Paths) -> int:
-    store = _open_store(paths)
+    store = _open_store(paths, readonly=True)
     states = args.state or []
     for state in states:
         if state not in State.__members__.values():
@@ -135,7 +156,7 @@ def cmd_jobs_ls(args: argparse.Namespace, paths: Paths) -> int:
 
 
 def cmd_jobs_show(args: argparse.Namespace, paths: Paths) -> int:
-    store = _open_store(paths)
+    store = _open_store(paths, readonly=True)
     (job_id,) = _job_ids([args.id])
     job = queries.get_job(store, job_id)
     if job is None:
@@ -266,7 +287,7 @@ def cmd_jobs_approve(args: argparse.Namespace, paths: Paths) -> int:
 
 
 def cmd_cursors_ls(args: argparse.Namespace, paths: Paths) -> int:
-    store = _open_store(paths)
+    store = _open_store(paths, readonly=True)
     rows = queries.cursors(store)
     if args.json:
         _emit_json({"version": queries.JSON_SCHEMA_VERSION, "cursors": [r.to_json() for r in rows]})
@@ -581,7 +602,7 @@ def cmd_sim(args: argparse.Namespace, paths: Paths) -> int:
 def cmd_links_ls(args: argparse.Namespace, paths: Paths) -> int:
     from shopodoo_console.store import links
 
-    store = _open_store(paths)
+    store = _open_store(paths, readonly=True)
     rows = links.list_links(store, shop=args.shop, kind=args.kind, limit=args.limit)
     if args.json:
         keys = ("shop", "kind", "shopify_id", "odoo_model", "odoo_id", "label")
@@ -628,7 +649,7 @@ def cmd_links_forget(args: argparse.Namespace, paths: Paths) -> int:
 def cmd_mappings_ls(args: argparse.Namespace, paths: Paths) -> int:
     from shopodoo_console.engine import mappings
 
-    store = _open_store(paths)
+    store = _open_store(paths, readonly=True)
     shop_id = _shop_id(store, args.shop)
     rows = mappings.list_mappings(store, shop_id, args.kind)
     missing = mappings.missing_mappings(store, shop_id)
@@ -917,6 +938,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         ValueError,
     ) as exc:
         print(f"shopodoo: {redact(str(exc))}", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as exc:
+        if fault_of(exc) is None:
+            raise
+        # The database refused mid-command (locked, full, read-only, damaged): one line.
+        fault = explain(exc, paths.database_file, holder=lambda: _scheduler_holder(paths))
+        print(f"shopodoo: {redact(fault.one_line())}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("shopodoo: interrupted", file=sys.stderr)

@@ -37,6 +37,7 @@ from shopodoo_console.engine.flows import (
 from shopodoo_console.engine.owners import make_owner
 from shopodoo_console.engine.queue import Finish, Queue
 from shopodoo_console.redact import redact
+from shopodoo_console.store.sqlite import Fault, fault_of
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +125,8 @@ class Runner:
         self._beat_wall = queue.clock()
         self.fault: BaseException | None = None
         self.lingering: threading.Thread | None = None
+        self._unreturned: list[Claim] = []
+        self._lock_unreturned = threading.Lock()
 
     @property
     def shops(self) -> Mapping[int, ShopRef]:
@@ -154,7 +157,13 @@ class Runner:
             )
             return self._record(jobs, [Failed(cause)] * len(jobs))
         contexts = [_Context(self, job, self._shop(setup, job)) for job in jobs]
-        return self._record(jobs, self._handle(flow, jobs, contexts))
+        try:
+            outcomes = self._handle(flow, jobs, contexts)
+        except _DatabaseTrouble as trouble:  # the handler's own audit or intent was refused
+            _log_failure(trouble.error, f"jobs {[j.id for j in jobs]} stopped")
+            self._give_back([job.claim for job in jobs], trouble.error)
+            return ["error"] * len(jobs)
+        return self._record(jobs, outcomes)
 
     @staticmethod
     def _shop(setup: Setup, job: JobView) -> ShopRef:
@@ -165,6 +174,8 @@ class Runner:
         try:
             outcomes: Any = flow.handle_batch(contexts)
         except Exception as exc:
+            if fault_of(exc) is not None:
+                raise _DatabaseTrouble(exc) from exc
             log.error(
                 "handler for %s crashed on jobs %s",
                 flow.name,
@@ -193,7 +204,7 @@ class Runner:
                 recorded = self.queue.finish_many(items)
                 break
             except Exception as exc:
-                log.exception("could not record %d outcome(s) (try %d)", len(items), attempt)
+                _log_failure(exc, f"could not record {len(items)} outcome(s) (try {attempt})")
                 error = exc
         else:
             self._give_back(claims, error)
@@ -212,12 +223,34 @@ class Runner:
         return out
 
     def _give_back(self, claims: list[Claim], error: BaseException) -> None:
+        """Return claims whose outcome could not be recorded to the queue. If even that is
+        refused (a full disk), they are kept aside and given back as soon as the database
+        takes writes again — or, should this process end first, at the next start (their
+        owner is then a dead process, whose jobs are resumed at once)."""
         self.fault = error
-        try:
-            self.queue.release(claims)
-        except Exception:
-            log.exception("could not give back %d job(s); their lease will expire", len(claims))
-            self.queue.forget(claims)
+        self.queue.forget(claims)
+        with self._lock_unreturned:
+            self._unreturned.extend(claims)
+        self._return_unreturned()
+
+    def _return_unreturned(self) -> None:
+        with self._lock_unreturned:
+            claims, self._unreturned = self._unreturned, []
+        if not claims:
+            return
+        for attempt in (1, 2):
+            try:
+                self.queue.release(claims)
+                return
+            except Exception as exc:
+                _log_failure(exc, f"could not give back {len(claims)} job(s) yet")
+                # A full disk: spend the space kept for this, then try once more.
+                if attempt == 2 or fault_of(exc) is not Fault.FULL:
+                    break
+                if not self.queue.store.free_reserve():
+                    break
+        with self._lock_unreturned:
+            self._unreturned.extend(claims)
 
     # ------------------------------------------------------------ dispatching
 
@@ -244,6 +277,7 @@ class Runner:
                 self._wake.wait(0.5)
                 self._wake.clear()
         if self.fault is not None:
+            self._return_unreturned()
             raise self.fault
         return stats
 
@@ -337,13 +371,14 @@ class Runner:
                     for future in [f for f in self._in_flight if f.done()]:
                         self._in_flight.pop(future)
                         self._result(future)
+                    self._return_unreturned()
                     self._maybe_heartbeat()
                     claimed = 0
                     if not self._paused.is_set():
                         claimed = self._fill(self._pool, self._in_flight)
                 due = None if claimed else self.queue.next_due()
-            except Exception:  # a locked or broken database must not kill the dispatcher
-                log.exception("dispatcher iteration failed; retrying shortly")
+            except Exception as exc:  # a locked or full database must not kill the dispatcher
+                _log_failure(exc, "dispatcher iteration failed; retrying shortly")
                 due = None
             timeout = 1.0 if due is None else min(1.0, max(0.05, due - self.queue.clock()))
             self._wake.wait(timeout)
@@ -405,6 +440,23 @@ class Runner:
                     log.exception("could not renew the leases of lingering jobs")
                 wait(remaining, timeout=self.lease_seconds / 3)
                 remaining = [f for f in remaining if not f.done()]
+
+
+class _DatabaseTrouble(Exception):
+    """A handler stopped because the database refused its audit or intent (not a bug)."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _log_failure(exc: BaseException, what: str) -> None:
+    """A database fault is logged as one line (the caller explains it to the operator);
+    anything else with its traceback (it is a bug)."""
+    if fault_of(exc) is not None:  # the command line explains it; the log keeps the detail
+        log.info("%s: %s", what, exc)
+    else:
+        log.error(what, exc_info=(type(exc), exc, exc.__traceback__))
 
 
 def _batch_size(flows: FlowRegistry) -> Callable[[str], int]:

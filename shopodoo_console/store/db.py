@@ -23,6 +23,8 @@ from shopodoo_console.redact import redact
 from shopodoo_console.store import migrations, sqlite
 from shopodoo_console.store.models import Audit, Shop, database
 
+RESERVE_BYTES = 1024 * 1024
+
 
 class DatabaseError(Exception):
     """The database cannot be opened or used; the message says why and what to do."""
@@ -45,26 +47,30 @@ class Store:
         *,
         synchronous: str = "normal",
         readonly: bool = False,
-        busy_timeout_ms: int = sqlite.BUSY_TIMEOUT_MS,
+        busy_timeout_ms: int | None = None,
     ) -> None:
         """Open ``path``. ``synchronous="full"`` fsyncs every commit (slower; the idempotency
         protocol makes NORMAL safe: a commit lost to a power cut is redone through stamps).
-        ``readonly``: open for reading only (an older schema is upgraded first, if the file
-        can be written)."""
+
+        ``readonly``: SQLite refuses every write through this store. A file that does not
+        exist yet reads as an empty database (nothing is created); an older schema is
+        upgraded first when the file can be written, and explained when it cannot.
+        """
         if synchronous not in ("normal", "full"):
             raise ValueError(f"synchronous must be 'normal' or 'full', not {synchronous!r}")
         self.path = Path(path)
         self.readonly = readonly
         self.applied_migrations: list[int] = []
+        timeout = sqlite.BUSY_TIMEOUT_MS if busy_timeout_ms is None else busy_timeout_ms
         version = self._peek()
-        if readonly and version == migrations.LATEST:
-            self.db = self._open_read_only()
+        if not readonly:
+            self.db = self._open_read_write(synchronous, timeout)
+        elif version == 0:
+            self.db = self._empty()
         else:
-            if readonly:  # missing or older: create or upgrade it, then read
-                Store(self.path, busy_timeout_ms=busy_timeout_ms).close()
-                self.db = self._open_read_only()
-            else:
-                self.db = self._open_read_write(synchronous, busy_timeout_ms)
+            if version < migrations.LATEST:
+                self._upgrade_before_reading(timeout)
+            self.db = self._open_read_only()
         database.initialize(self.db)
 
     def _peek(self) -> int:
@@ -84,6 +90,7 @@ class Store:
                 self.path, synchronous=synchronous, busy_timeout_ms=busy_timeout_ms
             )
             self.applied_migrations = migrations.migrate_database(db, str(self.path))
+            self._keep_reserve()
         except migrations.NewerDatabaseError as exc:
             raise DatabaseError(str(exc)) from None
         except (OSError, sqlite3.Error, DatabaseError) as exc:
@@ -93,6 +100,45 @@ class Store:
                 raise
             raise self._explain(exc, "prepare") from None
         return db
+
+    @property
+    def reserve(self) -> Path:
+        return Path(f"{self.path}-reserve")
+
+    def _keep_reserve(self) -> None:
+        """Keep 1 MB of disk beside the database, given up when the disk fills: enough to
+        return the jobs in progress to the queue when nothing else can be written."""
+        if self.reserve.exists():
+            return
+        try:
+            create_private_file(self.reserve)
+            with self.reserve.open("r+b") as handle:
+                handle.write(b"\0" * RESERVE_BYTES)
+        except OSError:  # no room for it now; the next start tries again
+            self.reserve.unlink(missing_ok=True)
+
+    def free_reserve(self) -> bool:
+        """Give the reserved space back to the disk; True if there was some to give."""
+        try:
+            self.reserve.unlink()
+        except OSError:
+            return False
+        return True
+
+    def _empty(self) -> SqliteDatabase:
+        """An empty in-memory database: what a read shows before anything was synced."""
+        db = sqlite.open_database(Path(":memory:"))
+        migrations.migrate_database(db, ":memory:")
+        return db
+
+    def _upgrade_before_reading(self, timeout: int) -> None:
+        try:
+            Store(self.path, busy_timeout_ms=timeout).close()
+        except DatabaseError as exc:
+            raise DatabaseError(
+                f"{self.path} has an older schema that this console must upgrade before "
+                f"reading it — {exc}"
+            ) from None
 
     def _open_read_only(self) -> SqliteDatabase:
         db = sqlite.open_read_only(self.path)

@@ -23,7 +23,7 @@ from shopodoo_console.causes import Cause
 from shopodoo_console.store.sqlite import BUSY_TIMEOUT_MS, Fault, error_name, fault_of
 
 MB = 1024 * 1024
-MIN_FREE = 64 * MB
+MIN_FREE = 16 * MB  # the write-ahead log grows to 16 MB between checkpoints
 
 
 class DatabaseFault(Exception):
@@ -114,10 +114,10 @@ def _full(ctx: _Context, exc: BaseException) -> Cause:
     return Cause(
         code="database.full",
         record=_record(ctx.path),
-        missing=f"the disk holding {folder} is full ({have}; writing the database needs "
-        f"at least {_size(need)})",
-        retry_note="nothing was lost: the transaction that could not be written was rolled "
-        "back, and jobs it held went back to the queue",
+        missing=f"the disk holding {folder} is full ({have}; the database needs at least "
+        f"{_size(need)} to write its log)",
+        retry_note="nothing was lost: what could not be written was rolled back, and the jobs "
+        "in progress return to the queue (at the latest when the console next starts)",
         fix=f"Free at least {_size(need)} on that disk (`df -h {folder}` shows it), then run "
         "the command again.",
         detail=str(exc),
@@ -125,7 +125,7 @@ def _full(ctx: _Context, exc: BaseException) -> Cause:
 
 
 def _readonly(ctx: _Context, exc: BaseException) -> Cause:
-    blocked = _unwritable(ctx.path)
+    blocked = unwritable(ctx.path)
     what = blocked or f"{ctx.path} (or its -wal/-shm files, or their folder)"
     return Cause(
         code="database.readonly",
@@ -133,7 +133,7 @@ def _readonly(ctx: _Context, exc: BaseException) -> Cause:
         missing=f"{what} cannot be written by this user ({_user()})",
         retry_note="nothing was changed; the database and its links and mappings are intact "
         "— do not move it aside",
-        fix=_permission_fix(ctx.path, blocked),
+        fix=permission_fix(ctx.path, blocked),
         detail=str(exc),
     )
 
@@ -182,8 +182,8 @@ def _free(folder: Path) -> int | None:
 
 
 def _needed(path: Path) -> int:
-    """Room for the next WAL growth and a checkpoint: a tenth of the database plus its WAL,
-    and never less than 64 MB."""
+    """Room for the write-ahead log to grow to its checkpoint size, or a tenth of the
+    database and its log if that is more."""
     size = 0
     for suffix in ("", "-wal"):
         with contextlib.suppress(OSError):
@@ -200,7 +200,7 @@ def _user() -> str:
         return str(os.getuid()) if hasattr(os, "getuid") else "this user"
 
 
-def _unwritable(path: Path) -> str | None:
+def unwritable(path: Path) -> str | None:
     """The first of folder, file, -wal, -shm this process may not write."""
     folder = path.parent
     if folder.exists() and not _writable(folder):
@@ -233,7 +233,7 @@ def _mode(path: Path) -> str:
     return f"mode {stat.S_IMODE(info.st_mode):o}, owner {owner}"
 
 
-def _permission_fix(path: Path, blocked: str | None) -> str:
+def permission_fix(path: Path, blocked: str | None) -> str:
     target = path.parent if blocked and blocked.startswith("the folder") else path
     files = f"{path} {path}-wal {path}-shm" if target == path else str(target)
     return (

@@ -18,6 +18,7 @@ write keeps the fsyncs per job low.
 from __future__ import annotations
 
 import enum
+import errno
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -206,8 +207,23 @@ def error_name(exc: BaseException) -> str | None:
     return getattr(error, "sqlite_errorname", None) if error is not None else None
 
 
+_OS_FAULTS = {
+    errno.ENOSPC: Fault.FULL,
+    errno.EDQUOT: Fault.FULL,
+    errno.EACCES: Fault.READONLY,
+    errno.EPERM: Fault.READONLY,
+    errno.EROFS: Fault.READONLY,
+}
+
+
 def fault_of(exc: BaseException) -> Fault | None:
-    """Which kind of database trouble ``exc`` is; None when it is no database error."""
+    """Which kind of database trouble ``exc`` is; None when it is no database error.
+
+    An ``OSError`` counts when it comes from preparing the database file itself (creating
+    it, setting its mode): the caller decides that by asking.
+    """
+    if isinstance(exc, OSError) and exc.errno in _OS_FAULTS:
+        return _OS_FAULTS[exc.errno]
     name = error_name(exc)
     if name is None:
         if isinstance(exc, (sqlite3.DatabaseError, *_peewee_errors())):

@@ -37,6 +37,7 @@ class FailuresData:
     groups: list[FailureGroup]
     code: str | None
     jobs: list[JobRow]
+    asked: str | None = None  # the group selected when this load started
 
 
 class FailuresScreen(LiveScreen[FailuresData]):
@@ -97,9 +98,12 @@ class FailuresScreen(LiveScreen[FailuresData]):
         if code is None and groups:
             code = groups[0].code
         jobs = read_group_jobs(store, code) if code else []
-        return FailuresData(groups, code, jobs)
+        return FailuresData(groups, code, jobs, asked=self.code)
 
     def show(self, data: FailuresData) -> None:
+        if data.asked != self.code:  # a group was chosen while this loaded: load that one
+            self.request_reload()
+            return
         groups = self.query_one("#groups", NavTable)
         groups.set_rows(
             [(g.code, [g.title, Text(count(g.count), style=ERROR)]) for g in data.groups]
