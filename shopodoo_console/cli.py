@@ -590,10 +590,12 @@ def cmd_demo(args: argparse.Namespace, paths: Paths) -> int:
 
 def cmd_sim(args: argparse.Namespace, paths: Paths) -> int:
     if args.system == "shopify":
-        from shopodoo_console.sim.shopify import main as sim_main
-    else:
-        from shopodoo_console.sim.odoo import main as sim_main
-    return int(sim_main(args.sim_args) or 0)
+        from shopodoo_console.sim.shopify import main as shopify_main
+
+        return int(shopify_main(args.sim_args) or 0)
+    from shopodoo_console.sim.odoo import main as odoo_main
+
+    return int(odoo_main(list(args.sim_args)) or 0)
 
 
 # ---------------------------------------------------------------- links and mappings

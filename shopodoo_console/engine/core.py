@@ -222,6 +222,7 @@ class Engine:
                 self._set_state("read_only")
                 return
             self.queue.expire_leases()
+            self.store.checkpoint()  # here, not in a worker's commit
             if time.time() - self._last_prune > PRUNE_SECONDS:
                 self._last_prune = time.time()
                 pruned = self.queue.prune(self.config.engine.retention_days * 86400)

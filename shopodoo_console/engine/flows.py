@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
 
 from shopodoo_console.causes import Cause
@@ -128,7 +129,7 @@ class JobView:
     retry_counts: dict[str, int] = field(default_factory=dict)
     retrying_since: float | None = None
 
-    @property
+    @cached_property
     def claim(self) -> Claim:
         return Claim(self.id, self.attempts, self.owner)
 

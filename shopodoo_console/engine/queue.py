@@ -15,6 +15,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from peewee import IntegrityError
@@ -22,7 +23,7 @@ from peewee import IntegrityError
 from shopodoo_console.causes import Cause
 from shopodoo_console.engine import events as ev
 from shopodoo_console.engine.flows import Change, Claim, JobView
-from shopodoo_console.engine.keys import job_key
+from shopodoo_console.engine.keys import key_after, record_prefix
 from shopodoo_console.engine.owners import owner_is_dead
 from shopodoo_console.engine.retry import Decision, RetryPolicy, RetryState
 from shopodoo_console.engine.states import (
@@ -37,6 +38,8 @@ from shopodoo_console.store import jobs
 from shopodoo_console.store.db import Store
 
 PRUNE_CHUNK = 500
+_JSON = json.JSONEncoder(sort_keys=True)  # payloads, encoded as json.dumps(sort_keys=True) does
+_RUNNING = State.RUNNING.value
 
 __all__ = ["PRUNABLE", "EnqueueResult", "Finish", "LeaseLost", "Queue"]
 
@@ -88,7 +91,7 @@ class Queue:
     def _hold(self, jobs_: Iterable[JobView]) -> None:
         with self._held_lock:
             for job in jobs_:
-                self._held[job.id] = job.claim
+                self._held[job.id] = Claim(job.id, job.attempts, job.owner)
 
     # ------------------------------------------------------------------ enqueue
 
@@ -104,21 +107,23 @@ class Queue:
             return EnqueueResult(0, 0, 0, ())
         now = self.clock()
         queued = State.QUEUED.value
+        prefix = record_prefix(shop_key, flow)
+        encode = _JSON.encode
         rows = [
             (
-                job_key(shop_key, flow, c.source_id, c.version),
+                key_after(prefix, c.source_id, c.version),
                 shop_id,
                 flow,
                 c.source_id,
                 c.version,
                 c.label,
-                json.dumps(c.payload, sort_keys=True),
+                encode(c.payload),
                 queued,
                 c.priority,
                 0,
                 0,
                 1,
-                max(now, c.not_before or 0.0),
+                now if c.not_before is None or c.not_before < now else c.not_before,
                 now,
                 now,
                 now,
@@ -145,7 +150,8 @@ class Queue:
     def _supersede(self, shop_key: str, flow: str, new: set[str], now: float) -> int:
         """Among waiting jobs of each record that got a new version, keep the newest version;
         supersede the rest (workers fetch fresh data anyway, DESIGN §3.2)."""
-        prefixes = [job_key(shop_key, flow, source_id, "") for source_id in sorted(new)]
+        prefix = record_prefix(shop_key, flow)
+        prefixes = [key_after(prefix, source_id, "") for source_id in sorted(new)]
         waiting: dict[str, list[tuple[str, int]]] = defaultdict(list)
         for job_id, source_id, version in jobs.waiting_versions(self.store, prefixes):
             waiting[source_id].append((version, job_id))
@@ -187,20 +193,21 @@ class Queue:
         shop_ids: Sequence[int] | None,
         batch_size: Callable[[str], int],
     ) -> list[JobView]:
-        """The most urgent runnable job and, in the same transaction, up to its flow's batch
-        size more of the same flow and shop (one fetch and one lookup for all of them)."""
+        """The most urgent runnable job and, in the same transaction, the rest of its flow's
+        batch from the same flow and shop (one fetch and one lookup for all of them)."""
+        if not flows or (shop_ids is not None and not shop_ids):
+            return []
         with self.store.atomic():
-            first = self.claim(owner, lease_seconds, flows=flows, shop_ids=shop_ids)
-            if first is None:
+            if len(flows) == 1 and shop_ids is not None and len(shop_ids) == 1:
+                found: tuple[str, int] | None = (flows[0], shop_ids[0])  # nothing to choose
+            else:
+                found = jobs.next_runnable(self.store, self.clock(), flows=flows, shop_ids=shop_ids)
+            if found is None:
                 return []
-            more = self.claim_batch(
-                owner,
-                lease_seconds,
-                flow=first.flow,
-                shop_id=first.shop_id,
-                limit=batch_size(first.flow) - 1,
+            flow, shop_id = found
+            return self.claim_batch(
+                owner, lease_seconds, flow=flow, shop_id=shop_id, limit=batch_size(flow)
             )
-        return [first, *more]
 
     def claim_batch(
         self, owner: str, lease_seconds: float, *, flow: str, shop_id: int, limit: int
@@ -222,21 +229,22 @@ class Queue:
 
     def _claim(self, owner: str, lease_seconds: float, limit: int, **which: Any) -> list[JobView]:
         now = self.clock()
-        with self.store.atomic():
+        with self.store.transaction():
             rows = jobs.claim(
                 self.store, owner=owner, now=now, until=now + lease_seconds, limit=limit, **which
             )
         claimed = sorted((_job_view(row) for row in rows), key=lambda j: j.id)
         self._hold(claimed)
-        for job in claimed:
-            self.events.emit(
-                ev.JOB_STATE,
-                job_id=job.id,
-                state=State.RUNNING.value,
-                flow=job.flow,
-                label=job.label,
-                shop_id=job.shop_id,
-            )
+        if self.events.listened:
+            for job in claimed:
+                self.events.emit(
+                    ev.JOB_STATE,
+                    job_id=job.id,
+                    state=_RUNNING,
+                    flow=job.flow,
+                    label=job.label,
+                    shop_id=job.shop_id,
+                )
         return claimed
 
     def heartbeat(self, claims: Sequence[Claim], lease_seconds: float) -> set[int]:
@@ -303,7 +311,7 @@ class Queue:
             endings = [finish.ending(claim, now) for claim, finish in decided if finish is not None]
             recorded = jobs.end_attempts(self.store, endings, now)
         self.forget(claim for claim, _ in items)
-        for claim, finish in decided:
+        for claim, finish in decided if self.events.listened else ():
             if finish is not None and claim.job_id in recorded:
                 self.events.emit(
                     ev.JOB_STATE,
@@ -623,29 +631,32 @@ class Finish:
         )
 
     def ending(self, claim: Claim, now: float) -> jobs.Ending:
-        message = redact(self.message)
+        *written, terminal = self._written
+        return jobs.Ending._make(
+            (claim.job_id, claim.token, *written, now + self.delay, now if terminal else None)
+        )
+
+    @cached_property
+    def _written(self) -> tuple[Any, ...]:
+        """What this ending writes whatever the job: worked out once per outcome (a batch's
+        jobs often share one), redacted and serialised."""
+        message = redact(self.message) if self.message else ""
         attempt_cause = self.attempt_cause or self.cause
-        terminal = self.state in (State.DONE, State.SKIPPED)
         result = message or (json.dumps(self.result, sort_keys=True) if self.result else None)
-        return jobs.Ending(
-            job_id=claim.job_id,
-            token=claim.token,
-            outcome=self.outcome,
-            message=message,
-            attempt_cause=attempt_cause.code if attempt_cause else None,
-            state=self.state.value,
-            cause_code=self.cause_code,
-            cause=_cause_json(self.cause),
-            blocked_on=_blocked(self.cause),
-            result=result,
-            plan=json.dumps(self.plan, sort_keys=True) if self.plan is not None else None,
-            retries=self.retries,
-            retry_counts=json.dumps(self.counts, sort_keys=True)
-            if self.counts is not None
-            else None,
-            retrying_since=self.since,
-            next_run_at=now + self.delay,
-            finished_at=now if terminal else None,
+        return (
+            self.outcome,
+            message,
+            attempt_cause.code if attempt_cause else None,
+            self.state.value,
+            self.cause.code if self.cause else None,
+            _cause_json(self.cause),
+            _blocked(self.cause),
+            result,
+            json.dumps(self.plan, sort_keys=True) if self.plan is not None else None,
+            self.retries,
+            json.dumps(self.counts, sort_keys=True) if self.counts is not None else None,
+            self.since,
+            self.state in (State.DONE, State.SKIPPED),
         )
 
 
@@ -710,7 +721,7 @@ def _job_view(row: Sequence[Any]) -> JobView:
         source_id=source_id,
         source_version=version,
         label=label,
-        payload=json.loads(payload or "{}"),
+        payload=json.loads(payload) if payload and payload != "{}" else {},
         attempts=attempts,
         retries=retries,
         intent=json.loads(intent) if intent else None,

@@ -318,14 +318,19 @@ class Runner:
 
     def _maybe_heartbeat(self) -> None:
         """Renew every claim this process holds when a third of the lease has passed by
-        either clock (or the wall clock went back); drop the ones found lost."""
+        either clock (or the wall clock went back); drop the ones found lost. A database
+        that refuses the renewal (locked, full) is tried again at the next turn."""
         mono, wall = self._monotonic(), self.queue.clock()
         interval = self.lease_seconds / 3
         if mono - self._beat_monotonic < interval and 0 <= wall - self._beat_wall < interval:
             return
-        self._beat_monotonic, self._beat_wall = mono, wall
         claims = self.queue.held()
-        alive = self.queue.heartbeat(claims, self.lease_seconds)
+        try:
+            alive = self.queue.heartbeat(claims, self.lease_seconds)
+        except Exception as exc:
+            _log_failure(exc, f"could not renew the leases of {len(claims)} job(s)")
+            return
+        self._beat_monotonic, self._beat_wall = mono, wall
         for claim in claims:
             if claim.job_id not in alive:
                 log.warning(
@@ -410,7 +415,12 @@ class Runner:
                 log.debug("batch not finished within the shutdown timeout", exc_info=True)
         running = [f for f in batches if not f.done()]
         busy = {c.job_id for f in running for c in batches[f]}
-        released = self.queue.release([c for c in self.queue.held() if c.job_id not in busy])
+        idle = [c for c in self.queue.held() if c.job_id not in busy]
+        try:
+            released = self.queue.release(idle)
+        except Exception as exc:  # their lease (or, once this process ends, its death) frees them
+            _log_failure(exc, f"could not give back {len(idle)} job(s) at shutdown")
+            released = 0
         if running:
             log.warning(
                 "%d job(s) still running at shutdown; they keep their lease until they finish",

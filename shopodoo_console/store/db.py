@@ -161,8 +161,18 @@ class Store:
     # ------------------------------------------------------------ plumbing
 
     def atomic(self) -> Any:
-        """A write transaction (``BEGIN IMMEDIATE``)."""
+        """A write transaction (``BEGIN IMMEDIATE``); nested, a savepoint."""
         return self.db.atomic()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """A write transaction, or — inside one already — just the enclosing one (a single
+        statement needs no savepoint: SQLite undoes a failed statement by itself)."""
+        if self.db.in_transaction():
+            yield
+        else:
+            with self.db.atomic():
+                yield
 
     def execute(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Cursor:
         """Run raw SQL (tests and diagnostics only: the product's statements are built from
@@ -178,6 +188,11 @@ class Store:
     def close(self) -> None:
         if not self.db.is_closed():
             self.db.close()
+
+    def checkpoint(self) -> None:
+        """Fold the write-ahead log into the database in the background (housekeeping)."""
+        if not self.readonly:
+            sqlite.checkpoint(self.db)
 
     def schema_version(self) -> int:
         return sqlite.user_version(self.db)

@@ -23,7 +23,7 @@ from shopodoo_console.causes import Cause
 from shopodoo_console.store.sqlite import BUSY_TIMEOUT_MS, Fault, error_name, fault_of
 
 MB = 1024 * 1024
-MIN_FREE = 16 * MB  # the write-ahead log grows to 16 MB between checkpoints
+MIN_FREE = 64 * MB  # the write-ahead log may grow to 64 MB between checkpoints
 
 
 class DatabaseFault(Exception):

@@ -14,7 +14,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from itertools import chain
+from typing import Any, NamedTuple
 
 from peewee import EXCLUDED, SQL, Expression, Select, ValuesList, fn
 
@@ -76,30 +77,72 @@ def insert_sightings(store: Store, rows: Sequence[tuple[Any, ...]]) -> list[tupl
     out: list[tuple[int, int, str]] = []
     for start in range(0, len(rows), per_statement):
         chunk = rows[start : start + per_statement]
-        flat = [value for row in chunk for value in row]
+        flat = list(chain.from_iterable(chunk))
         out.extend(ENQUEUE.run(store.db, flat, len(chunk)).fetchall())
     return out
 
 
-def _waiting_versions() -> Any:
-    # Every key of one record starts with the same prefix ("shop:flow:source id:"), so the
-    # unique key index finds a record's versions by range.
-    return Job.select(Job.id, Job.source_id, Job.source_version).where(
-        (Job.key >= param("low")) & (Job.key < param("high")) & in_states(Job.state, WAITING)
+def _ranges(records: int) -> Any:
+    """``WITH r(low, high) AS (VALUES ...)``: one key range per record of a page."""
+    return ValuesList([[param(2 * i), param(2 * i + 1)] for i in range(records)]).cte(
+        "r", columns=("low", "high")
     )
 
 
+def _keys_in_ranges(records: int) -> Any:
+    # Every key of one record starts with the same prefix ("shop:flow:source id:"), so the
+    # unique key index finds a record's versions by range — without reading a row.
+    ranges = _ranges(records)
+    return (
+        Select((ranges,), ())
+        .join(Job, on=(Job.key >= ranges.c.low) & (Job.key < ranges.c.high))
+        .select(ranges.c.low, Job.id)
+        .with_cte(ranges)
+    )
+
+
+def _waiting_versions(records: int) -> Any:
+    ranges = _ranges(records)
+    return (
+        Select((ranges,), ())
+        .join(Job, on=(Job.key >= ranges.c.low) & (Job.key < ranges.c.high))
+        .where(in_states(Job.state, WAITING))
+        .select(Job.id, Job.source_id, Job.source_version)
+        .with_cte(ranges)
+    )
+
+
+KEYS_IN_RANGES = Statement(_keys_in_ranges)
 WAITING_VERSIONS = Statement(_waiting_versions)
 
 
-def waiting_versions(store: Store, key_prefixes: Iterable[str]) -> list[tuple[int, str, str]]:
+def _by_range(
+    store: Store, statement: Statement, key_prefixes: Sequence[str]
+) -> list[tuple[Any, ...]]:
+    rows: list[tuple[Any, ...]] = []
+    for start in range(0, len(key_prefixes), IN_CHUNK):
+        part = list(key_prefixes[start : start + IN_CHUNK])
+        shape = 1 << (len(part) - 1).bit_length()  # padded: few shapes to compile
+        part += part[-1:] * (shape - len(part))
+        values: list[str] = []
+        for prefix in part:
+            values += (prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1))
+        rows.extend(statement.run(store.db, values, shape).fetchall())
+    return rows
+
+
+def waiting_versions(store: Store, key_prefixes: Sequence[str]) -> list[tuple[int, str, str]]:
     """``(id, source_id, version)`` of every waiting job whose key starts with one of
-    ``key_prefixes`` (each a record's ``shop:flow:source id:``)."""
-    found: list[tuple[int, str, str]] = []
-    for prefix in key_prefixes:
-        values = {"low": prefix, "high": prefix[:-1] + chr(ord(prefix[-1]) + 1)}
-        found.extend(WAITING_VERSIONS.run(store.db, values).fetchall())
-    return found
+    ``key_prefixes`` (each a record's ``shop:flow:source id:``) — looked at only for records
+    that have more than one job at all (a probe of the key index tells, reading no row)."""
+    jobs_of: dict[str, set[int]] = {}
+    for prefix, job_id in _by_range(store, KEYS_IN_RANGES, key_prefixes):
+        jobs_of.setdefault(prefix, set()).add(job_id)
+    several = [prefix for prefix, ids in jobs_of.items() if len(ids) > 1]
+    if not several:
+        return []
+    found = {row[0]: row for row in _by_range(store, WAITING_VERSIONS, several)}
+    return list(found.values())
 
 
 SUPERSEDE = Statement(
@@ -148,12 +191,10 @@ CLAIM_COLUMNS = (
 )
 
 
-def _claim(flows: int | None, shops: int | None, one_source: bool) -> Any:
-    """Pick runnable jobs whose record has no running job, in claim order, and mark them
-    running with a fresh token (``attempts + 1``). The partial unique index
-    ``job_one_running`` makes a second running job per record impossible even if two
-    claims race."""
-    j, r = Job.alias("j"), Job.alias("r")
+def _runnable(j: Any, flows: int | None, shops: int | None, one_source: bool) -> Any:
+    """Runnable, due jobs whose record has no running job, in claim order (the partial
+    ``job_runnable`` index, walked in order: no sort)."""
+    r = Job.alias("r")
     busy = r.select(SQL("1")).where(
         (r.shop == j.shop)
         & (r.flow == j.flow)
@@ -167,13 +208,24 @@ def _claim(flows: int | None, shops: int | None, one_source: bool) -> Any:
         where &= j.flow.in_([param(("flow", i)) for i in range(flows)])
     if shops is not None:
         where &= j.shop.in_([param(("shop", i)) for i in range(shops)])
-    pick = (
+    return (
         j.select(j.id)
         .from_(IndexedBy(j, "job_runnable"))
         .where(where & ~fn.EXISTS(busy))
         .order_by(j.priority.desc(), j.next_run_at, j.id)
-        .limit(param("limit"))
     )
+
+
+def _next(flows: int | None, shops: int | None) -> Any:
+    j = Job.alias("j")
+    return _runnable(j, flows, shops, False).select(j.flow, j.shop).limit(1)
+
+
+def _claim(flows: int | None, shops: int | None, one_source: bool) -> Any:
+    """Mark the picked jobs running with a fresh token (``attempts + 1``). The partial
+    unique index ``job_one_running`` makes a second running job per record impossible even
+    if two claims race."""
+    pick = _runnable(Job.alias("j"), flows, shops, one_source).limit(param("limit"))
     return (
         Job.update(
             {
@@ -190,7 +242,32 @@ def _claim(flows: int | None, shops: int | None, one_source: bool) -> Any:
     )
 
 
+NEXT = Statement(_next)
 CLAIM = Statement(_claim)
+
+
+def _which(
+    flows: Sequence[str] | None, shop_ids: Sequence[int] | None, values: dict[Any, Any]
+) -> tuple[int | None, int | None]:
+    for i, name in enumerate(flows or ()):
+        values[("flow", i)] = name
+    for i, sid in enumerate(shop_ids or ()):
+        values[("shop", i)] = sid
+    return (None if flows is None else len(flows), None if shop_ids is None else len(shop_ids))
+
+
+def next_runnable(
+    store: Store,
+    now: float,
+    *,
+    flows: Sequence[str] | None = None,
+    shop_ids: Sequence[int] | None = None,
+) -> tuple[str, int] | None:
+    """``(flow, shop_id)`` of the most urgent runnable job, if any."""
+    values: dict[Any, Any] = {"now": now}
+    shape = _which(flows, shop_ids, values)
+    row = NEXT.run(store.db, values, *shape).fetchone()
+    return (row[0], row[1]) if row else None
 
 
 def claim(
@@ -216,15 +293,7 @@ def claim(
         "flow": flow,
         "shop": shop_id,
     }
-    for i, name in enumerate(flows or ()):
-        values[("flow", i)] = name
-    for i, sid in enumerate(shop_ids or ()):
-        values[("shop", i)] = sid
-    shape = (
-        None if flows is None else len(flows),
-        None if shop_ids is None else len(shop_ids),
-        flow is not None,
-    )
+    shape = (*_which(flows, shop_ids, values), flow is not None)
     return list(CLAIM.run(store.db, values, *shape).fetchall())
 
 
@@ -275,12 +344,12 @@ def retry_state(
     return (json.loads(row[0]) if row[0] else {}, row[1]) if row else None
 
 
-@dataclass(frozen=True)
-class Ending:
+class Ending(NamedTuple):
     """One claimed job's end of attempt, as written: the attempt row and the job's new state.
 
     ``None`` for ``plan``, ``retries``, ``retry_counts`` and ``retrying_since`` keeps the
-    job's current value; every other field is written as given.
+    job's current value; every other field is written as given. (A named tuple: a batch's
+    parameters are sliced straight out of it.)
     """
 
     job_id: int
@@ -301,8 +370,8 @@ class Ending:
     finished_at: float | None
 
 
-ATTEMPT_VALUES = ("id", "token", "outcome", "attempt_cause", "message")
-JOB_VALUES = (
+ATTEMPT_VALUES = ("id", "token", "outcome", "message", "attempt_cause")  # Ending[0:5]
+JOB_VALUES = (  # Ending[0:2] + Ending[5:]
     "id",
     "token",
     "state",
@@ -320,7 +389,10 @@ JOB_VALUES = (
 
 
 def _values(names: Sequence[str], rows: int) -> Any:
-    rows_of_params = [[param((i, name)) for name in names] for i in range(rows)]
+    """``WITH v(names...) AS (VALUES ...)``, its placeholders numbered row by row: the
+    statement then binds a flat list, with ``now`` (numbered last) at its end."""
+    width = len(names)
+    rows_of_params = [[param(i * width + c) for c in range(width)] for i in range(rows)]
     return ValuesList(rows_of_params).cte("v", columns=names)
 
 
@@ -334,9 +406,9 @@ def _record_attempts(rows: int) -> Any:
         .select(
             Job.id,
             Job.attempts,
-            fn.COALESCE(Job.lease_owner, ""),
+            fn.COALESCE(Job.lease_owner, SQL("''")),
             Job.started_at,
-            param("now"),
+            param(rows * len(ATTEMPT_VALUES)),  # now
             v.c.outcome,
             v.c.attempt_cause,
             v.c.message,
@@ -361,8 +433,8 @@ def _end_jobs(rows: int) -> Any:
         Job.update(
             {
                 Job.state: v.c.state,
-                Job.lease_owner: None,
-                Job.lease_expires_at: None,
+                Job.lease_owner: SQL("NULL"),
+                Job.lease_expires_at: SQL("NULL"),
                 Job.cause_code: v.c.cause_code,
                 Job.cause: v.c.cause,
                 Job.blocked_on: v.c.blocked_on,
@@ -372,7 +444,7 @@ def _end_jobs(rows: int) -> Any:
                 Job.retry_counts: fn.COALESCE(v.c.retry_counts, Job.retry_counts),
                 Job.retrying_since: fn.COALESCE(v.c.retrying_since, Job.retrying_since),
                 Job.next_run_at: v.c.next_run_at,
-                Job.updated_at: param("now"),
+                Job.updated_at: param(rows * len(JOB_VALUES)),  # now
                 Job.finished_at: v.c.finished_at,
             }
         )
@@ -398,24 +470,19 @@ def end_attempts(store: Store, endings: Sequence[Ending], now: float) -> set[int
     recorded: set[int] = set()
     for start in range(0, len(endings), BATCH):
         part = endings[start : start + BATCH]
-        attempts: dict[Any, Any] = {"now": now}
-        jobs: dict[Any, Any] = {"now": now}
-        for i, e in enumerate(part):
-            for name in ATTEMPT_VALUES:
-                attempts[(i, name)] = _field(e, name)
-            for name in JOB_VALUES:
-                jobs[(i, name)] = _field(e, name)
+        attempts: list[Any] = []
+        jobs: list[Any] = []
+        for e in part:
+            attempts += e[:5]
+            jobs += e[:2]
+            jobs += e[5:]
+        attempts.append(now)
+        jobs.append(now)
         ids = {row[0] for row in RECORD_ATTEMPTS.run(store.db, attempts, len(part)).fetchall()}
         if ids:
             END_JOBS.run(store.db, jobs, len(part))
         recorded |= ids
     return recorded
-
-
-def _field(ending: Ending, name: str) -> Any:
-    if name == "id":
-        return ending.job_id
-    return getattr(ending, name)
 
 
 # ---------------------------------------------------------------- housekeeping
@@ -483,8 +550,8 @@ class Selection:
     blocked_on: str | None = None  # a mapping key such as "product:MUG-RED"
     states: Sequence[State] | None = None
 
-    def where(self) -> Expression:
-        clause: Expression = SQL("1 = 1")
+    def where(self) -> Any:
+        clause: Any = SQL("1 = 1")
         if self.ids is not None:
             clause &= Job.id.in_(list(self.ids))
         if self.cause_code:
@@ -572,12 +639,20 @@ def attention_count(store: Store) -> int:
 
 
 NEXT_DUE = Statement(
-    lambda: Job.select(fn.MIN(Job.next_run_at)).where(in_states(Job.state, RUNNABLE)),
+    lambda: (
+        Job.select(Job.next_run_at)
+        .from_(IndexedBy(Job, "job_runnable"))
+        .where(in_states(Job.state, RUNNABLE))
+        .order_by(Job.priority.desc(), Job.next_run_at)
+        .limit(1)
+    ),
     name="next_due",
 )
 
 
 def next_due(store: Store) -> float | None:
-    """When the earliest runnable job falls due (read from the ``job_due`` index)."""
+    """When the next runnable job in claim order falls due: the first entry of the
+    ``job_runnable`` index (one seek). With several priorities a lower one may fall due
+    sooner; the dispatcher looks again within a second anyway."""
     row = NEXT_DUE.run(store.db).fetchone()
     return row[0] if row else None

@@ -11,41 +11,36 @@ one. A database written by a newer console (higher version) is refused before an
 touches it.
 
 Versions: 1 — the first schema; 2 — indexes for pruning and for counts per shop/flow/state;
-3 — retry budgets per kind of trouble (``retry_counts``, ``retrying_since``), the due-time
-index for runnable jobs (``job_due``) replacing ``job_state_next_run``, and ``job_record``
-dropped (the unique key index, which starts with the record's identity, finds a record's
-versions).
+3 — retry budgets per kind of trouble (``retry_counts``, ``retrying_since``); two indexes
+every claim and every enqueue had to maintain are dropped: ``job_state_next_run`` (the
+runnable jobs' own partial index, ``job_runnable``, answers when the next one falls due) and
+``job_record`` (the unique key index, which starts with the record's identity, finds a
+record's versions).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from peewee import ModelIndex, SchemaManager, SqliteDatabase
+from peewee import SchemaManager, SqliteDatabase
 from playhouse.migrate import SqliteMigrator, migrate
 
 from shopodoo_console.store import sqlite
-from shopodoo_console.store.models import ALL_MODELS, BaseModel, Job
+from shopodoo_console.store.models import ALL_MODELS, INDEXES, Job
 
 
 class NewerDatabaseError(Exception):
     """The database was written by a newer console; we refuse to touch it."""
 
 
-def _index(model: type[BaseModel], name: str) -> ModelIndex:
-    for index in model._meta.fields_to_index():
-        if isinstance(index, ModelIndex) and index._name == name:
-            return index
-    raise LookupError(f"{model.__name__} declares no index {name!r}")
-
-
-def _create_index(db: SqliteDatabase, model: type[BaseModel], name: str) -> None:
-    db.execute(SchemaManager(model, db)._create_index(_index(model, name)))
+def _create_index(db: SqliteDatabase, name: str) -> None:
+    """Create the index the models declare under ``name``, as they declare it."""
+    db.execute(INDEXES[name])
 
 
 def _to_2(db: SqliteDatabase, migrator: SqliteMigrator) -> None:
-    _create_index(db, Job, "job_superseded_by")
-    _create_index(db, Job, "job_shop_flow_state")
+    _create_index(db, "job_superseded_by")
+    _create_index(db, "job_shop_flow_state")
 
 
 def _to_3(db: SqliteDatabase, migrator: SqliteMigrator) -> None:
@@ -55,7 +50,6 @@ def _to_3(db: SqliteDatabase, migrator: SqliteMigrator) -> None:
         migrator.drop_index("job", "job_state_next_run"),
         migrator.drop_index("job", "job_record"),
     )
-    _create_index(db, Job, "job_due")
 
 
 STEPS: dict[int, Callable[[SqliteDatabase, SqliteMigrator], None]] = {2: _to_2, 3: _to_3}
@@ -96,8 +90,7 @@ def _create(db: SqliteDatabase, path: str) -> list[int]:
             return []
         for model in ALL_MODELS:  # on this database (the models' proxy may point elsewhere)
             schema = SchemaManager(model, db)
-            db.execute(schema._create_table(safe=False))
-            for index in schema._create_indexes(safe=False):
-                db.execute(index)
+            schema.create_table(safe=False)
+            schema.create_indexes(safe=False)
         sqlite.set_user_version(db, LATEST)
     return list(range(1, LATEST + 1))

@@ -23,6 +23,7 @@ from peewee import (
     IntegerField,
     Model,
     ModelIndex,
+    Node,
     TextField,
     ValueLiterals,
 )
@@ -32,9 +33,28 @@ from shopodoo_console.store.states import RUNNABLE, State
 database = DatabaseProxy()
 
 
-def default(literal: str) -> list[SQL]:
+def default(literal: str) -> list[Node]:
     """A column default the database itself applies (for rows not written through peewee)."""
     return [SQL(f"DEFAULT {literal}")]
+
+
+INDEXES: dict[str, ModelIndex] = {}
+
+
+def index(
+    model: type[Model],
+    name: str,
+    fields: tuple[Any, ...],
+    *,
+    unique: bool = False,
+    where: Any = None,
+) -> ModelIndex:
+    """Declare a named index on ``model`` (partial when ``where`` is given); migrations
+    create it by this name."""
+    declared = ModelIndex(model, fields, unique=unique, where=where, name=name)
+    INDEXES[name] = declared
+    model.add_index(declared)
+    return declared
 
 
 class JSONField(TextField):
@@ -111,28 +131,27 @@ class Job(BaseModel):
     finished_at = FloatField(null=True)
 
 
-JOB_INDEXES = (
-    # The claim walks this small index in claim order: runnable jobs only, no sort.
-    ModelIndex(Job, (Job.priority.desc(), Job.next_run_at, Job.id), name="job_runnable").where(
-        in_states(Job.state, RUNNABLE)
-    ),
-    # When the next runnable job falls due (the dispatcher's sleep).
-    ModelIndex(Job, (Job.next_run_at,), name="job_due").where(in_states(Job.state, RUNNABLE)),
-    # At most one running job per record (DESIGN §3.2), enforced by the database itself.
-    ModelIndex(Job, (Job.shop, Job.flow, Job.source_id), unique=True, name="job_one_running").where(
-        in_states(Job.state, (State.RUNNING,))
-    ),
-    ModelIndex(Job, (Job.cause_code,), name="job_cause").where(Job.cause_code.is_null(False)),
-    ModelIndex(Job, (Job.finished_at,), name="job_finished").where(Job.finished_at.is_null(False)),
-    # Deleting (pruning) a job checks who points at it through superseded_by.
-    ModelIndex(Job, (Job.superseded_by,), name="job_superseded_by").where(
-        Job.superseded_by.is_null(False)
-    ),
-    # Counts per shop, flow and state (dashboard, problem counts) read this index only.
-    ModelIndex(Job, (Job.shop, Job.flow, Job.state), name="job_shop_flow_state"),
+# The claim walks this small index in claim order: runnable jobs only, no sort.
+index(
+    Job,
+    "job_runnable",
+    (Job.priority.desc(), Job.next_run_at, Job.id),
+    where=in_states(Job.state, RUNNABLE),
 )
-for _index in JOB_INDEXES:
-    Job.add_index(_index)
+# At most one running job per record (DESIGN §3.2), enforced by the database itself.
+index(
+    Job,
+    "job_one_running",
+    (Job.shop, Job.flow, Job.source_id),
+    unique=True,
+    where=in_states(Job.state, (State.RUNNING,)),
+)
+index(Job, "job_cause", (Job.cause_code,), where=Job.cause_code.is_null(False))
+index(Job, "job_finished", (Job.finished_at,), where=Job.finished_at.is_null(False))
+# Deleting (pruning) a job checks who points at it through superseded_by.
+index(Job, "job_superseded_by", (Job.superseded_by,), where=Job.superseded_by.is_null(False))
+# Counts per shop, flow and state (dashboard, problem counts) read this index only.
+index(Job, "job_shop_flow_state", (Job.shop, Job.flow, Job.state))
 
 
 class Attempt(BaseModel):
@@ -150,7 +169,7 @@ class Attempt(BaseModel):
     summary = TextField(default="", constraints=default("''"))
 
 
-Attempt.add_index(ModelIndex(Attempt, (Attempt.job, Attempt.number), name="attempt_job"))
+index(Attempt, "attempt_job", (Attempt.job, Attempt.number))
 
 
 class Link(BaseModel):
@@ -215,8 +234,8 @@ class Audit(BaseModel):
     data = JSONField(default=dict, constraints=default("'{}'"))
 
 
-Audit.add_index(ModelIndex(Audit, (Audit.at,), name="audit_at"))
-Audit.add_index(ModelIndex(Audit, (Audit.job, Audit.at), name="audit_job"))
+index(Audit, "audit_at", (Audit.at,))
+index(Audit, "audit_job", (Audit.job, Audit.at))
 
 
 class Lease(BaseModel):

@@ -275,9 +275,9 @@ class ShopifySimulator:
             self.counters.add(faults_fired=1)
             if rule.action == "throttle":
                 self.counters.add(throttled=1)
-                app = self.app_for(token) or self.apps["static"]
+                throttled = self.app_for(token) or self.apps["static"]
                 requested = (engine.requested_cost(request) if request else None) or 1
-                return _Reply(200, engine.throttled(requested, app.bucket).body, headers)
+                return _Reply(200, engine.throttled(requested, throttled.bucket).body, headers)
             reply = self._fault_reply(rule, headers)
             if reply is not None:
                 return reply

@@ -24,7 +24,7 @@ from shopodoo_console.ui.reads import (
     read_dashboard,
 )
 from shopodoo_console.ui.screens.base import LiveScreen
-from shopodoo_console.ui.widgets.tables import NavTable
+from shopodoo_console.ui.widgets.tables import NavTable, Row
 
 STREAM_STATES = ("queued", "running", "retrying", "needs_attention", "failed", "done", "skipped")
 STATE_HEADERS = {"needs_attention": "Attention"}
@@ -120,7 +120,7 @@ class DashboardScreen(LiveScreen[DashboardData]):
         self.query_one("#totals", Static).update(
             Text.assemble(("Jobs: ", "bold"), state_counts(data.totals))
         )
-        rows = []
+        rows: list[Row] = []
         for s in data.streams:
             if s.last_poll_ok is False:
                 poll = Text(f"{when(s.last_poll_at, data.now)} failed", style=ERROR)

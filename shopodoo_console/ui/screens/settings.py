@@ -31,7 +31,7 @@ from shopodoo_console.ui.widgets.connection_editors import (
 )
 from shopodoo_console.ui.widgets.credential import CredentialModal
 from shopodoo_console.ui.widgets.modals import ConfirmModal
-from shopodoo_console.ui.widgets.tables import NavTable
+from shopodoo_console.ui.widgets.tables import NavTable, Row
 
 POLL_STEP = 5
 MIN_POLL = 5
@@ -121,7 +121,7 @@ class SettingsScreen(LiveScreen[SettingsData]):
                     ("Credentials cannot be stored here. ", "bold red"), data.keyring.explanation
                 )
             )
-        rows = []
+        rows: list[Row] = []
         for c in data.connections:
             if c.stored is None:
                 secret = Text("keyring unavailable", style=ERROR)

@@ -393,7 +393,7 @@ class _Batch:
                 wanted.setdefault(contact.stamp, (contact, []))[1].append(work)
         ids: dict[str, int] = {}
         for parents in (True, False):
-            items = []
+            items: list[tuple[str, dict[str, Any], Work]] = []
             for stamp, (contact, owners) in wanted.items():
                 if (contact.parent is None) != parents:
                     continue

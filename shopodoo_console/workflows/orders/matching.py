@@ -218,9 +218,9 @@ class Matcher:
     def _products(self, orders: list[ShopifyOrder], found: Lookups) -> None:
         lines = [line for o in orders for line in o.lines]
         keys = sorted({line.product_key for line in lines})
-        for key, row in mappings.get_mappings(self.store, self.shop.id, "product", keys).items():
+        for key, mapped in mappings.get_mappings(self.store, self.shop.id, "product", keys).items():
             found.products[key] = ProductMatch(
-                row.odoo_id, row.label or f"product {row.odoo_id}", "mapping"
+                mapped.odoo_id, mapped.label or f"product {mapped.odoo_id}", "mapping"
             )
         skus, barcodes = set(), set()
         for line in lines:

@@ -208,7 +208,7 @@ class Planner:
             if address is None or address_tuple(address) == main or owner is None:
                 continue
             stamp = address_stamp(self.shop, owner, role, address)
-            target = {"stamp": stamp}
+            target: dict[str, Any] = {"stamp": stamp}
             if stamp in lookups.stamps:
                 target = {"id": lookups.stamps[stamp][1]}
             else:
@@ -231,7 +231,7 @@ class Planner:
                 invoice = target
             else:
                 delivery = target
-        header = {
+        header: dict[str, Any] = {
             "client_order_ref": order.name,
             "origin": f"Shopify {self.shop.domain} {order.name}",
             "date_order": _odoo_datetime(order.processed_at),
