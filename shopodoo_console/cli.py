@@ -20,16 +20,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
-import tomli_w
-
 from shopodoo_console import __version__, doctor, secrets
 from shopodoo_console.config import (
     Config,
     ConfigError,
-    OdooConfig,
     Paths,
     ShopConfig,
     load_config,
+    shop_domain_problem,
+    url_problem,
 )
 from shopodoo_console.engine import queries
 from shopodoo_console.engine.core import Engine, LeaseHeld
@@ -415,52 +414,67 @@ def _read_secret(args: argparse.Namespace, prompt: str) -> str:
     return value
 
 
-def _append_config(paths: Paths, block: str) -> None:
-    """Append a TOML block and re-validate; on error, restore the file as it was."""
-    path = paths.config_file
-    paths.ensure()
-    before = path.read_text(encoding="utf-8") if path.exists() else None
-    text = (before or "# shopodoo-console settings (see README)\n").rstrip("\n") + "\n\n" + block
-    path.write_text(text, encoding="utf-8")
-    path.chmod(0o600)
-    try:
-        load_config(path)
-    except ConfigError:
-        if before is None:
-            path.unlink()
-        else:
-            path.write_text(before, encoding="utf-8")
-        raise
-
-
 def cmd_connect_shopify(args: argparse.Namespace, paths: Paths) -> int:
+    """Check the shop and the config change, then the secret, then store it, then write the
+    config: a refused value never leaves a secret or a half-written file behind."""
+    from shopodoo_console import config_file
+
     config = _config(paths, required=False)
     domain = args.domain.strip().lower()
+    problem = shop_domain_problem(domain)
+    if problem:
+        raise UsageError(problem)
+    client_id = (args.client_id or "").strip()
+    if args.client_id is not None and not client_id:
+        raise UsageError("--client-id is empty; give the Dev Dashboard app's client id")
     existing = next((s for s in config.shops if s.domain == domain), None)
-    auth = "client_credentials" if args.client_id else (existing.auth if existing else "token")
-    if existing is None:
-        probe = ShopConfig(domain=domain, auth=auth, client_id=args.client_id)
-        table: dict[str, Any] = {"domain": probe.domain, "auth": auth}
-        if args.client_id:
-            table["client_id"] = args.client_id
-        _check_backend()
-        secret = _read_secret(args, _shopify_prompt(auth, domain))
-        _append_config(paths, tomli_w.dumps({"shops": [table]}))
-    else:
-        if args.client_id and existing.client_id != args.client_id:
-            raise UsageError(
-                f"{config.path}: shop {domain} has client_id {existing.client_id!r}; edit the "
-                "config to change it, then run connect again"
+    auth = "client_credentials" if client_id else (existing.auth if existing else "token")
+    path = paths.config_file
+
+    def change(write: bool) -> Config:
+        if existing is None:
+            return config_file.add_shop(
+                path, domain=domain, auth=auth, client_id=client_id, write=write
             )
-        _check_backend()
-        secret = _read_secret(args, _shopify_prompt(auth, domain))
+        if not client_id or client_id == existing.client_id:
+            return config  # nothing to change in the file
+        return config_file.update_shop(
+            path,
+            domain,
+            base_url=existing.base_url or "",
+            auth=auth,
+            client_id=client_id,
+            api_version=existing.api_version,
+            odoo_company_id=existing.odoo_company_id,
+            odoo_warehouse_id=existing.odoo_warehouse_id,
+            write=write,
+        )
+
+    change(False)
+    _check_backend()
+    secret = _read_secret(args, _shopify_prompt(auth, domain))
     secrets.set_secret(ShopConfig(domain=domain).secret_name, secret)
+    change(True)
     what = "client secret" if auth == "client_credentials" else "access token"
     print(
         f"Stored the {what} for {domain} in the keyring "
-        f"({secrets.backend_status().name}); config: {paths.config_file}"
+        f"({secrets.backend_status().name}); config: {path}.{_requeued(paths, f'shopify:{domain}')}"
     )
     return EXIT_OK
+
+
+def _requeued(paths: Paths, connection: str) -> str:
+    """Re-queue what waited on this credential (when there is a database yet)."""
+    from shopodoo_console.credentials import requeue_for_credential
+
+    if not paths.database_file.exists():
+        return ""
+    store = _open_store(paths)
+    try:
+        moved = requeue_for_credential(Queue(store), connection)
+    finally:
+        store.close()
+    return f" {len(moved)} job(s) waiting on this credential queued again." if moved else ""
 
 
 def _shopify_prompt(auth: str, domain: str) -> str:
@@ -476,9 +490,17 @@ def _check_backend() -> None:
 
 
 def cmd_connect_odoo(args: argparse.Namespace, paths: Paths) -> int:
+    """Like ``connect shopify``: URL and config change checked before the keyring is asked;
+    given values replace those in ``[odoo]`` (comments kept)."""
+    from shopodoo_console import config_file
+
     config = _config(paths, required=False)
     odoo = config.odoo
-    given = {k: getattr(args, k) for k in ("url", "database", "login") if getattr(args, k)}
+    given = {k: getattr(args, k).strip() for k in ("url", "database", "login") if getattr(args, k)}
+    if "url" in given:
+        problem = url_problem(given["url"])
+        if problem:
+            raise UsageError(f"--url: {problem}")
     if odoo is None:
         missing = [k for k in ("url", "database", "login") if k not in given]
         if missing:
@@ -486,30 +508,22 @@ def cmd_connect_odoo(args: argparse.Namespace, paths: Paths) -> int:
                 f"no [odoo] section in {paths.config_file} yet; give "
                 + " ".join(f"--{k}" for k in missing)
             )
-        table = {
-            "url": given["url"],
-            "database": given["database"],
-            "login": given["login"],
-            "protocol": args.protocol or "auto",
-        }
-        _check_backend()
-        secret = _read_secret(args, f"Odoo API key for {given['login']}: ")
-        _append_config(paths, tomli_w.dumps({"odoo": table}))
-        odoo = _config(paths).odoo
-        assert odoo is not None
-    else:
-        for key, value in given.items():
-            if getattr(odoo, key) != value.rstrip("/"):
-                raise UsageError(
-                    f"{config.path}: odoo.{key} is {getattr(odoo, key)!r}; edit "
-                    "the config to change it, then run connect again"
-                )
-        _check_backend()
-        secret = _read_secret(args, f"Odoo API key for {odoo.login}: ")
-    secrets.set_secret(OdooConfig(odoo.url, odoo.database, odoo.login).secret_name, secret)
+    fields = {
+        "url": given.get("url", odoo.url if odoo else ""),
+        "database": given.get("database", odoo.database if odoo else ""),
+        "login": given.get("login", odoo.login if odoo else ""),
+        "protocol": args.protocol or (odoo.protocol if odoo else "auto"),
+    }
+    planned = config_file.update_odoo(paths.config_file, **fields, write=False).odoo
+    assert planned is not None
+    _check_backend()
+    secret = _read_secret(args, f"Odoo API key for {planned.login}: ")
+    secrets.set_secret(planned.secret_name, secret)
+    config_file.update_odoo(paths.config_file, **fields, write=True)
     print(
-        f"Stored the Odoo API key for {odoo.login} at {odoo.url} in the keyring "
-        f"({secrets.backend_status().name}); config: {paths.config_file}"
+        f"Stored the Odoo API key for {planned.login} at {planned.url} in the keyring "
+        f"({secrets.backend_status().name}); config: {paths.config_file}."
+        + _requeued(paths, "odoo")
     )
     return EXIT_OK
 

@@ -19,8 +19,8 @@ from textual.widgets import Footer, Header, Label, Static
 
 from shopodoo_console import secrets
 from shopodoo_console.config import FLOW_MODES, Config, ShopConfig
+from shopodoo_console.config_file import remove_shop, update_flow
 from shopodoo_console.ui.checks import Verdict
-from shopodoo_console.ui.config_file import remove_shop, update_flow
 from shopodoo_console.ui.format import ERROR
 from shopodoo_console.ui.reads import ConnectionStatus, FlowSetting, SettingsData, read_settings
 from shopodoo_console.ui.screens.base import LiveScreen

@@ -27,7 +27,7 @@ from shopodoo_console.config import (
     OdooConfig,
     ShopConfig,
 )
-from shopodoo_console.ui.config_file import add_shop, update_odoo, update_shop
+from shopodoo_console.config_file import add_shop, update_odoo, update_shop
 from shopodoo_console.ui.reads import secret_stored
 
 if TYPE_CHECKING:
