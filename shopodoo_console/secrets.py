@@ -29,7 +29,8 @@ HEADLESS_RECIPE = (
 )
 NO_BACKEND_HELP = (
     "No secure credential store (OS keyring) is available, so nothing was stored. On a "
-    "desktop, start or unlock a Secret Service provider (GNOME Keyring, KWallet). On a headless server, choose a file "
+    "desktop, start or unlock a Secret Service provider (GNOME Keyring, KWallet). On a "
+    "headless server, choose a file "
     f"backend on purpose: `{HEADLESS_RECIPE}` (in a source checkout: `.venv/bin/pip install "
     "keyrings.alt` instead of pipx inject), then run the command again; secrets are then in "
     "a file only your user can read, and doctor says so. Plaintext is never chosen silently."
