@@ -12,6 +12,7 @@ import getpass
 import json
 import logging
 import os
+import re
 import signal
 import sys
 import threading
@@ -37,6 +38,7 @@ from shopodoo_console.engine.queue import Queue
 from shopodoo_console.engine.states import OPERATOR_RETRYABLE, State
 from shopodoo_console.logs import setup_logging
 from shopodoo_console.redact import redact
+from shopodoo_console.shop_options import ODOO_MAX_ID
 from shopodoo_console.store.db import DatabaseError, Store
 
 EXIT_OK, EXIT_ATTENTION, EXIT_USAGE = 0, 1, 2
@@ -88,15 +90,57 @@ def _config(paths: Paths, required: bool = True) -> Config:
     return load_config(paths.config_file, required=required)
 
 
+MAX_ID = 2**63 - 1  # what SQLite holds
+_NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+_CAUSE_RE = re.compile(r"^[a-z][a-z0-9_]*\.[a-z0-9_]+$")
+
+
 def _job_ids(values: Sequence[str]) -> list[int]:
     ids = []
     for value in values:
-        if not value.isdigit():
+        if not value.isascii() or not value.isdigit() or not 0 < int(value) <= MAX_ID:
             raise UsageError(
                 f"{value!r} is not a job id (job ids are numbers; see `shopodoo jobs ls`)"
             )
         ids.append(int(value))
     return ids
+
+
+def _bounded(low: int, high: int) -> Any:
+    """An argparse type: a whole number from ``low`` to ``high``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"expected {low} to {high}, got {text}")
+        return value
+
+    return parse
+
+
+def _shaped(pattern: re.Pattern[str], what: str) -> Any:
+    """An argparse type: a name of the expected shape (a cause code, a flow, a kind)."""
+
+    def parse(text: str) -> str:
+        if not pattern.match(text):
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}")
+        return text
+
+    return parse
+
+
+def _reason(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("a reason is required (it is kept in the timeline)")
+    return text.strip()
+
+
+def _known_shop(store: Store, domain: str | None) -> None:
+    if domain is not None and store.shop_id(domain) is None:
+        raise UsageError(f"no shop {domain!r} in the database (see `shopodoo cursors ls`)")
 
 
 # ---------------------------------------------------------------- jobs
@@ -110,6 +154,7 @@ def cmd_jobs_ls(args: argparse.Namespace, paths: Paths) -> int:
             raise UsageError(
                 f"unknown state {state!r} (expected one of: {', '.join(s.value for s in State)})"
             )
+    _known_shop(store, args.shop)
     rows = queries.list_jobs(
         store,
         queries.JobFilter(states=states, cause=args.cause, shop=args.shop, flow=args.flow),
@@ -283,22 +328,57 @@ def cmd_cursors_ls(args: argparse.Namespace, paths: Paths) -> int:
     return EXIT_OK
 
 
-def cmd_cursors_rewind(args: argparse.Namespace, paths: Paths) -> int:
-    store = _open_store(paths)
-    shop_id = store.shop_id(args.shop)
-    if shop_id is None:
-        raise UsageError(f"no shop {args.shop!r} in the database (see `shopodoo cursors ls`)")
+EARLIEST_POSITION = datetime(2006, 1, 1, tzinfo=UTC)  # before any Shopify store existed
+
+
+def _rewind_target(text: str) -> datetime:
     try:
-        when = datetime.fromisoformat(args.to.replace("Z", "+00:00"))
+        when = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
         raise UsageError(
-            f"--to {args.to!r} is not a time; use ISO 8601, e.g. 2026-11-01T00:00:00Z"
+            f"--to {text!r} is not a time; use ISO 8601, e.g. 2026-11-01T00:00:00Z"
         ) from None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    position = when.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    when = when.astimezone(UTC)
+    if when < EARLIEST_POSITION:
+        raise UsageError(
+            f"--to {text!r} is before 2006, which Shopify's search cannot take; give a time "
+            "since the shop's first order"
+        )
+    return when
+
+
+def _stream_names(config: Config, store: Store) -> list[str]:
+    from shopodoo_console.engine.poller import stream_of
+    from shopodoo_console.workflows import build_flows
+
+    return sorted({stream_of(flow) for flow in build_flows(config, store)})
+
+
+def cmd_cursors_rewind(args: argparse.Namespace, paths: Paths) -> int:
+    """Move a stream's cursor back. Safe: versions seen again are counted, not re-done.
+    Moving it forward (or past now) skips changes for good, so it needs --force."""
+    config = _config(paths, required=False)
+    domain = args.shop.strip().lower()
+    configured = next((s for s in config.shops if s.domain == domain), None)
+    when = _rewind_target(args.to)
+    store = _open_store(paths)
+    streams = _stream_names(config, store)
+    if args.stream not in streams:
+        raise UsageError(f"unknown stream {args.stream!r} (streams: {', '.join(streams)})")
+    shop_id = store.shop_id(domain)
+    if shop_id is None and configured is not None:  # configured, never synced yet
+        shop_id = store.sync_shop(configured.domain, api_version=configured.api_version)
+    if shop_id is None:
+        known = ", ".join(s.domain for s in config.shops) or "none"
+        raise UsageError(
+            f"no shop {args.shop!r} in the config or the database (configured: {known})"
+        )
+    position = when.isoformat().replace("+00:00", "Z")
     poller = Poller(Queue(store))
     old = poller.position(shop_id, args.stream)
+    _check_rewind(when, old, args.force)
     with store.atomic():
         poller.set_position(shop_id, args.stream, position)
         store.audit(
@@ -308,10 +388,36 @@ def cmd_cursors_rewind(args: argparse.Namespace, paths: Paths) -> int:
             message=f"Cursor {args.stream} moved from {old or 'start'} to {position}",
         )
     print(
-        f"{args.shop} {args.stream}: cursor moved from {old or 'start'} to {position}. "
-        "Re-sighted versions are counted, not re-done."
+        f"{domain} {args.stream}: cursor moved from {old or 'start'} to {position}. "
+        + (
+            "Changes before it are not polled again."
+            if _after(when, old)
+            else "Re-sighted versions are counted, not re-done."
+        )
     )
     return EXIT_OK
+
+
+def _after(when: datetime, old: str | None) -> bool:
+    from shopodoo_console.ui.format import parse_position
+
+    current = parse_position(old)
+    return current is not None and when.timestamp() > current
+
+
+def _check_rewind(when: datetime, old: str | None, force: bool) -> None:
+    if force:
+        return
+    if when > datetime.now(UTC):
+        raise UsageError(
+            f"{when:%Y-%m-%dT%H:%M:%SZ} is in the future: the stream would skip every change "
+            "until then. Add --force if that is what you want."
+        )
+    if _after(when, old):
+        raise UsageError(
+            f"{when:%Y-%m-%dT%H:%M:%SZ} is after the current position {old}: changes in "
+            "between would never be synced. Rewinding goes back; add --force to skip ahead."
+        )
 
 
 # ---------------------------------------------------------------- running
@@ -324,7 +430,13 @@ def _engine(paths: Paths) -> tuple[Engine, Store]:
     return engine, store
 
 
+FINISHED_OUTCOMES = ("done", "skipped")
+
+
 def cmd_sync(args: argparse.Namespace, paths: Paths) -> int:
+    """One pass. Exit 0 only when every job it worked ended done or skipped, no poll failed
+    and nothing waits for the operator; SIGINT and SIGTERM stop it cleanly (in-flight jobs
+    finish, the rest go back to the queue, the scheduler lease is released)."""
     if not args.once:
         raise UsageError("`shopodoo sync` needs --once (to keep syncing, use `shopodoo run`)")
     setup_logging(paths, stderr_level=logging.WARNING)
@@ -335,23 +447,62 @@ def cmd_sync(args: argparse.Namespace, paths: Paths) -> int:
             f"config at {paths.config_file}).",
             file=sys.stderr,
         )
+    stopping: list[int] = []
+
+    def stop(signum: int, _frame: Any) -> None:
+        """SIGTERM and Ctrl-C: claim nothing more, let the jobs in flight finish; a second
+        signal stops at once (what is still running is released below)."""
+        if stopping:
+            raise KeyboardInterrupt
+        stopping.append(signum)
+        engine.runner.finish_in_flight()
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         summary = engine.sync_once()
     except LeaseHeld as exc:
         print(f"shopodoo: {exc}", file=sys.stderr)
         return EXIT_ATTENTION
+    except KeyboardInterrupt:
+        summary = None
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        engine.close_flows()
+    if stopping:
+        released = engine.queue.release(engine.owner)
+        engine.lease.release()
+        print(
+            f"shopodoo: stopped by {signal.Signals(stopping[0]).name}; jobs in flight "
+            f"{'were stopped' if summary is None else 'finished'}, {released} job(s) still "
+            "running were returned to the queue, the rest wait for the next run",
+            file=sys.stderr,
+        )
+        return EXIT_ATTENTION
+    assert summary is not None
+    return _sync_report(summary)
+
+
+def _sync_report(summary: Any) -> int:
     for poll in summary.polls:
         state = "ok" if poll.ok else f"FAILED ({poll.cause_code}): {poll.message}"
         print(f"poll {poll.shop} {poll.stream}: {poll.new} new, {poll.seen} seen again — {state}")
     outcomes = ", ".join(f"{n} {k}" for k, n in sorted(summary.drain.outcomes.items()))
     print(f"worked {summary.drain.claimed} job(s)" + (f": {outcomes}" if outcomes else ""))
+    unfinished = sum(n for k, n in summary.drain.outcomes.items() if k not in FINISHED_OUTCOMES)
+    if unfinished:
+        print(
+            f"{unfinished} of them did not finish (retrying later, awaiting approval or "
+            "needing attention): `shopodoo jobs ls --state retrying --state needs_attention "
+            "--state awaiting_approval --state failed`"
+        )
     if summary.problems:
         print(
             f"{summary.problems} job(s) need attention: "
             "`shopodoo jobs ls --state needs_attention --state failed`"
         )
     failed_polls = any(not p.ok for p in summary.polls)
-    return EXIT_ATTENTION if summary.problems or failed_polls else EXIT_OK
+    return EXIT_ATTENTION if summary.problems or failed_polls or unfinished else EXIT_OK
 
 
 def cmd_run(args: argparse.Namespace, paths: Paths) -> int:
@@ -594,6 +745,7 @@ def cmd_sim(args: argparse.Namespace, paths: Paths) -> int:
 
 def cmd_links_ls(args: argparse.Namespace, paths: Paths) -> int:
     store = _open_store(paths)
+    _known_shop(store, args.shop)
     where, params = [], []
     if args.shop:
         where.append("shop.domain = ?")
@@ -785,6 +937,11 @@ def cmd_mappings_rm(args: argparse.Namespace, paths: Paths) -> int:
 # ---------------------------------------------------------------- parser
 
 
+CAUSE_CODE = _shaped(_CAUSE_RE, "a cause code (like mapping.product_missing)")
+FLOW_NAME = _shaped(_NAME_RE, "a flow name (like orders)")
+KIND_NAME = _shaped(_NAME_RE, "a kind (like product)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="shopodoo", description="Keep Shopify and Odoo in sync, exactly once.")
     p.add_argument("--version", action="version", version=f"shopodoo-console {__version__}")
@@ -802,10 +959,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ls = jsub.add_parser("ls", help="list jobs, newest first")
     ls.add_argument("--state", action="append", help="filter by state (repeatable)")
-    ls.add_argument("--cause", help="filter by cause code, e.g. mapping.product_missing")
+    ls.add_argument(
+        "--cause", type=CAUSE_CODE, help="filter by cause code, e.g. mapping.product_missing"
+    )
     ls.add_argument("--shop", help="filter by shop domain")
-    ls.add_argument("--flow", help="filter by flow")
-    ls.add_argument("--limit", type=int, default=50)
+    ls.add_argument("--flow", type=FLOW_NAME, help="filter by flow")
+    ls.add_argument("--limit", type=_bounded(1, 10_000), default=50)
     ls.add_argument("--json", action="store_true", help="machine-readable output")
     ls.set_defaults(func=cmd_jobs_ls)
     show = jsub.add_parser("show", help="one job: cause, attempts, timeline")
@@ -814,9 +973,11 @@ def build_parser() -> argparse.ArgumentParser:
     show.set_defaults(func=cmd_jobs_show)
     retry = jsub.add_parser("retry", help="queue jobs again (by id, or all with a cause)")
     retry.add_argument("ids", nargs="*")
-    retry.add_argument("--cause", help="retry every failed/waiting job with this cause")
+    retry.add_argument(
+        "--cause", type=CAUSE_CODE, help="retry every failed/waiting job with this cause"
+    )
     retry.add_argument("--shop", help="with --cause: only this shop")
-    retry.add_argument("--reason", help="note for the timeline")
+    retry.add_argument("--reason", type=_reason, help="note for the timeline")
     retry.set_defaults(func=cmd_jobs_retry)
     for name, func, helptext in (
         ("cancel", cmd_jobs_cancel, "stop jobs for good"),
@@ -824,7 +985,9 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         action = jsub.add_parser(name, help=helptext)
         action.add_argument("ids", nargs="+")
-        action.add_argument("--reason", required=True, help="why (kept in the timeline)")
+        action.add_argument(
+            "--reason", type=_reason, required=True, help="why (kept in the timeline)"
+        )
         action.set_defaults(func=func)
     approve = jsub.add_parser("approve", help="run the plan of jobs awaiting approval")
     approve.add_argument("ids", nargs="+")
@@ -837,10 +1000,13 @@ def build_parser() -> argparse.ArgumentParser:
     cls = csub.add_parser("ls", help="list cursors")
     cls.add_argument("--json", action="store_true")
     cls.set_defaults(func=cmd_cursors_ls)
-    rewind = csub.add_parser("rewind", help="move a cursor back (always safe)")
+    rewind = csub.add_parser("rewind", help="move a cursor back (re-reads, never re-does)")
     rewind.add_argument("shop")
     rewind.add_argument("stream")
     rewind.add_argument("--to", required=True, help="ISO time, e.g. 2026-11-01T00:00:00Z")
+    rewind.add_argument(
+        "--force", action="store_true", help="allow a time after the current position or now"
+    )
     rewind.set_defaults(func=cmd_cursors_rewind)
 
     connect = sub.add_parser("connect", help="store credentials in the OS keyring")
@@ -862,8 +1028,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     dem = sub.add_parser("demo", help="the console against built-in Shopify and Odoo simulators")
     dem.add_argument("--headless", action="store_true", help="no TUI: sync, print a summary")
-    dem.add_argument("--orders", type=int, default=60, help="orders in the simulated shop")
-    dem.add_argument("--seed", type=int, default=7)
+    dem.add_argument(
+        "--orders", type=_bounded(1, 5000), default=60, help="orders in the simulated shop"
+    )
+    dem.add_argument("--seed", type=_bounded(0, MAX_ID), default=7)
     dem.add_argument("--odoo-version", type=int, choices=(16, 17, 18, 19), default=19)
     dem.add_argument(
         "--home", type=Path, help="keep the demo's files here (default: a temp folder)"
@@ -881,8 +1049,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     lls = lsub.add_parser("ls", help="list links, newest first")
     lls.add_argument("--shop")
-    lls.add_argument("--kind", help="order, customer, ...")
-    lls.add_argument("--limit", type=int, default=50)
+    lls.add_argument("--kind", type=KIND_NAME, help="order, customer, ...")
+    lls.add_argument("--limit", type=_bounded(1, 10_000), default=50)
     lls.add_argument("--json", action="store_true")
     lls.set_defaults(func=cmd_links_ls)
     forget = lsub.add_parser("forget", help="drop a stale link (its record was deleted)")
@@ -897,19 +1065,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     mls = msub.add_parser("ls", help="mappings, and what waiting jobs miss")
     mls.add_argument("--shop")
-    mls.add_argument("--kind")
+    mls.add_argument("--kind", type=KIND_NAME)
     mls.add_argument("--json", action="store_true")
     mls.set_defaults(func=cmd_mappings_ls)
     mset = msub.add_parser("set", help="map a Shopify key to an Odoo record id")
     mset.add_argument("shop")
     mset.add_argument("kind")
     mset.add_argument("source_key", help="the SKU, shipping code, gateway, ...")
-    mset.add_argument("odoo_id", type=int)
+    mset.add_argument("odoo_id", type=_bounded(1, ODOO_MAX_ID))
     mset.add_argument("--no-check", action="store_true", help="do not check it in Odoo")
     mset.set_defaults(func=cmd_mappings_set)
     msug = msub.add_parser("suggest", help="Odoo candidates for what waiting jobs miss")
     msug.add_argument("--shop")
-    msug.add_argument("--kind")
+    msug.add_argument("--kind", type=KIND_NAME)
     msug.add_argument("--json", action="store_true")
     msug.set_defaults(func=cmd_mappings_suggest)
     mrm = msub.add_parser("rm", help="remove a mapping")

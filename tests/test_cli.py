@@ -146,7 +146,7 @@ def test_jobs_show_json_has_history(seeded, capsys) -> None:
         (["jobs", "show", "999"], "no job 999"),
         (["jobs", "show", "abc"], "'abc' is not a job id"),
         (["jobs", "retry"], "give the job ids to retry"),
-        (["jobs", "retry", "1", "--cause", "x"], "give job ids or --cause, not both"),
+        (["jobs", "retry", "1", "--cause", "x.y"], "give job ids or --cause, not both"),
         (["cursors", "rewind", "nope.myshopify.com", "orders", "--to", "2026-01-01"], "no shop"),
         (["sync"], "needs --once"),
     ],
