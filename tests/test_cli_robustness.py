@@ -150,6 +150,9 @@ ROWS: list[tuple[list[str], str, str]] = [
 ]
 
 
+CONNECT = ["connect", "shopify", "a.myshopify.com", "--stdin"]
+
+
 def _id(row: tuple[list[str], str, str]) -> str:
     argv, setup, _ = row
     return f"{' '.join(argv)[:50]} [{setup}]"
@@ -191,8 +194,7 @@ def test_a_broken_backend_from_the_environment_is_one_line(
     """As a user hits it: PYTHON_KEYRING_BACKEND names a module that is missing, or Secret
     Service on a box without D-Bus — a fresh process, no test keyring."""
     result = subprocess.run(
-        [sys.executable, "-m", "shopodoo_console", "connect", "shopify", "a.myshopify.com"]
-        + ["--stdin"],
+        [sys.executable, "-m", "shopodoo_console", *CONNECT],
         input="shpat_x",
         capture_output=True,
         text=True,

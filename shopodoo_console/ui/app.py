@@ -12,12 +12,12 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
 from textual import on
-from textual.app import App, ScreenStackError
+from textual.app import App, ScreenStackError, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
@@ -35,6 +35,7 @@ from shopodoo_console.ui.checks import (
 )
 from shopodoo_console.ui.commands import ScreenActions
 from shopodoo_console.ui.fixes import Fix
+from shopodoo_console.ui.live import LiveState
 from shopodoo_console.ui.messages import DataChanged, OpenFix, OpenJob, SchedulerChanged
 from shopodoo_console.ui.screens.base import LiveScreen
 from shopodoo_console.ui.screens.dashboard import DashboardScreen
@@ -61,6 +62,9 @@ SCHEDULER_LABELS = {
 }
 
 
+SCREENS = Binding.Group("screens", compact=True)
+
+
 class ShopodooApp(App[int]):
     TITLE = "shopodoo"
     CSS_PATH = Path(__file__).with_name("shopodoo.tcss")  # absolute: subclasses live elsewhere
@@ -75,11 +79,11 @@ class ShopodooApp(App[int]):
     }
     DEFAULT_MODE = "dashboard"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("1", "show('dashboard')", "Dashboard", id="go.dashboard"),
-        Binding("2", "show('queue')", "Queue", id="go.queue"),
-        Binding("3", "show('failures')", "Failures", id="go.failures"),
-        Binding("4", "show('mappings')", "Mappings", id="go.mappings"),
-        Binding("5", "show('settings')", "Settings", id="go.settings"),
+        Binding("1", "show('dashboard')", "Dashboard", id="go.dashboard", group=SCREENS),
+        Binding("2", "show('queue')", "Queue", id="go.queue", group=SCREENS),
+        Binding("3", "show('failures')", "Failures", id="go.failures", group=SCREENS),
+        Binding("4", "show('mappings')", "Mappings", id="go.mappings", group=SCREENS),
+        Binding("5", "show('settings')", "Settings", id="go.settings", group=SCREENS),
         Binding("question_mark", "help", "Help", key_display="?", id="app.help"),
         Binding("p", "toggle_pause", "Pause/resume", id="scheduler.toggle"),
         Binding("P", "poll_now", "Poll now", show=False, id="scheduler.poll_now"),
@@ -99,12 +103,16 @@ class ShopodooApp(App[int]):
         on_config_saved: ConfigSaved | None = None,
         clock: Callable[[], float] = time.time,
         refresh_hz: float = 4.0,
+        live: LiveState | None = None,
+        demo: bool = False,
     ) -> None:
         """``validator`` checks a mapping against Odoo and ``tester`` tests a connection;
         both run in worker threads. ``on_config_saved`` applies a config saved from Settings
         to the running engine (default: ``engine.apply_config``; the launcher also rebuilds
         the connections). ``clock`` gives "now" for ages shown on screen (tests and
-        screenshots fix it)."""
+        screenshots fix it). ``live`` keeps what engine events say between reads (given when
+        it must hear the engine before the app exists); ``demo`` says the credentials are
+        the simulators', held in memory."""
         super().__init__()
         self.engine = engine
         self.store = store
@@ -120,6 +128,18 @@ class ShopodooApp(App[int]):
         self.shop_ids = {ref.domain: shop_id for shop_id, ref in engine.shops.items()}
         self._dirty = False
         self._unsubscribe: Callable[[], None] | None = None
+        self.demo = demo
+        self.live = live or LiveState(clock=clock)
+        self._unsubscribe_live = (
+            None if live is not None else engine.events.subscribe(self.live.on_event)
+        )
+        self._live_version = -1
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Of Textual's own commands, only those an operator needs (no widget internals)."""
+        for command in super().get_system_commands(screen):
+            if command.title in ("Theme", "Quit"):
+                yield command
 
     # ------------------------------------------------------------ lifecycle
 
@@ -131,6 +151,8 @@ class ShopodooApp(App[int]):
     def on_unmount(self) -> None:
         if self._unsubscribe is not None:
             self._unsubscribe()
+        if self._unsubscribe_live is not None:
+            self._unsubscribe_live()
 
     def _holder(self) -> str | None:
         return self.engine.holder.describe() if self.engine.holder else None
@@ -142,6 +164,9 @@ class ShopodooApp(App[int]):
             self.post_message(SchedulerChanged(event.data["state"], event.data.get("holder")))
 
     def _tick(self) -> None:
+        if self.live.version != self._live_version:
+            self._live_version = self.live.version
+            self._show_scheduler(self.engine.state, self._holder())
         try:
             screen = self.screen
         except ScreenStackError:  # closing: the screens are gone before this timer
@@ -162,7 +187,14 @@ class ShopodooApp(App[int]):
 
     def _show_scheduler(self, state: str, holder: str | None) -> None:
         label = SCHEDULER_LABELS.get(state, state)
-        self.sub_title = f"{label} ({holder})" if state == "read_only" and holder else label
+        label = f"{label} ({holder})" if state == "read_only" and holder else label
+        failing = self.live.poll_problems()
+        if failing and state == "running":
+            streams = ", ".join(
+                f"{shop.removesuffix('.myshopify.com')} {stream}" for shop, stream in failing
+            )
+            label += f" · POLLING FAILING: {streams}"
+        self.sub_title = label
 
     def mark_dirty(self) -> None:
         self._dirty = True
@@ -326,14 +358,17 @@ class ShopodooApp(App[int]):
 
     # ------------------------------------------------------------ operator actions on jobs
 
-    def retry_jobs(self, ids: Sequence[int]) -> None:
+    def retry_jobs(self, ids: Sequence[int], what: str = "") -> None:
+        """Queue jobs again; ``what`` names them in the notification ("Job 42 (#1015)")."""
         ids = list(ids)
         if not ids:
             self.notify("No job selected.", severity="warning")
             return
 
         def done(moved: list[int]) -> None:
-            if moved:
+            if moved and what:
+                self.notify(f"{what} queued again.")
+            elif moved:
                 self.notify(f"{len(moved)} job(s) queued again.")
             else:
                 self.notify(
@@ -403,12 +438,16 @@ def run_console(
     tester: ConnectionTester = no_connection_test,
     suggester: MappingSuggester = no_suggestions,
     on_config_saved: ConfigSaved | None = None,
+    demo: bool = False,
 ) -> int:
     """Start the engine, run the console until the operator quits, stop the engine cleanly.
 
     Returns the exit code (0). When another process holds the scheduler lease the console
-    opens read-only and says who holds it.
+    opens read-only and says who holds it. The console listens to the engine before it
+    starts, so a poll failing in the first second is shown too.
     """
+    live = LiveState()
+    unsubscribe = engine.events.subscribe(live.on_event)
     engine.start()
     try:
         result = ShopodooApp(
@@ -420,7 +459,10 @@ def run_console(
             tester=tester,
             suggester=suggester,
             on_config_saved=on_config_saved,
+            live=live,
+            demo=demo,
         ).run()
     finally:
         engine.stop()
+        unsubscribe()
     return int(result or 0)

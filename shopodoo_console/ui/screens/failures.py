@@ -61,6 +61,7 @@ class FailuresScreen(LiveScreen[FailuresData]):
     def __init__(self) -> None:
         super().__init__()
         self.code: str | None = None
+        self._asked: str | None = None  # a group asked for before its row was on screen
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -104,10 +105,22 @@ class FailuresScreen(LiveScreen[FailuresData]):
         groups.set_rows(
             [(g.code, [g.title, Text(count(g.count), style=ERROR)]) for g in data.groups]
         )
-        if data.code != self.code:
+        codes = {g.code for g in data.groups}
+        current = groups.current_key
+        if self._asked in codes:  # select_group() asked for this one: honour it once
+            self.code, self._asked = self._asked, None
+            groups.select_key(self.code)
+        elif current in codes and current != data.code:
+            # The cursor moved while this loaded (a key, or rows leaving after a group
+            # retry): the group under the cursor wins; read its jobs.
+            self.code = current
+        else:
             self.code = data.code
-        if data.code:
-            groups.select_key(data.code)
+            if data.code and current != data.code:
+                groups.select_key(data.code)
+        if self.code != data.code:
+            self.request_reload()
+            return
         self.query_one("#group-jobs", NavTable).set_rows(
             [
                 (
@@ -163,9 +176,11 @@ class FailuresScreen(LiveScreen[FailuresData]):
         answers.update(text)
 
     @on(DataTable.RowHighlighted, "#groups")
-    def _group_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        code = str(event.row_key.value)
-        if code != self.code:
+    def _group_highlighted(self) -> None:
+        # The table's cursor now, not the event's row: a highlight posted by a rebuild can
+        # arrive after select_group() moved the cursor on, and must not undo it.
+        code = self.query_one("#groups", NavTable).current_key
+        if code is not None and code != self.code:
             self.code = code
             self.request_reload()
 
@@ -183,7 +198,8 @@ class FailuresScreen(LiveScreen[FailuresData]):
 
     def select_group(self, code: str) -> None:
         self.code = code
-        self.query_one("#groups", NavTable).select_key(code)
+        if not self.query_one("#groups", NavTable).select_key(code):
+            self._asked = code
         self.request_reload()
 
     # ------------------------------------------------------------ actions
@@ -208,7 +224,9 @@ class FailuresScreen(LiveScreen[FailuresData]):
     def action_retry_one(self) -> None:
         job = self._need_job()
         if job is not None:
-            self.console_app.retry_jobs([job.id])
+            self.console_app.retry_jobs(
+                [job.id], what=f"Job {job.id} ({job.label or job.source_id})"
+            )
 
     def action_resolve_one(self) -> None:
         job = self._need_job()
