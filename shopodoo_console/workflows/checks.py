@@ -8,10 +8,11 @@ on; none of them writes anything remotely.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 
-from shopodoo_console.causes import CauseError
+from shopodoo_console.causes import Cause, CauseError, Kind
 from shopodoo_console.config import Config
 from shopodoo_console.doctor import FAIL, OK, Check
 from shopodoo_console.workflows.connections import Connections
@@ -63,6 +64,21 @@ def validate_mapping(
     return True, f"{label} exists in Odoo and fits the shop's company.", label
 
 
+_OPERATION = re.compile(r"\s+[A-Z][a-z]+(?:[A-Z][a-z]*)+(?=[\s.,;:]|$)")  # AccessScopes
+_JOB_TALK = re.compile(r"[;,]?\s*(?:the|a|this) (?:job|retry)[^.;]*[.;]?", re.I)
+
+
+def outside_a_job(cause: Cause) -> str:
+    """A cause as one sentence where there is no job (doctor, "test connection"): no API
+    operation names, no "the job is retried", no doubled full stops."""
+    missing = _OPERATION.sub("", cause.missing).strip().rstrip(".")
+    fix = _JOB_TALK.sub("", cause.fix).strip().rstrip(".;, ")
+    if cause.kind == Kind.TEMPORARY:
+        fix = fix or "Check that it is up and reachable from this machine"
+        fix += ", then run the check again"
+    return f"{missing}. {fix}." if fix else f"{missing}."
+
+
 def test_connection(connections: Connections, name: str) -> tuple[bool, str]:
     """``"odoo"`` or ``"shopify:<domain>"``: connect, and say what was found."""
     try:
@@ -83,7 +99,7 @@ def test_connection(connections: Connections, name: str) -> tuple[bool, str]:
                 )
             return True, f"Connected to {shop_name}; every required scope is granted."
     except CauseError as exc:
-        return False, f"{exc.cause.missing}. {exc.cause.fix}".strip()
+        return False, outside_a_job(exc.cause)
     return False, f"Unknown connection {name!r}."
 
 
@@ -112,7 +128,7 @@ def _odoo_rights(connections: Connections) -> list[Check]:
         try:
             odoo.search_count(model, [("id", "=", 0)])
         except CauseError as exc:
-            out.append(Check(f"odoo rights {model}", FAIL, exc.cause.missing))
+            out.append(Check(f"odoo rights {model}", FAIL, outside_a_job(exc.cause)))
             continue
         out.append(
             Check(
