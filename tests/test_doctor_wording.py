@@ -11,7 +11,7 @@ from shopodoo_console import secrets
 from shopodoo_console.causes import Cause
 from shopodoo_console.cli import main
 from shopodoo_console.config import Paths
-from shopodoo_console.workflows.checks import outside_a_job
+from shopodoo_console.explain import outside_a_job
 
 
 def closed_port() -> int:

@@ -18,6 +18,7 @@ from shopodoo_console.engine.mappings import KINDS, list_mappings, missing_mappi
 from shopodoo_console.engine.metrics import ODOO_LATENCY, SHOPIFY_BUDGET
 from shopodoo_console.engine.poller import stream_of
 from shopodoo_console.engine.queries import JobFilter, JobRow
+from shopodoo_console.explain import plain_fix
 from shopodoo_console.store.activity import AuditEntry, job_labels, recent_audit
 from shopodoo_console.store.db import Store
 from shopodoo_console.store.history import failed_per_minute, finished_per_minute
@@ -153,12 +154,16 @@ def read_poll_failures(
         problem = problems.get(key)
         code = problem.cause_code if problem else "poll.failed"
         tries, next_at = health.get(key, (0, None))
+        message = cursor.last_poll_message
+        fix = spec_for(code).fix
+        if problem and fix and message.endswith(fix):  # the poller keeps "missing. fix"
+            message = message[: -len(fix)].strip().rstrip(".")
         out[key] = PollFailure(
             cursor.shop,
             cursor.stream,
             code,
             spec_for(code).title if problem else "Poll failed",
-            cursor.last_poll_message,
+            message,
             tries,
             next_at,
             problem.since if problem else cursor.last_poll_at,
@@ -319,6 +324,34 @@ class FailureGroup:
     sample: Cause | None
     sample_shop: str
     missing_keys: list[tuple[str, int]] = field(default_factory=list)  # (source key, jobs)
+    polls: list[PollFailure] = field(default_factory=list)  # the poll group's streams
+
+
+POLL_GROUP = "poll.failed"
+
+
+def poll_cause(failure: PollFailure) -> Cause:
+    """A failing poll in the four answers (there is no job: the poll itself fails)."""
+    fix = plain_fix(Cause(failure.cause_code, missing=""))
+    return Cause(
+        failure.cause_code,
+        record=f"the {failure.stream} stream of {failure.shop} (a poll, not a job)",
+        missing=failure.message or "the poll failed",
+        retry_safe=True,
+        retry_note="nothing was queued and the cursor did not move: the next poll starts "
+        "where the last good one ended",
+        fix=(f"{fix}. " if fix else "") + "The next poll runs by itself; R polls every stream now.",
+    )
+
+
+def poll_group(failures: list[PollFailure]) -> FailureGroup | None:
+    """Failing polls as one group at the top of Failures."""
+    if not failures:
+        return None
+    first = failures[0]
+    return FailureGroup(
+        POLL_GROUP, "Polling failing", len(failures), poll_cause(first), first.shop, [], failures
+    )
 
 
 def read_failure_groups(store: Store) -> list[FailureGroup]:

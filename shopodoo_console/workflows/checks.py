@@ -8,13 +8,13 @@ on; none of them writes anything remotely.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 from typing import Any
 
-from shopodoo_console.causes import Cause, CauseError, Kind
+from shopodoo_console.causes import CauseError
 from shopodoo_console.config import Config
 from shopodoo_console.doctor import FAIL, OK, Check
+from shopodoo_console.explain import outside_a_job
 from shopodoo_console.workflows.connections import Connections
 
 log = logging.getLogger(__name__)
@@ -62,21 +62,6 @@ def validate_mapping(
             label,
         )
     return True, f"{label} exists in Odoo and fits the shop's company.", label
-
-
-_OPERATION = re.compile(r"\s+[A-Z][a-z]+(?:[A-Z][a-z]*)+(?=[\s.,;:]|$)")  # AccessScopes
-_JOB_TALK = re.compile(r"[;,]?\s*(?:the|a|this) (?:job|retry)[^.;]*[.;]?", re.I)
-
-
-def outside_a_job(cause: Cause) -> str:
-    """A cause as one sentence where there is no job (doctor, "test connection"): no API
-    operation names, no "the job is retried", no doubled full stops."""
-    missing = _OPERATION.sub("", cause.missing).strip().rstrip(".")
-    fix = _JOB_TALK.sub("", cause.fix).strip().rstrip(".;, ")
-    if cause.kind == Kind.TEMPORARY:
-        fix = fix or "Check that it is up and reachable from this machine"
-        fix += ", then run the check again"
-    return f"{missing}. {fix}." if fix else f"{missing}."
 
 
 def test_connection(connections: Connections, name: str) -> tuple[bool, str]:

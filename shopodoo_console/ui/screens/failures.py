@@ -18,14 +18,19 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Footer, Header, Label, Static
 
 from shopodoo_console.engine.queries import JobRow
+from shopodoo_console.ui.fixes import fix_for
 from shopodoo_console.ui.format import ERROR, STATE_STYLES, clock_time, count, shorten, state_label
 from shopodoo_console.ui.messages import OpenFix, OpenJob
 from shopodoo_console.ui.reads import (
+    POLL_GROUP,
     FailureGroup,
     fix_for_job,
     group_job_ids,
+    poll_cause,
+    poll_group,
     read_failure_groups,
     read_group_jobs,
+    read_poll_failures,
 )
 from shopodoo_console.ui.screens.base import LiveScreen
 from shopodoo_console.ui.widgets.cause_view import cause_text
@@ -92,12 +97,14 @@ class FailuresScreen(LiveScreen[FailuresData]):
     # ------------------------------------------------------------ data
 
     def load(self) -> FailuresData:
-        store = self.console_app.store
-        groups = read_failure_groups(store)
+        app = self.console_app
+        store = app.store
+        polls = poll_group(list(read_poll_failures(app.engine, store, app.live).values()))
+        groups = ([polls] if polls else []) + read_failure_groups(store)
         code = self.code if any(g.code == self.code for g in groups) else None
         if code is None and groups:
             code = groups[0].code
-        jobs = read_group_jobs(store, code) if code else []
+        jobs = read_group_jobs(store, code) if code and code != POLL_GROUP else []
         return FailuresData(groups, code, jobs)
 
     def show(self, data: FailuresData) -> None:
@@ -161,6 +168,16 @@ class FailuresScreen(LiveScreen[FailuresData]):
                 )
             )
             return
+        if group.polls:
+            text = Text()
+            text.append(f"{group.title} — {count(group.count)} stream(s)\n", style="bold red")
+            now = self.console_app.clock()
+            for failure in group.polls:
+                text.append(f"{failure.summary(now)}\n", style="red")
+                text.append_text(cause_text(poll_cause(failure)))
+                text.append("\n")
+            answers.update(text)
+            return
         job = self._selected_job()
         cause = job.cause if job and job.cause else group.sample
         text = Text()
@@ -205,12 +222,24 @@ class FailuresScreen(LiveScreen[FailuresData]):
     # ------------------------------------------------------------ actions
 
     def _need_job(self) -> JobRow | None:
+        if self.code == POLL_GROUP:
+            self.notify("A failing poll is not a job: R polls every stream again now.")
+            return None
         job = self._selected_job()
         if job is None:
             self.notify("No failed job selected.", severity="warning")
         return job
 
     def action_fix(self) -> None:
+        group = self._group()
+        if group is not None and group.polls:
+            failure = group.polls[0]
+            fix = fix_for(poll_cause(failure), shop=failure.shop)
+            if fix.where == "settings":
+                self.post_message(OpenFix(fix))
+            else:
+                self.notify(poll_cause(failure).fix, title="Polling failing", timeout=10)
+            return
         job = self._need_job()
         if job is not None:
             self.post_message(OpenFix(fix_for_job(job)))
@@ -218,6 +247,9 @@ class FailuresScreen(LiveScreen[FailuresData]):
     def action_retry_group(self) -> None:
         if self.code is None:
             self.notify("Nothing to retry.", severity="warning")
+            return
+        if self.code == POLL_GROUP:
+            self.console_app.action_poll_now()
             return
         self.console_app.retry_cause(self.code)
 
@@ -240,7 +272,7 @@ class FailuresScreen(LiveScreen[FailuresData]):
 
     def _group_action(self, verb: str) -> None:
         code = self.code
-        if code is None:
+        if code is None or code == POLL_GROUP:
             return
         store = self.console_app.store
         group = self._group()
