@@ -22,7 +22,12 @@ from shopodoo_console.engine.queries import cause_groups
 from shopodoo_console.logs import setup_logging
 from shopodoo_console.store.db import Store
 from shopodoo_console.workflows import build_flows
-from shopodoo_console.workflows.checks import suggest, test_connection, validate_mapping
+from shopodoo_console.workflows.checks import (
+    search_records,
+    suggest,
+    test_connection,
+    validate_mapping,
+)
 from shopodoo_console.workflows.connections import Connections, SecretSource
 
 log = logging.getLogger(__name__)
@@ -60,6 +65,9 @@ def ui_hooks(engine: Engine, connections: Connections) -> dict[str, Callable[...
             for i, label, why in suggest(connections, shop, kind, source_key)
         ]
 
+    def record_search(shop: str, model: str, text: str) -> list[Suggestion]:
+        return [Suggestion(i, label) for i, label in search_records(connections, model, text)]
+
     def on_config_saved(config: Config) -> None:
         connections.reconfigure(config)  # first: polls rescheduled next use the new clients
         engine.apply_config(config)
@@ -68,6 +76,7 @@ def ui_hooks(engine: Engine, connections: Connections) -> dict[str, Callable[...
         "validator": validator,
         "tester": tester,
         "suggester": suggester,
+        "record_search": record_search,
         "on_config_saved": on_config_saved,
     }
 

@@ -29,8 +29,10 @@ from shopodoo_console.ui.checks import (
     ConnectionTester,
     MappingSuggester,
     MappingValidator,
+    RecordSearcher,
     accept_positive_ids,
     no_connection_test,
+    no_record_search,
     no_suggestions,
 )
 from shopodoo_console.ui.commands import ScreenActions
@@ -100,6 +102,7 @@ class ShopodooApp(App[int]):
         validator: MappingValidator = accept_positive_ids,
         tester: ConnectionTester = no_connection_test,
         suggester: MappingSuggester = no_suggestions,
+        record_search: RecordSearcher = no_record_search,
         on_config_saved: ConfigSaved | None = None,
         clock: Callable[[], float] = time.time,
         refresh_hz: float = 4.0,
@@ -121,6 +124,7 @@ class ShopodooApp(App[int]):
         self.validator = validator
         self.tester = tester
         self.suggester = suggester
+        self.record_search = record_search
         self.on_config_saved: ConfigSaved = on_config_saved or engine.apply_config
         self._config_lock = threading.Lock()
         self.clock = clock
@@ -294,11 +298,13 @@ class ShopodooApp(App[int]):
         fix: Fix = message.fix
         if fix.where == "mapping":
             self.edit_mapping(fix.shop, fix.kind, fix.source_key)
-        elif fix.where == "settings":
+        elif fix.where in ("settings", "option"):
             if self.current_mode != "settings":
                 await self.switch_mode("settings")
             screen = self.screen
-            if isinstance(screen, SettingsScreen):
+            if isinstance(screen, SettingsScreen) and fix.where == "option":
+                screen.edit_option(fix.shop, fix.option)
+            elif isinstance(screen, SettingsScreen):
                 screen.focus_connection(fix.connection)
         elif fix.job_id is not None:
             self.notify("No screen fixes this cause; the job's detail says what to do.")
@@ -437,6 +443,7 @@ def run_console(
     validator: MappingValidator = accept_positive_ids,
     tester: ConnectionTester = no_connection_test,
     suggester: MappingSuggester = no_suggestions,
+    record_search: RecordSearcher = no_record_search,
     on_config_saved: ConfigSaved | None = None,
     demo: bool = False,
 ) -> int:
@@ -458,6 +465,7 @@ def run_console(
             validator=validator,
             tester=tester,
             suggester=suggester,
+            record_search=record_search,
             on_config_saved=on_config_saved,
             live=live,
             demo=demo,

@@ -19,6 +19,7 @@ from shopodoo_console.engine.metrics import ODOO_LATENCY, SHOPIFY_BUDGET
 from shopodoo_console.engine.poller import stream_of
 from shopodoo_console.engine.queries import JobFilter, JobRow
 from shopodoo_console.explain import plain_fix
+from shopodoo_console.shop_options import SHOP_OPTIONS, OptionSpec
 from shopodoo_console.store.activity import AuditEntry, job_labels, recent_audit
 from shopodoo_console.store.db import Store
 from shopodoo_console.store.history import failed_per_minute, finished_per_minute
@@ -484,6 +485,19 @@ class FlowSetting:
 
 
 @dataclass(frozen=True)
+class OptionSetting:
+    """A shop option as Settings lists it (``value`` None: not set, the default applies)."""
+
+    shop: str
+    spec: OptionSpec
+    value: Any
+
+    @property
+    def key(self) -> str:
+        return f"{self.shop}|{self.spec.key}"
+
+
+@dataclass(frozen=True)
 class SettingsData:
     keyring: secrets.BackendStatus
     config_path: str
@@ -492,6 +506,7 @@ class SettingsData:
     flows: list[FlowSetting]
     scheduler: str
     holder: str | None
+    options: list[OptionSetting] = field(default_factory=list)
 
 
 def secret_stored(secret_name: str, status: secrets.BackendStatus | None = None) -> bool | None:
@@ -537,6 +552,11 @@ def read_settings(engine: Engine, config: Config) -> SettingsData:
         )
         for name in sorted(set(flow_names) | set(shop.flows)):
             flows.append(FlowSetting(shop.domain, name, shop.mode(name), shop.poll_interval(name)))
+    options = [
+        OptionSetting(shop.domain, spec, shop.options.get(spec.key))
+        for shop in config.shops
+        for spec in SHOP_OPTIONS
+    ]
     return SettingsData(
         keyring=status,
         config_path=str(config.path),
@@ -545,4 +565,5 @@ def read_settings(engine: Engine, config: Config) -> SettingsData:
         flows=flows,
         scheduler=engine.state,
         holder=engine.holder.describe() if engine.holder else None,
+        options=options,
     )

@@ -214,3 +214,20 @@ def _suggest_products(
         return (0 if item[2] == "same barcode" else 1, -sum(w in label for w in words))
 
     return sorted(found.values(), key=rank)[:limit]
+
+
+def search_records(
+    connections: Connections, model: str, text: str, limit: int = 8
+) -> list[tuple[int, str]]:
+    """Odoo records of ``model`` whose name (or a product's reference) contains ``text``:
+    ``(id, label)``, for the console's option picker. An empty text lists the first few."""
+    odoo = connections.odoo()
+    domain: list[Any] = []
+    if text.isdigit():
+        domain = [("id", "=", int(text))]
+    elif text:
+        domain = [("name", "ilike", text)]
+        if model == "product.product":
+            domain = ["|", ("default_code", "ilike", text), *domain]
+    rows = odoo.search_read(model, domain, ["display_name"], limit=limit)
+    return [(int(r["id"]), str(r["display_name"])) for r in rows]
