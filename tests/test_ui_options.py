@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from test_ui_settings import CONFIG, SECRET, SHOP, console, run  # noqa: F401 (fixture)
+import pytest
+import test_ui_settings
+from test_ui_settings import SECRET, SHOP, run
 from textual.widgets import Input, OptionList
 from ui_harness import RecordingApp, loaded, press, shows, type_text, wait_for
 
@@ -40,6 +42,12 @@ def stop_jobs(engine: Engine, code: str, n: int, prefix: str) -> list[int]:
 
 def state(store: Any, job_id: int) -> str:
     return store.execute("SELECT state FROM job WHERE id = ?", (job_id,)).fetchone()[0]
+
+
+@pytest.fixture
+def console(isolated_home: Any) -> Any:
+    """The settings tests' console: a real config.toml with comments, a sample engine."""
+    yield from test_ui_settings.console.__wrapped__(isolated_home)
 
 
 def test_every_option_a_cause_names_has_an_editor() -> None:
@@ -121,7 +129,7 @@ def test_a_refused_value_keeps_the_dialog_and_the_file(console) -> None:
 
 
 def test_a_stored_credential_requeues_what_waited_on_it(console, memory_keyring) -> None:
-    paths, store, engine = console
+    _, store, engine = console
     rejected = stop_jobs(engine, "shopify.unauthorized", 2, "7")
     other = stop_jobs(engine, "odoo.company_access", 1, "8")
 
