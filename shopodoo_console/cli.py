@@ -711,13 +711,7 @@ def cmd_doctor(args: argparse.Namespace, paths: Paths) -> int:
 def cmd_console(args: argparse.Namespace, paths: Paths) -> int:
     from shopodoo_console.launch import open_console
 
-    if not paths.config_file.exists():
-        raise UsageError(
-            f"no config at {paths.config_file} yet. To see the console work against "
-            "simulated systems, run `shopodoo demo`; to connect a real store, see `shopodoo "
-            "connect --help`."
-        )
-    return open_console(paths)
+    return open_console(paths)  # with no config yet, it opens on the first-run screen
 
 
 def cmd_demo(args: argparse.Namespace, paths: Paths) -> int:

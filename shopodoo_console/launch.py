@@ -82,11 +82,11 @@ def ui_hooks(engine: Engine, connections: Connections) -> dict[str, Callable[...
 
 
 def open_console(paths: Paths) -> int:
-    """`shopodoo`: the console on the configured shops (logs go to the file: the TUI owns
-    the terminal)."""
+    """`shopodoo`: the console on the configured shops, or on the first-run screen when
+    there is no config yet (logs go to the file: the TUI owns the terminal)."""
     from shopodoo_console.ui.app import run_console
 
-    config = load_config(paths.config_file)
+    config = load_config(paths.config_file, required=False)
     setup_logging(paths)
     engine, store, connections = build_engine(paths, config)
     try:

@@ -28,7 +28,7 @@ HEADLESS_RECIPE = (
     f"{PLAINTEXT_BACKEND}"
 )
 NO_BACKEND_HELP = (
-    "No secure credential store (OS keyring) is available, so nothing was stored. On a "
+    "No secure credential store (OS keyring) is available, so the console stores no secret. On a "
     "desktop, start or unlock a Secret Service provider (GNOME Keyring, KWallet). On a "
     "headless server, choose a file "
     f"backend on purpose: `{HEADLESS_RECIPE}` (in a source checkout: `.venv/bin/pip install "

@@ -21,7 +21,9 @@ from textual.app import App, ScreenStackError, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
+from shopodoo_console import secrets
 from shopodoo_console.config import Config, Paths
+from shopodoo_console.credentials import requeue_for_credential
 from shopodoo_console.engine import events as ev
 from shopodoo_console.engine.core import Engine
 from shopodoo_console.store.db import Store
@@ -47,6 +49,8 @@ from shopodoo_console.ui.screens.job import JobScreen
 from shopodoo_console.ui.screens.mappings import MappingsScreen
 from shopodoo_console.ui.screens.queue import QueueScreen
 from shopodoo_console.ui.screens.settings import SettingsScreen
+from shopodoo_console.ui.screens.setup import SetupScreen, needs_setup
+from shopodoo_console.ui.widgets.credential import CredentialModal
 from shopodoo_console.ui.widgets.mapping_editor import MappingEditor
 from shopodoo_console.ui.widgets.modals import ReasonModal
 
@@ -151,6 +155,8 @@ class ShopodooApp(App[int]):
         self._unsubscribe = self.engine.events.subscribe(self._on_engine_event)
         self._show_scheduler(self.engine.state, self._holder())
         self.set_interval(1 / self.refresh_hz, self._tick, name="refresh")
+        if needs_setup(self.config) and not self.demo:
+            self.push_screen(SetupScreen())
 
     def on_unmount(self) -> None:
         if self._unsubscribe is not None:
@@ -258,6 +264,62 @@ class ShopodooApp(App[int]):
         """Event loop: the console shows what was saved (and any shop just added)."""
         self.config = config
         self.shop_ids = {ref.domain: shop_id for shop_id, ref in self.engine.shops.items()}
+
+    # ------------------------------------------------------------ credentials
+
+    def credential_help(self, name: str) -> str:
+        config = self.config
+        if name == "odoo":
+            odoo = config.odoo
+            return (
+                f"The API key of the Odoo user {odoo.login} ({odoo.url}, database {odoo.database})."
+                if odoo
+                else "The Odoo user's API key."
+            )
+        shop = next((s for s in config.shops if f"shopify:{s.domain}" == name), None)
+        if shop is not None and shop.auth == "client_credentials":
+            return f"The client secret of the Dev Dashboard app {shop.client_id}."
+        return "The Admin API access token (shpat_…)."
+
+    def ask_credential(
+        self,
+        name: str,
+        title: str,
+        secret_name: str,
+        status: secrets.BackendStatus | None = None,
+        on_stored: Callable[[], None] | None = None,
+    ) -> None:
+        """Ask for a credential (masked), store it in the keyring off the loop, rebuild the
+        clients on it, re-queue what waited on it and poll again (Settings and first run)."""
+        if status is not None and not status.usable:
+            self.notify(status.explanation, title="No keyring", severity="error", timeout=12)
+            return
+
+        def store(value: str | None) -> None:
+            if not value:
+                return
+
+            def store_and_apply() -> list[int]:
+                secrets.set_secret(secret_name, value)
+                self.save_config(lambda _path: self.config)  # rebuild clients on the new secret
+                requeued = requeue_for_credential(self.engine.queue, name)
+                self.engine.poll_now()  # polls that failed on the old credential, now
+                return requeued
+
+            def stored(requeued: list[int]) -> None:
+                n = len(requeued)
+                again = f" {n} job(s) waiting on it queued again." if n else ""
+                self.live.note("", f"credential stored for {title}{again}", "good")
+                self.notify(f"Stored in the keyring for {title}. It is not shown again.{again}")
+                if on_stored is not None:
+                    on_stored()
+
+            self.perform("Storing the credential", store_and_apply, stored)
+
+        help_text = self.credential_help(name)
+        if status is not None and status.plaintext:
+            help_text += f" Warning: {status.plaintext}."
+        self.push_screen(CredentialModal(f"Credential for {title}", help_text), store)
 
     # ------------------------------------------------------------ navigation
 

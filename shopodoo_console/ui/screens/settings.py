@@ -21,7 +21,6 @@ from textual.widgets import DataTable, Footer, Header, Label, Static
 from shopodoo_console import secrets
 from shopodoo_console.config import FLOW_MODES, Config, ShopConfig
 from shopodoo_console.config_file import remove_shop, update_flow
-from shopodoo_console.credentials import requeue_for_credential
 from shopodoo_console.ui.checks import Verdict
 from shopodoo_console.ui.format import ERROR
 from shopodoo_console.ui.reads import ConnectionStatus, FlowSetting, SettingsData, read_settings
@@ -31,7 +30,6 @@ from shopodoo_console.ui.widgets.connection_editors import (
     OdooEditor,
     ShopEditor,
 )
-from shopodoo_console.ui.widgets.credential import CredentialModal
 from shopodoo_console.ui.widgets.modals import ConfirmModal
 from shopodoo_console.ui.widgets.option_editor import OptionEditor, OptionSaved
 from shopodoo_console.ui.widgets.tables import Col, NavTable
@@ -300,51 +298,10 @@ class SettingsScreen(LiveScreen[SettingsData]):
             return
         self._ask_credential(conn.name, conn.title, conn.secret_name)
 
-    def _credential_help(self, name: str) -> str:
-        config = self.console_app.config
-        if name == "odoo":
-            odoo = config.odoo
-            return (
-                f"The API key of the Odoo user {odoo.login} ({odoo.url}, database {odoo.database})."
-                if odoo
-                else "The Odoo user's API key."
-            )
-        shop = next((s for s in config.shops if f"shopify:{s.domain}" == name), None)
-        if shop is not None and shop.auth == "client_credentials":
-            return f"The client secret of the Dev Dashboard app {shop.client_id}."
-        return "The Admin API access token (shpat_…)."
-
     def _ask_credential(self, name: str, title: str, secret_name: str) -> None:
-        if self.data is not None and not self.data.keyring.usable:
-            self.notify(
-                self.data.keyring.explanation, title="No keyring", severity="error", timeout=12
-            )
-            return
-        app = self.console_app
-
-        def store(value: str | None) -> None:
-            if not value:
-                return
-
-            def store_and_apply() -> list[int]:
-                secrets.set_secret(secret_name, value)
-                app.save_config(lambda _path: app.config)  # rebuild clients on the new secret
-                requeued = requeue_for_credential(app.engine.queue, name)
-                app.engine.poll_now()  # polls that failed on the old credential, now
-                return requeued
-
-            def stored(requeued: list[int]) -> None:
-                n = len(requeued)
-                again = f" {n} job(s) waiting on it queued again." if n else ""
-                app.live.note("", f"credential stored for {title}{again}", "good")
-                self.notify(f"Stored in the keyring for {title}. It is not shown again.{again}")
-
-            app.perform("Storing the credential", store_and_apply, stored)
-
-        help_text = self._credential_help(name)
-        if self.data is not None and self.data.keyring.plaintext:
-            help_text += f" Warning: {self.data.keyring.plaintext}."
-        self.app.push_screen(CredentialModal(f"Credential for {title}", help_text), store)
+        self.console_app.ask_credential(
+            name, title, secret_name, self.data.keyring if self.data else None
+        )
 
     def action_test(self) -> None:
         conn = self._connection()
