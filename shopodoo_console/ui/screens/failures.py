@@ -19,7 +19,7 @@ from textual.widgets import DataTable, Footer, Header, Label, Static
 
 from shopodoo_console.engine.queries import JobRow
 from shopodoo_console.ui.fixes import fix_for
-from shopodoo_console.ui.format import ERROR, STATE_STYLES, clock_time, count, shorten, state_label
+from shopodoo_console.ui.format import ERROR, STATE_STYLES, clock_time, count, state_label
 from shopodoo_console.ui.messages import OpenFix, OpenJob
 from shopodoo_console.ui.reads import (
     POLL_GROUP,
@@ -34,7 +34,7 @@ from shopodoo_console.ui.reads import (
 )
 from shopodoo_console.ui.screens.base import LiveScreen
 from shopodoo_console.ui.widgets.cause_view import cause_text
-from shopodoo_console.ui.widgets.tables import NavTable
+from shopodoo_console.ui.widgets.tables import Col, NavTable
 
 
 @dataclass(frozen=True)
@@ -73,19 +73,21 @@ class FailuresScreen(LiveScreen[FailuresData]):
         with Horizontal(id="failures"):
             with Vertical(id="groups-box"):
                 yield Label("Causes", classes="section")
-                yield NavTable([("cause", "Cause"), ("jobs", "Jobs")], id="groups")
+                yield NavTable(
+                    [Col("cause", "Cause", 0, True), Col("jobs", "Jobs", 0)], id="groups"
+                )
             with Vertical(id="group-detail"):
                 with VerticalScroll(id="answers-box", classes="panel"):
                     yield Static(id="answers")
                 yield Label("Jobs in this group", classes="section")
                 yield NavTable(
                     [
-                        ("id", "ID"),
-                        ("state", "State"),
-                        ("record", "Record"),
-                        ("shop", "Shop"),
-                        ("tries", "Tries"),
-                        ("updated", "Updated"),
+                        Col("id", "ID", 0),
+                        Col("state", "State", 0),
+                        Col("record", "Record", 0, True),
+                        Col("shop", "Shop", 2),
+                        Col("tries", "Tries", 1),
+                        Col("updated", "Updated", 3),
                     ],
                     id="group-jobs",
                 )
@@ -135,7 +137,7 @@ class FailuresScreen(LiveScreen[FailuresData]):
                     [
                         str(j.id),
                         Text(state_label(j.state), style=STATE_STYLES.get(j.state, "")),
-                        shorten(j.label or j.source_id, 30),
+                        j.label or j.source_id,
                         j.shop.removesuffix(".myshopify.com"),
                         str(j.attempts),
                         clock_time(j.updated_at),
