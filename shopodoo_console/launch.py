@@ -7,6 +7,8 @@ config and credentials come from (your files and keyring, or a simulated world i
 from __future__ import annotations
 
 import logging
+import shlex
+import shutil
 import sys
 import tempfile
 import time
@@ -98,10 +100,12 @@ def open_console(paths: Paths) -> int:
 def run_demo(
     *, headless: bool, orders: int, seed: int, odoo_version: int, home: Path | None
 ) -> int:
-    """`shopodoo demo`: simulators on loopback, a throw-away home, the real engine."""
-    root = home or Path(tempfile.mkdtemp(prefix="shopodoo-demo-"))
+    """`shopodoo demo`: simulators on loopback, the real engine, credentials in memory. Its
+    files live in a temporary folder removed on exit, unless ``--home`` keeps them."""
+    root = home.expanduser().resolve() if home else Path(tempfile.mkdtemp(prefix="shopodoo-demo-"))
     paths = demo.demo_home(root)
     world = demo.start_world(seed=seed, orders=orders, odoo_version=odoo_version)
+    store: Store | None = None
     try:
         facts = world.facts()
         config = demo.write_config(paths, facts, options=demo.DEMO_OPTIONS)
@@ -111,24 +115,41 @@ def run_demo(
         )
         demo.seed_mappings(engine.queue, next(iter(engine.shops)), facts)
         if headless:
-            return _headless(engine, store, world, root)
+            return _headless(engine, store, world, root, kept=home is not None)
         from shopodoo_console.ui.app import run_console
 
         activity = demo.ShopActivity(world, seed=seed).start()
         try:
-            return run_console(engine, store, config, paths, **ui_hooks(engine, connections))
+            return run_console(
+                engine, store, config, paths, demo=True, **ui_hooks(engine, connections)
+            )
         finally:
             activity.stop()
-            print(f"Demo files kept in {root} (delete the folder when done).")
     finally:
         world.stop()
+        if store is not None:
+            store.close()
+        _leave(root, kept=home is not None)
 
 
-def _headless(engine: Engine, store: Store, world: Any, root: Path) -> int:
+def _leave(root: Path, *, kept: bool) -> None:
+    """Remove the demo's temporary folder, or say how to look at the one kept."""
+    if kept:
+        print(
+            f"Demo files kept in {root}. Look around with the CLI: "
+            f"SHOPODOO_HOME={shlex.quote(str(root))} shopodoo jobs ls --state needs_attention"
+        )
+        return
+    logging.shutdown()  # the log file is in the folder
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def _headless(engine: Engine, store: Store, world: Any, root: Path, *, kept: bool) -> int:
     """Sync until the queue settles, then print what happened."""
+    where = f"demo files in {root}" if kept else "demo files in a temporary folder"
     print(
         f"Simulated Shopify at {world.shopify.base_url}, Odoo {world.odoo_version} at "
-        f"{world.odoo.url}; demo files in {root}"
+        f"{world.odoo.url}; {where}"
     )
     passes = 0
     started = time.monotonic()
@@ -145,6 +166,13 @@ def _headless(engine: Engine, store: Store, world: Any, root: Path) -> int:
             time.sleep(min(10.0, due - time.time() + 0.05))
     engine.close_flows()
     _print_summary(store, world, time.monotonic() - started)
+    if not kept:
+        home = Path(tempfile.gettempdir()) / "shopodoo-demo"
+        print(
+            "\nThe temporary folder is removed now. To keep the demo's data and look at it "
+            f"with the CLI: shopodoo demo --headless --home {home} && "
+            f"SHOPODOO_HOME={home} shopodoo jobs ls --state needs_attention"
+        )
     return 0
 
 
