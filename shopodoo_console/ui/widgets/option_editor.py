@@ -138,7 +138,8 @@ class OptionEditor(ModalScreen[OptionSaved | None]):
         options.display = bool(found)
         if found:
             options.highlighted = 0
-        if not found and text:
+            self._message("")
+        elif text:
             self._message(f"Nothing in Odoo matches {text!r}.")
 
     @on(OptionList.OptionSelected, "#option-found")
