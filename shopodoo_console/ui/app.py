@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
+from rich.markup import escape
 from textual import on
 from textual.app import App, ScreenStackError, SystemCommand
 from textual.binding import Binding, BindingType
@@ -142,6 +143,21 @@ class ShopodooApp(App[int]):
             None if live is not None else engine.events.subscribe(self.live.on_event)
         )
         self._live_version = -1
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: Any = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every notification is plain text: config keys ("shops[0].options", "[odoo]") and
+        remote messages must show as written, never be taken for Rich markup."""
+        super().notify(
+            escape(message), title=escape(title), severity=severity, timeout=timeout, markup=True
+        )
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """Of Textual's own commands, only those an operator needs (no widget internals)."""

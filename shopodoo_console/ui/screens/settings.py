@@ -208,8 +208,10 @@ class SettingsScreen(LiveScreen[SettingsData]):
         )
         where = data.config_path + ("" if data.config_exists else " (not created yet)")
         self.query_one("#settings-footer", Static).update(
-            f"Config: {where}. Changes made here apply at once. "
-            f"Scheduler: {data.scheduler.replace('_', '-')} (p pauses/resumes)."
+            Text(
+                f"Config: {where}. Changes made here apply at once. "
+                f"Scheduler: {data.scheduler.replace('_', '-')} (p pauses/resumes)."
+            )
         )
         if self._focus_name is not None:
             self._apply_focus()

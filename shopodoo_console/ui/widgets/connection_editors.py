@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, cast
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -81,7 +82,7 @@ class _ConnectionEditor(ModalScreen[ConnectionSaved | None]):
 
     def _message(self, text: str) -> None:
         error = self.query_one(".dialog-error", Static)
-        error.update(text)
+        error.update(Text(text))  # a config error names "shops[0]": never markup
         error.scroll_visible()  # below the fold when the dialog scrolls
 
     @on(Input.Submitted)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -151,7 +152,7 @@ class OptionEditor(ModalScreen[OptionSaved | None]):
     # ------------------------------------------------------------ saving
 
     def _message(self, text: str) -> None:
-        self.query_one("#option-message", Static).update(text)
+        self.query_one("#option-message", Static).update(Text(text))
 
     def _value(self) -> tuple[Any, str]:
         """(value or None for the default, problem)."""
