@@ -519,11 +519,17 @@ def secret_stored(secret_name: str, status: secrets.BackendStatus | None = None)
         return None
 
 
-def read_settings(engine: Engine, config: Config) -> SettingsData:
-    status = secrets.backend_status()
+def read_settings(engine: Engine, config: Config, *, ask_keyring: bool = True) -> SettingsData:
+    """``ask_keyring`` False (the demo: its credentials are in memory) leaves the keyring
+    alone entirely."""
+    status = (
+        secrets.backend_status()
+        if ask_keyring
+        else secrets.BackendStatus(True, "memory", False, "credentials held in memory")
+    )
 
     def stored(secret_name: str) -> bool | None:
-        return secret_stored(secret_name, status)
+        return secret_stored(secret_name, status) if ask_keyring else True
 
     connections = []
     if config.odoo is not None:

@@ -99,6 +99,12 @@ def cursor_text(position: str | None, now: float) -> str:
     return shown.strftime("%H:%M:%S" if today else "%Y-%m-%d %H:%M")
 
 
+def history_points(points: list[float]) -> list[float]:
+    """A sparkline only once there is a history to draw: with one value (or a flat line)
+    every bar would be full height, which reads as "at the maximum"."""
+    return points if len(set(points)) > 1 else []
+
+
 def feed_matches(line: Activity, text: str) -> bool:
     needle = text.strip().lower()
     return not needle or needle in line.text.lower() or needle in line.shop.lower()
@@ -208,8 +214,12 @@ class DashboardScreen(LiveScreen[DashboardData]):
         self.query_one("#budgets", Static).update(self._gauges(data))
         history = data.budget_history
         worst = [min(points) for points in zip(*history.values(), strict=False)] if history else []
-        self.query_one("#budget-spark", Sparkline).data = [p * 100 for p in worst[-60:]] or [0]
-        self.query_one("#latency-spark", Sparkline).data = data.latency_history[-60:] or [0]
+        self.query_one("#budget-spark", Sparkline).data = history_points(
+            [p * 100 for p in worst[-60:]]
+        )
+        self.query_one("#latency-spark", Sparkline).data = history_points(
+            data.latency_history[-60:]
+        )
         self.query_one("#causes", NavTable).set_rows(
             [(c.code, [c.title, Text(count(c.count), style=ERROR)]) for c in data.causes[:8]]
         )

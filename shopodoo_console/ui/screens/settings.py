@@ -135,7 +135,7 @@ class SettingsScreen(LiveScreen[SettingsData]):
 
     def load(self) -> SettingsData:
         app = self.console_app
-        return read_settings(app.engine, app.config)
+        return read_settings(app.engine, app.config, ask_keyring=not app.demo)
 
     def show(self, data: SettingsData) -> None:
         keyring = self.query_one("#keyring", Static)
