@@ -350,7 +350,7 @@ def _read(path: Path) -> Any:
     return tomlkit.parse(text)
 
 
-def _set_apart(before: str, table: Table) -> None:
+def _set_apart(before: str, table: Table | InlineTable) -> None:
     """One blank line between ``before`` and the table added after it, as a person would
     write it."""
     if not before:

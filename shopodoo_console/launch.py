@@ -14,7 +14,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from shopodoo_console import demo
 from shopodoo_console.config import Config, Paths, load_config
@@ -46,7 +46,17 @@ def build_engine(
     return Engine(store, config, flows, metrics=metrics), store, connections
 
 
-def ui_hooks(engine: Engine, connections: Connections) -> dict[str, Callable[..., Any]]:
+class UiHooks(TypedDict):
+    """What the console needs from the connectors, as keyword arguments of the app."""
+
+    validator: Callable[..., Any]
+    tester: Callable[..., Any]
+    suggester: Callable[..., Any]
+    record_search: Callable[..., Any]
+    on_config_saved: Callable[..., Any]
+
+
+def ui_hooks(engine: Engine, connections: Connections) -> UiHooks:
     """The console's mapping validator, suggester and connection tester, backed by the real
     clients, and what applies a config saved from Settings to the running engine."""
     from shopodoo_console.ui.checks import MappingProposal, Suggestion, Verdict
@@ -74,13 +84,13 @@ def ui_hooks(engine: Engine, connections: Connections) -> dict[str, Callable[...
         connections.reconfigure(config)  # first: polls rescheduled next use the new clients
         engine.apply_config(config)
 
-    return {
-        "validator": validator,
-        "tester": tester,
-        "suggester": suggester,
-        "record_search": record_search,
-        "on_config_saved": on_config_saved,
-    }
+    return UiHooks(
+        validator=validator,
+        tester=tester,
+        suggester=suggester,
+        record_search=record_search,
+        on_config_saved=on_config_saved,
+    )
 
 
 def open_console(paths: Paths) -> int:

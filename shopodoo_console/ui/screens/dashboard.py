@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.console import RenderableType
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -32,7 +33,7 @@ from shopodoo_console.ui.messages import OpenJob
 from shopodoo_console.ui.reads import DashboardData, read_dashboard
 from shopodoo_console.ui.screens.base import LiveScreen
 from shopodoo_console.ui.widgets.charts import HourChart, gauge, gauges
-from shopodoo_console.ui.widgets.tables import Col, NavTable
+from shopodoo_console.ui.widgets.tables import Col, NavTable, Row
 
 STREAM_STATES = ("needs_attention", "failed", "retrying", "queued", "running", "done", "skipped")
 STATE_HEADERS = {"needs_attention": "Attention"}
@@ -259,7 +260,7 @@ class DashboardScreen(LiveScreen[DashboardData]):
 
     def _show_feed(self, data: DashboardData) -> None:
         text = self.query_one("#feed-filter", Input).value
-        rows = []
+        rows: list[Row] = []
         seen: set[str] = set()
         for line in data.feed:
             if not feed_matches(line, text):
@@ -281,7 +282,7 @@ class DashboardScreen(LiveScreen[DashboardData]):
         self.query_one("#feed", NavTable).set_rows(rows)
 
     @staticmethod
-    def _gauges(data: DashboardData) -> object:
+    def _gauges(data: DashboardData) -> RenderableType:
         lines = []
         for shop in sorted({s.shop for s in data.streams}):
             budget = data.budgets.get(shop)

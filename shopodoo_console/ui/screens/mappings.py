@@ -21,7 +21,7 @@ from shopodoo_console.ui.format import ERROR, count
 from shopodoo_console.ui.reads import MappingEntry, MappingsData, read_mappings
 from shopodoo_console.ui.screens.base import LiveScreen
 from shopodoo_console.ui.widgets.modals import ConfirmModal
-from shopodoo_console.ui.widgets.tables import Col, NavTable
+from shopodoo_console.ui.widgets.tables import Col, NavTable, Row
 
 KIND_TITLES = {
     "product": "Products",
@@ -94,7 +94,7 @@ class MappingsScreen(LiveScreen[MappingsData]):
             missing = data.missing_by_kind.get(kind, 0)
             title = KIND_TITLES[kind] + (f" ({missing} missing)" if missing else "")
             tabs.query_one(f"#kind-{kind}", Tab).label = title
-        rows = []
+        rows: list[Row] = []
         for e in data.entries:
             status = Text("missing", style=ERROR) if e.missing else Text("mapped", style="green")
             odoo = "-" if e.odoo_id is None else f"{e.odoo_model} {e.odoo_id}"

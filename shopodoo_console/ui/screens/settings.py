@@ -32,7 +32,7 @@ from shopodoo_console.ui.widgets.connection_editors import (
 )
 from shopodoo_console.ui.widgets.modals import ConfirmModal
 from shopodoo_console.ui.widgets.option_editor import OptionEditor, OptionSaved
-from shopodoo_console.ui.widgets.tables import Col, NavTable
+from shopodoo_console.ui.widgets.tables import Col, NavTable, Row
 
 POLL_STEP = 5
 MIN_POLL = 5
@@ -164,7 +164,7 @@ class SettingsScreen(LiveScreen[SettingsData]):
                     ("Credentials cannot be stored here. ", "bold red"), data.keyring.explanation
                 )
             )
-        rows = []
+        rows: list[Row] = []
         for c in data.connections:
             if self.console_app.demo:
                 secret = Text("in memory (demo)", style="green")

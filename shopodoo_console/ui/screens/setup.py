@@ -47,8 +47,10 @@ def read_setup(config: Config) -> SetupData:
 
 
 def needs_setup(config: Config) -> bool:
-    """No Odoo or no shop yet: the console opens on the first-run screen."""
-    return config.odoo is None or not config.shops
+    """No shop yet (a new install, or a setup left halfway): the console opens on the
+    first-run screen. With a shop configured it opens on the Dashboard, which says what is
+    missing (Settings has every step)."""
+    return not config.shops
 
 
 class SetupScreen(LiveScreen[SetupData]):
@@ -80,57 +82,17 @@ class SetupScreen(LiveScreen[SetupData]):
 
     def show(self, data: SetupData) -> None:
         config = data.config
-        odoo, shop = config.odoo, (config.shops[0] if config.shops else None)
         text = Text()
         text.append("Welcome to shopodoo\n", style="bold")
         text.append(
             f"No shop is set up yet ({config.path}). Six steps to a first sync; each is one "
             "key, and everything is saved to config.toml (comments kept) or the OS keyring.\n\n"
         )
-        if not data.keyring.usable:
-            text.append("Credentials cannot be stored here yet. ", style="bold red")
-            text.append(data.keyring.explanation + "\n\n")
-        elif data.keyring.plaintext:
-            text.append("Note: ", style="bold yellow")
-            text.append(data.keyring.plaintext + "\n\n")
-        steps = [
-            ("o", "Connect Odoo", odoo is not None, odoo and f"{odoo.url} · {odoo.database}"),
-            (
-                "k",
-                "Store the Odoo user's API key",
-                bool(data.odoo_secret),
-                data.odoo_secret and "stored",
-            ),
-            ("a", "Add a shop", shop is not None, shop and shop.domain),
-            (
-                "s",
-                "Store the shop's credential",
-                bool(data.shop_secret),
-                data.shop_secret and "stored",
-            ),
-            (
-                "t",
-                "Test both connections",
-                bool(self.tests) and all(v.ok for v in self.tests.values()),
-                " · ".join(v.message for v in self.tests.values()),
-            ),
-            (
-                "r",
-                "Switch the orders flow on in review mode",
-                shop is not None and shop.mode("orders") != "off",
-                shop and f"orders: {shop.mode('orders')}",
-            ),
-        ]
+        text.append_text(self._keyring_note(data))
+        steps = self._steps(data)
         next_key = next((key for key, _, done, _ in steps if not done), None)
         for key, title, done, detail in steps:
-            mark, style = ("✔", "green") if done else ("•", "bold" if key == next_key else "dim")
-            text.append(f" {mark} ", style=style)
-            text.append(f"{key}  ", style="bold cyan")
-            text.append(title, style=style)
-            if detail:
-                failed = key == "t" and self.tests and not done
-                text.append(f" — {detail}", style="red" if failed else "dim")
-            text.append("\n")
+            text.append_text(self._step_line(key, title, done, detail, key == next_key))
         text.append("\n")
         if next_key is None:
             text.append(
@@ -142,6 +104,57 @@ class SetupScreen(LiveScreen[SetupData]):
             text.append(f"Next: press {next_key}. ", style="bold")
             text.append("Escape opens the console now; Settings (5) has every step too.")
         self.query_one("#setup-steps", Static).update(text)
+
+    @staticmethod
+    def _keyring_note(data: SetupData) -> Text:
+        if not data.keyring.usable:
+            return Text.assemble(
+                ("Credentials cannot be stored here yet. ", "bold red"),
+                data.keyring.explanation + "\n\n",
+            )
+        if data.keyring.plaintext:
+            return Text.assemble(("Note: ", "bold yellow"), data.keyring.plaintext + "\n\n")
+        return Text()
+
+    def _steps(self, data: SetupData) -> list[tuple[str, str, bool, str]]:
+        """(key, what, done, detail) for each step, in order."""
+        config = data.config
+        odoo, shop = config.odoo, (config.shops[0] if config.shops else None)
+        tested = bool(self.tests) and all(v.ok for v in self.tests.values())
+        return [
+            (
+                "o",
+                "Connect Odoo",
+                odoo is not None,
+                f"{odoo.url} · {odoo.database}" if odoo else "",
+            ),
+            ("k", "Store the Odoo user's API key", bool(data.odoo_secret), ""),
+            ("a", "Add a shop", shop is not None, shop.domain if shop else ""),
+            ("s", "Store the shop's credential", bool(data.shop_secret), ""),
+            (
+                "t",
+                "Test both connections",
+                tested,
+                " · ".join(v.message for v in self.tests.values()),
+            ),
+            (
+                "r",
+                "Switch the orders flow on in review mode",
+                shop is not None and shop.mode("orders") != "off",
+                f"orders: {shop.mode('orders')}" if shop else "",
+            ),
+        ]
+
+    def _step_line(self, key: str, title: str, done: bool, detail: str, is_next: bool) -> Text:
+        mark, style = ("✔", "green") if done else ("•", "bold" if is_next else "dim")
+        line = Text.assemble((f" {mark} ", style), (f"{key}  ", "bold cyan"), (title, style))
+        if done and key in ("k", "s"):
+            detail = "stored"
+        if detail:
+            failed = key == "t" and bool(self.tests) and not done
+            line.append(f" — {detail}", style="red" if failed else "dim")
+        line.append("\n")
+        return line
 
     # ------------------------------------------------------------ steps
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from rich.text import Text
 from textual import on
@@ -164,7 +164,7 @@ class OdooEditor(_ConnectionEditor):
     def action_save(self) -> None:
         app = self.console_app
         before = self.current.secret_name if self.current else None
-        fields = {
+        fields: dict[str, Any] = {
             "url": self._value("#odoo-url"),
             "database": self._value("#odoo-database"),
             "login": self._value("#odoo-login"),
@@ -298,7 +298,7 @@ class ShopEditor(_ConnectionEditor):
         except ValueError as exc:
             self._message(str(exc))
             return
-        fields = {
+        fields: dict[str, Any] = {
             "base_url": self._value("#shop-base-url"),
             "auth": self._choice("#shop-auth", self.current.auth if self.current else "token"),
             "client_id": self._value("#shop-client-id"),

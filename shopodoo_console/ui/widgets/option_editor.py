@@ -54,7 +54,6 @@ class OptionEditor(ModalScreen[OptionSaved | None]):
         self.spec = spec
         self.current = current
         self.saving = False
-        self.AUTO_FOCUS = "#option-search" if spec.kind == "record" else "#option-value"
 
     @property
     def console_app(self) -> ShopodooApp:
@@ -111,7 +110,10 @@ class OptionEditor(ModalScreen[OptionSaved | None]):
     def on_mount(self) -> None:
         if self.spec.kind == "record":
             self.query_one("#option-found", OptionList).display = False
+            self.query_one("#option-search", Input).focus()
             self._search("")
+        else:
+            self.query_one("#option-value").focus()
 
     # ------------------------------------------------------------ the Odoo picker
 
