@@ -157,3 +157,36 @@ def test_a_stored_credential_requeues_what_waited_on_it(console, memory_keyring)
     run(store, engine, scenario)
     assert [state(store, j) for j in rejected] == ["queued", "queued"]
     assert state(store, other[0]) == "needs_attention"
+
+
+def test_payment_journals_are_set_from_settings(console) -> None:
+    from shopodoo_console.ui.widgets.mapping_editor import MappingEditor
+
+    _, store, engine = console
+    shop_id = next(iter(engine.shops))
+    engine.queue.enqueue(shop_id, SHOP, "orders", [Change("gid://shopify/Order/5", "v1", "#5")])
+    job = engine.queue.claim("w", 60)
+    assert job is not None
+    engine.queue.finish_failed(
+        job.id,
+        "w",
+        Cause(
+            "mapping.gateway_missing",
+            missing="no journal for 'paypal'",
+            blocked_on=("gateway:paypal",),
+        ),
+    )
+
+    async def scenario(app: RecordingApp, pilot: Any) -> None:
+        table = app.screen.query_one("#options", NavTable)
+        key = f"{SHOP}|gateway:paypal"
+        await wait_for(lambda: key in table.row_keys, what="the PayPal journal row")
+        await shows(app, "Payment journal: paypal", "missing (1 jobs wait)")
+        table.focus()
+        table.select_key(key)
+        await wait_for(lambda: table.current_key == key and app.focused is table)
+        await press(pilot, "v")
+        editor = await wait_for(lambda: isinstance(app.screen, MappingEditor) and app.screen)
+        assert (editor.kind, editor.source_key) == ("gateway", "paypal")
+
+    run(store, engine, scenario)

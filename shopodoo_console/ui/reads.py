@@ -498,6 +498,34 @@ class OptionSetting:
 
 
 @dataclass(frozen=True)
+class JournalSetting:
+    """A payment gateway of a shop and the Odoo journal its payments go to (a mapping of
+    kind ``gateway``), or none yet, with the jobs waiting for it."""
+
+    shop: str
+    gateway: str
+    journal_id: int | None
+    label: str
+    waiting: int
+
+    @property
+    def key(self) -> str:
+        return f"{self.shop}|gateway:{self.gateway}"
+
+
+def read_journals(engine: Engine) -> list[JournalSetting]:
+    out = []
+    for shop_id, ref in sorted(engine.shops.items(), key=lambda kv: kv[1].domain):
+        mapped = {m.source_key: m for m in list_mappings(engine.store, shop_id, "gateway")}
+        for kind, source, jobs in missing_mappings(engine.store, shop_id):
+            if kind == "gateway" and source not in mapped:
+                out.append(JournalSetting(ref.domain, source, None, "", jobs))
+        for key, m in sorted(mapped.items()):
+            out.append(JournalSetting(ref.domain, key, m.odoo_id, m.label, 0))
+    return out
+
+
+@dataclass(frozen=True)
 class SettingsData:
     keyring: secrets.BackendStatus
     config_path: str
@@ -507,6 +535,7 @@ class SettingsData:
     scheduler: str
     holder: str | None
     options: list[OptionSetting] = field(default_factory=list)
+    journals: list[JournalSetting] = field(default_factory=list)
 
 
 def secret_stored(secret_name: str, status: secrets.BackendStatus | None = None) -> bool | None:
@@ -572,4 +601,5 @@ def read_settings(engine: Engine, config: Config, *, ask_keyring: bool = True) -
         scheduler=engine.state,
         holder=engine.holder.describe() if engine.holder else None,
         options=options,
+        journals=read_journals(engine),
     )

@@ -190,22 +190,35 @@ class SettingsScreen(LiveScreen[SettingsData]):
                 for f in data.flows
             ]
         )
-        self.query_one("#options", NavTable).set_rows(
-            [
-                (
-                    o.key,
-                    [
-                        o.shop.removesuffix(".myshopify.com"),
-                        o.spec.label,
-                        Text(o.spec.describe(o.value), style="bold")
-                        if o.value is not None
-                        else Text(f"default ({o.spec.describe(o.spec.default)})", style="dim"),
-                        o.spec.help,
-                    ],
-                )
-                for o in data.options
-            ]
-        )
+        option_rows: list[Row] = [
+            (
+                o.key,
+                [
+                    o.shop.removesuffix(".myshopify.com"),
+                    o.spec.label,
+                    Text(o.spec.describe(o.value), style="bold")
+                    if o.value is not None
+                    else Text(f"default ({o.spec.describe(o.spec.default)})", style="dim"),
+                    o.spec.help,
+                ],
+            )
+            for o in data.options
+        ]
+        option_rows += [
+            (
+                j.key,
+                [
+                    j.shop.removesuffix(".myshopify.com"),
+                    f"Payment journal: {j.gateway}",
+                    Text(f"{j.label or 'journal'} ({j.journal_id})", style="bold")
+                    if j.journal_id is not None
+                    else Text(f"missing ({j.waiting} jobs wait)", style=ERROR),
+                    f"the Odoo journal payments through {j.gateway} go to (a gateway mapping)",
+                ],
+            )
+            for j in data.journals
+        ]
+        self.query_one("#options", NavTable).set_rows(option_rows)
         where = data.config_path + ("" if data.config_exists else " (not created yet)")
         self.query_one("#settings-footer", Static).update(
             Text(
@@ -267,6 +280,12 @@ class SettingsScreen(LiveScreen[SettingsData]):
             self.notify("Select a shop option first.", severity="warning")
             return
         shop, _, option = key.partition("|")
+        journal = next((j for j in self.data.journals if j.key == key), None) if self.data else None
+        if journal is not None:  # a payment journal: the gateway mapping, with suggestions
+            self.console_app.edit_mapping(
+                shop, "gateway", journal.gateway, journal.journal_id, journal.label
+            )
+            return
         self.edit_option(shop, option)
 
     @on(DataTable.RowSelected, "#options")
