@@ -259,6 +259,17 @@ def _cut_table(text: str, index: int) -> str | None:
     """``text`` without the lines of the ``index``-th ``[[shops]]`` table (see remove_shop),
     or None when its lines cannot be told apart. The caller checks the result parses to the
     same settings minus that shop."""
+    found = _table_lines(text, index)
+    if found is None:
+        return None
+    lines, header, end = found
+    start, stop = _own_lines(lines, header, end)
+    return _joined(lines[:start], lines[stop:])
+
+
+def _table_lines(text: str, index: int) -> tuple[list[str], int, int] | None:
+    """The file's lines, the table's header line and the first line after its body; None
+    when tomlkit would lay the file out anew (tables out of order: no line map)."""
     if _CUT_MARK in text:
         return None
     doc = tomlkit.parse(text)
@@ -271,35 +282,45 @@ def _cut_table(text: str, index: int) -> str | None:
     if header is None or len(marked) != len(lines):
         return None
     if any(m != line for i, (m, line) in enumerate(zip(marked, lines, strict=True)) if i != header):
-        return None  # tomlkit laid the file out anew (tables out of order): no line map
-    end = min(header + 1 + body_lines, len(lines))  # the first line after the table
+        return None
+    return lines, header, min(header + 1 + body_lines, len(lines))
 
-    def blank(line: str) -> bool:
-        return not line.strip()
 
-    def comment(line: str) -> bool:
-        return line.lstrip().startswith("#")
+def _blank(line: str) -> bool:
+    return not line.strip()
 
+
+def _comment(line: str) -> bool:
+    return line.lstrip().startswith("#")
+
+
+def _own_lines(lines: list[str], header: int, end: int) -> tuple[int, int]:
+    """[start, stop) of the table with its own comments: those among its keys, right after
+    its last key (up to a blank line) and right above its header (not the file's opening)."""
     stop = end  # back over the blank and comment lines that end it, to its last key
-    while stop > header + 1 and (blank(lines[stop - 1]) or comment(lines[stop - 1])):
+    while stop > header + 1 and (_blank(lines[stop - 1]) or _comment(lines[stop - 1])):
         stop -= 1
     after_keys = stop  # comments right after its last key are its own, up to a blank line
-    while after_keys < end and comment(lines[after_keys]):
+    while after_keys < end and _comment(lines[after_keys]):
         after_keys += 1
-    if after_keys == len(lines) or (after_keys < end and blank(lines[after_keys])):
+    if after_keys == len(lines) or (after_keys < end and _blank(lines[after_keys])):
         stop = after_keys
     start = header  # comments right above its header are its own...
-    while start > 0 and comment(lines[start - 1]):
+    while start > 0 and _comment(lines[start - 1]):
         start -= 1
     if start == 0:
         start = header  # ...unless they open the file: those are about the file
+    return start, stop
 
-    before, after = lines[:start], lines[stop:]
-    if not before or blank(before[-1]):  # one blank line between what was around it
-        while after and blank(after[0]):
+
+def _joined(before: list[str], after: list[str]) -> str:
+    """What was around the table, one blank line apart; nothing trailing when it ended the
+    file."""
+    if not before or _blank(before[-1]):
+        while after and _blank(after[0]):
             after.pop(0)
-    if not after:  # it ended the file: so does what was before it
-        while before and blank(before[-1]):
+    if not after:
+        while before and _blank(before[-1]):
             before.pop()
     return "".join(before + after)
 
