@@ -101,6 +101,9 @@ def test_fix_the_demo_failures_with_suggestions_in_four_keys_each(tmp_path: Path
                         what=f"the orders waiting on {key} to go",
                     )
                     assert len(keys) == 4
+                    await wait_for(
+                        lambda: not isinstance(app.screen, MappingEditor), what="editor closed"
+                    )
                 await press(pilot, "5")  # the demo's credentials: in memory, not the keyring
                 await loaded(app, SettingsScreen)
                 text = await shows(app, "held in memory", "in memory (demo)")

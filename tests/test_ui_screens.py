@@ -355,6 +355,8 @@ def test_job_detail_shows_plan_timeline_attempts_links_and_approves(sample) -> N
         await shows(app, "Why it stopped", "no Odoo product is mapped to SKU MUG-RED")
         await press(pilot, "f")
         editor = await wait_for(lambda: isinstance(app.screen, MappingEditor) and app.screen)
+        # mounted to the end (its selects too) before the test closes the app
+        await wait_for(lambda: app.focused is editor.query_one("#map-odoo"), what="the editor")
         assert editor.query_one("#map-key").value == "MUG-RED"
 
     run(store, engine, scenario)

@@ -208,7 +208,8 @@ class ShopodooApp(App[int]):
     @on(SchedulerChanged)
     def _scheduler_changed(self, message: SchedulerChanged) -> None:
         self._show_scheduler(message.state, message.holder)
-        self.refresh_bindings()
+        with contextlib.suppress(ScreenStackError):  # the engine stopped as the app closed
+            self.refresh_bindings()
         self.mark_dirty()
 
     def _show_scheduler(self, state: str, holder: str | None) -> None:
