@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 import platformdirs
 
-from shopodoo_console.shop_options import ODOO_MAX_ID, check_options
+from shopodoo_console.shop_options import ODOO_MAX_ID, OptionError, check_options
 
 APP_NAME = "shopodoo"
 DEFAULT_API_VERSION = "2026-07"
@@ -355,7 +355,10 @@ def _parse_shop(s: _Section) -> ShopConfig:
                 f"expected {MIN_POLL_SECONDS} to {MAX_POLL_SECONDS} seconds, got {seconds}",
             )
     options = s.get("options", dict, {})
-    check_options(options, s.fail, s.key("options"))
+    try:
+        check_options(options)
+    except OptionError as exc:
+        s.fail(f"{s.key('options')}.{exc.key}", str(exc))
     s.done()
     return ShopConfig(
         domain=domain,

@@ -181,10 +181,10 @@ def test_payment_journals_are_set_from_settings(console) -> None:
         table = app.screen.query_one("#options", NavTable)
         key = f"{SHOP}|gateway:paypal"
         await wait_for(lambda: key in table.row_keys, what="the PayPal journal row")
-        await shows(app, "Payment journal: paypal", "missing (1 jobs wait)")
         table.focus()
         table.select_key(key)
         await wait_for(lambda: table.current_key == key and app.focused is table)
+        await shows(app, "Payment journal: paypal", "missing (1 jobs wait)")
         await press(pilot, "v")
         editor = await wait_for(lambda: isinstance(app.screen, MappingEditor) and app.screen)
         assert (editor.kind, editor.source_key) == ("gateway", "paypal")

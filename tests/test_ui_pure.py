@@ -45,11 +45,26 @@ def test_a_mapping_cause_fixes_in_the_editor_prefilled_from_blocked_on() -> None
         ("odoo.access_denied", "settings", "odoo"),
         ("odoo.company_access", "settings", "odoo"),
         ("odoo.validation", "job", ""),
+        ("mapping.custom_line_missing", "option", ""),  # the shop's option editor
     ],
 )
 def test_credential_and_permission_causes_fix_in_settings(code, where, connection) -> None:
     fix = fix_for(Cause(code, missing="x"), shop=SHOP, job_id=1)
     assert (fix.where, fix.connection) == (where, connection)
+
+
+def test_the_cause_view_lists_every_blocker() -> None:
+    from shopodoo_console.ui.widgets.cause_view import cause_text
+
+    cause = Cause.every(
+        [
+            Cause("mapping.product_missing", missing="SKU 'A' has no product"),
+            Cause("mapping.gateway_missing", missing="no journal for 'paypal'"),
+        ]
+    )
+    text = cause_text(cause).plain
+    assert "What is missing: SKU 'A' has no product" in text
+    assert "Also missing (mapping.gateway_missing): no journal for 'paypal'" in text
 
 
 def test_update_flow_refuses_an_invalid_result_and_leaves_the_file(tmp_path: Path) -> None:

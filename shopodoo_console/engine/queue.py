@@ -679,6 +679,16 @@ class Queue:
         ).fetchone()
         return int(row[0])
 
+    def next_held_back(self) -> float | None:
+        """When the earliest job held back by its change (``Change.not_before``: a version
+        that may still change within its second) becomes due; ``None`` if none waits."""
+        row = self.store.execute(
+            "SELECT min(next_run_at) FROM job WHERE state = 'queued' AND attempts = 0 "
+            "AND next_run_at > ?",
+            (self.clock() - 1.0,),  # one just due counts too: the caller claims it next
+        ).fetchone()
+        return row[0] if row else None
+
     def next_due(self) -> float | None:
         """When the earliest runnable job becomes due (for the dispatcher's sleep)."""
         row = self.store.execute(

@@ -33,6 +33,8 @@ from shopodoo_console.redact import redact
 
 log = logging.getLogger(__name__)
 
+SETTLE_WAIT = 5.0  # drain waits this long at most for jobs held back by Change.not_before
+
 
 @dataclass
 class DrainStats:
@@ -216,7 +218,14 @@ class Runner:
                 self._maybe_heartbeat(self._held_ids())
                 self._fill(pool, in_flight, stats)
                 if not in_flight:
-                    return stats
+                    held = self.queue.next_held_back()
+                    if held is None or held - time.time() > SETTLE_WAIT:
+                        return stats
+                    # A job held back until its version settles (a second or two): this pass
+                    # waits for it rather than leave a fresh change for the next one.
+                    self._wake.clear()
+                    self._wake.wait(max(0.01, held - time.time() + 0.01))
+                    continue
                 self._wake.wait(0.5)
                 self._wake.clear()
 

@@ -66,6 +66,70 @@ def find_link_by_odoo(
     return LinkRow(*row) if row else None
 
 
+KEEP = object()
+"""``last_version=KEEP``: an identity write that leaves the link's sync state as it is."""
+
+# The writer's one statement (raw SQL: peewee cannot say two ON CONFLICT clauses nor RETURNING
+# on SQLite). A link that already names another Odoo record is never overwritten: the row comes
+# back unchanged and the caller adopts it (someone linked it first). The second clause covers the
+# Odoo side: that record is already linked to another Shopify record, and no row comes back.
+_SAME = "link.odoo_model = excluded.odoo_model AND link.odoo_id = excluded.odoo_id"
+_WRITE = (
+    "INSERT INTO link (shop_id, kind, shopify_id, odoo_model, odoo_id, label, last_version, "
+    "digest, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT(shop_id, kind, shopify_id) DO UPDATE SET "
+    f"label = CASE WHEN {_SAME} AND excluded.label <> '' THEN excluded.label ELSE link.label END, "
+    f"last_version = CASE WHEN {_SAME} AND ? THEN excluded.last_version "
+    "ELSE link.last_version END, "
+    f"digest = CASE WHEN {_SAME} THEN COALESCE(excluded.digest, link.digest) ELSE link.digest END, "
+    f"updated_at = CASE WHEN {_SAME} THEN excluded.updated_at ELSE link.updated_at END "
+    f"ON CONFLICT DO NOTHING RETURNING {_COLUMNS}"
+)
+
+
+def write_link(
+    store: Store,
+    shop_id: int,
+    kind: str,
+    shopify_id: str,
+    odoo_model: str,
+    odoo_id: int,
+    *,
+    label: str = "",
+    last_version: str | object | None = KEEP,
+    digest: str | None = None,
+) -> LinkRow | None:
+    """Write a link in one statement and return the row as it stands afterwards.
+
+    ``last_version``: a string marks the link synced at that version, ``None`` marks it
+    "not synced" (right after a create or an adoption), ``KEEP`` leaves it. ``digest`` (what
+    we last wrote) is kept when ``None``. The returned row names the winner: if its
+    ``odoo_id`` is not ours, another worker linked this Shopify record first and nothing was
+    changed. ``None``: the Odoo record is already linked to another Shopify record.
+    """
+    now = time.time()
+    keep = last_version is KEEP
+    version = None if keep else last_version
+    with store.atomic():
+        rows = store.execute(
+            _WRITE,
+            (
+                shop_id,
+                kind,
+                shopify_id,
+                odoo_model,
+                odoo_id,
+                label,
+                version,
+                digest,
+                now,
+                now,
+                0 if keep else 1,
+            ),
+        ).fetchall()
+    return LinkRow(*rows[0]) if rows else None
+
+
 def save_link(
     store: Store,
     shop_id: int,
@@ -77,17 +141,18 @@ def save_link(
     label: str = "",
     version: str | None = None,
     digest: str | None = None,
-) -> None:
-    """Create or refresh the link (same Shopify record → same row, never a second one)."""
-    now = time.time()
-    store.execute(
-        "INSERT INTO link (shop_id, kind, shopify_id, odoo_model, odoo_id, label, last_version, "
-        "digest, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-        "ON CONFLICT(shop_id, kind, shopify_id) DO UPDATE SET odoo_model = excluded.odoo_model, "
-        "odoo_id = excluded.odoo_id, label = excluded.label, "
-        "last_version = COALESCE(excluded.last_version, last_version), "
-        "digest = COALESCE(excluded.digest, digest), updated_at = excluded.updated_at",
-        (shop_id, kind, shopify_id, odoo_model, odoo_id, label, version, digest, now, now),
+) -> LinkRow | None:
+    """A synced link at ``version`` (or an identity write without one): :func:`write_link`."""
+    return write_link(
+        store,
+        shop_id,
+        kind,
+        shopify_id,
+        odoo_model,
+        odoo_id,
+        label=label,
+        last_version=KEEP if version is None else version,
+        digest=digest,
     )
 
 
@@ -108,3 +173,14 @@ def links_for_record(store: Store, shop_id: int, shopify_id: str) -> list[LinkRo
         (shop_id, shopify_id),
     ).fetchall()
     return [LinkRow(*r) for r in rows]
+
+
+def synced_since(store: Store, shop_id: int, kind: str, since: str) -> list[tuple[str, str]]:
+    """``(shopify_id, last_version)`` of the links in step at a version at or after ``since``
+    (an ISO time: synced versions start with one, so they compare as text)."""
+    rows = store.execute(
+        "SELECT shopify_id, last_version FROM link WHERE shop_id = ? AND kind = ? "
+        "AND last_version >= ?",
+        (shop_id, kind, since),
+    ).fetchall()
+    return [(r[0], r[1]) for r in rows]

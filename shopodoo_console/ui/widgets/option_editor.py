@@ -70,7 +70,7 @@ class OptionEditor(ModalScreen[OptionSaved | None]):
                 classes="dialog-help",
                 markup=False,
             )
-            if spec.kind in ("choice", "bool"):
+            if spec.kind in ("choice", "flag"):
                 choices = spec.choices if spec.kind == "choice" else ("yes", "no")
                 yield Select(
                     [(f"default ({spec.describe(spec.default)})", DEFAULT)]
@@ -103,7 +103,7 @@ class OptionEditor(ModalScreen[OptionSaved | None]):
     def _choice_value(self) -> str:
         if self.current is None:
             return DEFAULT
-        if self.spec.kind == "bool":
+        if self.spec.kind == "flag":
             return "yes" if self.current else "no"
         return str(self.current)
 
@@ -158,11 +158,11 @@ class OptionEditor(ModalScreen[OptionSaved | None]):
 
     def _value(self) -> tuple[Any, str]:
         """(value or None for the default, problem)."""
-        if self.spec.kind in ("choice", "bool"):
+        if self.spec.kind in ("choice", "flag"):
             chosen = self.query_one("#option-value", Select).value
             if chosen == DEFAULT or not isinstance(chosen, str):
                 return None, ""
-            return (chosen == "yes" if self.spec.kind == "bool" else chosen), ""
+            return (chosen == "yes" if self.spec.kind == "flag" else chosen), ""
         raw = self.query_one("#option-value", Input).value.strip()
         if not raw:
             return None, ""
