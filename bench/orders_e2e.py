@@ -90,6 +90,7 @@ def run_engine(orders: int, latency: float) -> dict[str, Any]:
             created = world.odoo.env["sale.order"].search_count([])
             points = world.shopify.counters["points_spent"]
             throttled = world.shopify.counters["throttled"]
+            second = _second_pass(engine, store, world)
             engine.close_flows()
             store.close()
     finally:
@@ -104,6 +105,25 @@ def run_engine(orders: int, latency: float) -> dict[str, Any]:
         "points": points,
         "throttled": throttled,
         "duplicates": duplicates(world),
+        **second,
+    }
+
+
+def _second_pass(engine: Engine, store: Store, world: World) -> dict[str, Any]:
+    """The next poll after the sync: it sees every order again, bumped by our own write-back.
+    What it costs (points, jobs, fetches, Odoo calls) is what our own writes cost."""
+    jobs_before = store.execute("SELECT count(*) FROM job").fetchone()[0]
+    points_before = world.shopify.counters["points_spent"]
+    fetches_before = world.shopify.counters.operations.get("OrdersForSync", 0)
+    calls_before = odoo_calls(world)
+    summary = engine.sync_once()
+    return {
+        "second_points": world.shopify.counters["points_spent"] - points_before,
+        "second_seen": sum(p.new + p.seen for p in summary.polls),
+        "second_jobs": store.execute("SELECT count(*) FROM job").fetchone()[0] - jobs_before,
+        "second_fetches": world.shopify.counters.operations.get("OrdersForSync", 0)
+        - fetches_before,
+        "second_calls": odoo_calls(world) - calls_before,
     }
 
 
@@ -254,9 +274,15 @@ def main() -> int:
         f"(restore {RESTORE_RATE:.0f}/s + 2000 bucket), {run['throttled']} throttled"
     )
     print(f"engine vs naive: x{rate / naive_rate:.2f} orders/min")
+    share = run["second_points"] / max(1, run["points"]) * 100
+    print(
+        f"second pass: {run['second_jobs']} jobs, {run['second_fetches']} fetches, "
+        f"{run['second_calls']} odoo calls, {run['second_points']} points"
+    )
     print(
         f"orders e2e: {rate:.0f} orders/min, {calls:.2f} odoo calls/order, "
-        f"{budget:.0f}% shopify budget, {run['duplicates']} duplicates"
+        f"{budget:.0f}% shopify budget, {run['duplicates']} duplicates, "
+        f"second pass {run['second_points']} points ({share:.1f}% of first)"
     )
     return 0
 

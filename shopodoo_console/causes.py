@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -122,6 +123,42 @@ CATALOG: dict[str, CauseSpec] = dict(
             max_retries=8,
             fix="Nothing to do: the retry re-reads Shopify before writing.",
         ),
+        # Shopify bulk operations (backfill, audit; shopify.md §8.8)
+        _spec(
+            "shopify.bulk_busy",
+            Kind.TEMPORARY,
+            "Shopify bulk operation slots taken",
+            max_retries=10,
+            fix="Nothing to do: the console waits until this app's other bulk operations end.",
+        ),
+        _spec(
+            "shopify.bulk_running",
+            Kind.TEMPORARY,
+            "Shopify bulk operation still running",
+            max_retries=20,
+            fix="Nothing to do: the console picks the operation up again by its id.",
+        ),
+        _spec(
+            "shopify.bulk_failed",
+            Kind.TEMPORARY,
+            "Shopify bulk operation failed",
+            max_retries=3,
+            fix="Shopify stopped the export (internal error or timeout); it is started again. "
+            "If it keeps failing, use a shorter period.",
+        ),
+        _spec(
+            "shopify.bulk_canceled",
+            Kind.CONFIGURATION,
+            "Shopify bulk operation cancelled",
+            fix="Someone cancelled the export; start it again when wanted.",
+        ),
+        _spec(
+            "shopify.bulk_expired",
+            Kind.TEMPORARY,
+            "Shopify bulk result expired",
+            max_retries=2,
+            fix="Nothing to do: the export is run again (results are kept seven days).",
+        ),
         # Odoo
         _spec(
             "odoo.unreachable",
@@ -136,6 +173,13 @@ CATALOG: dict[str, CauseSpec] = dict(
             "Odoo write outcome unknown",
             max_retries=8,
             fix="Nothing to do: the retry looks up the stamped record before creating.",
+        ),
+        _spec(
+            "odoo.stamp_taken",
+            Kind.TEMPORARY,
+            "Created at the same moment by another worker",
+            max_retries=3,
+            fix="Nothing to do: the job looks the stamp up again and adopts the record.",
         ),
         _spec(
             "odoo.concurrency",
@@ -180,6 +224,13 @@ CATALOG: dict[str, CauseSpec] = dict(
             Kind.CONFIGURATION,
             "Product not mapped",
             fix="Map the SKU to an Odoo product in Mappings; waiting jobs re-queue.",
+        ),
+        _spec(
+            "mapping.custom_line_missing",
+            Kind.CONFIGURATION,
+            "Custom line item without a product",
+            fix="Set options.custom_line_product_id for the shop (one Odoo product for every "
+            "custom line item: gift wrapping, a service), or map the line's title in Mappings.",
         ),
         _spec(
             "mapping.location_missing",
@@ -316,6 +367,9 @@ class Cause:
     ``detail``    the remote system's own message, verbatim (never a secret).
     ``retry_after`` a server hint in seconds (Retry-After, throttle status).
     ``blocked_on`` mapping keys ("product:SKU-1") whose creation should re-queue the job.
+    ``also``      the other causes blocking the same record: a plan names every missing piece
+                  at once, so fixing one does not reveal the next only on the retry. The job is
+                  grouped under this cause (the first); ``blocked_on`` covers all of them.
     """
 
     code: str
@@ -329,6 +383,7 @@ class Cause:
     detail: str = ""
     retry_after: float | None = None
     blocked_on: tuple[str, ...] = field(default_factory=tuple)
+    also: tuple[Cause, ...] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
         spec = spec_for(self.code)
@@ -341,6 +396,20 @@ class Cause:
         if not self.fix:
             object.__setattr__(self, "fix", spec.fix)
         object.__setattr__(self, "blocked_on", tuple(self.blocked_on))
+        object.__setattr__(
+            self,
+            "also",
+            tuple(c if isinstance(c, Cause) else Cause.from_dict(c) for c in self.also),
+        )
+
+    @classmethod
+    def every(cls, causes: Sequence[Cause]) -> Cause:
+        """One cause for a record blocked by several: the first, naming the others, and
+        waiting on every mapping any of them waits on (saving one re-queues the job)."""
+        first, *others = causes
+        blocked = tuple(dict.fromkeys(k for c in causes for k in c.blocked_on))
+        flat = [dataclasses.replace(c, also=()) for c in others]
+        return dataclasses.replace(first, blocked_on=blocked, also=tuple(flat))
 
     @property
     def spec(self) -> CauseSpec:
@@ -369,12 +438,17 @@ class Cause:
             lines.append(f"What to do: {self.fix}")
         if self.detail:
             lines.append(f"Message: {self.detail}")
+        for other in self.also:
+            lines.append(f"Also missing ({other.code}): {other.missing}")
+            if other.fix:
+                lines.append(f"  What to do: {other.fix}")
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
         d["kind"] = str(self.kind)
         d["blocked_on"] = list(self.blocked_on)
+        d["also"] = [c.to_dict() for c in self.also]
         return d
 
     def to_json(self) -> str:

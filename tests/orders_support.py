@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,11 @@ from shopodoo_console.sim.world import World, build_scenarios
 from shopodoo_console.store.db import Store
 from shopodoo_console.workflows import build_flows
 
-UNMAPPED = "OT-XL-001"  # in Shopify, deliberately absent from Odoo
+UNMAPPED = "OT-XL-001"
+
+
+def iso(when: datetime) -> str:
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")  # in Shopify, deliberately absent from Odoo
 
 
 @dataclass
@@ -50,6 +55,9 @@ class Console:
             "lines": [{"sku": sku, "quantity": quantity}],
             "shipping": [{"title": "Standard", "code": "STD", "price": "4.90"}],
             "financialStatus": status,
+            # Placed a moment ago: its updatedAt second is over, so its job is not held back
+            # (tests of that hold pass ``createdAt=None`` for an order placed this second).
+            "createdAt": iso(datetime.now(UTC) - timedelta(seconds=2)),
             **extra,
         }
         return self.world.shopify.control.create_order(spec)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -116,3 +117,35 @@ def test_shopodoo_home_puts_everything_under_one_folder(isolated_home: Path) -> 
     paths = Paths.discover()
     for folder in (paths.config_dir, paths.data_dir, paths.state_dir, paths.log_dir):
         assert folder.is_relative_to(isolated_home)
+
+
+OPTIONS = '[[shops]]\ndomain = "acme.myshopify.com"\n[shops.options]\n'
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("custom_line_product_id = 0", "shops[0].options.custom_line_product_id: expected an Odoo"),
+        ('custom_line_product_id = "gift"', "options.custom_line_product_id: expected a positive"),
+        ('create_cancelled_orders = "yes"', "options.create_cancelled_orders: expected true or"),
+        ("gift_wrap_product = 3", "shops[0].options.gift_wrap_product: unknown option"),
+        ('confirm = "sometimes"', "shops[0].options.confirm: expected one of paid, always"),
+    ],
+)
+def test_shop_options_are_checked_when_the_file_is_read(
+    tmp_path: Path, line: str, message: str
+) -> None:
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_config(write(tmp_path, OPTIONS + line + "\n"))
+
+
+def test_the_new_orders_options_are_read(tmp_path: Path) -> None:
+    from shopodoo_console.workflows.orders.settings import OrdersSettings
+
+    config = load_config(
+        write(tmp_path, OPTIONS + "custom_line_product_id = 57\ncreate_cancelled_orders = true\n")
+    )
+    settings = OrdersSettings.from_shop(config.shops[0])
+    assert (settings.custom_line_product_id, settings.create_cancelled_orders) == (57, True)
+    plain = load_config(write(tmp_path, OPTIONS)).shops[0]
+    assert OrdersSettings.from_shop(plain).create_cancelled_orders is False

@@ -39,8 +39,16 @@ def test_new_order_becomes_one_confirmed_sale_order(console: Console) -> None:
     name = console.shopify_order(gid)["name"]
     (sale,) = console.sale_orders(name)
     assert sale["state"] == "sale"
-    (line, shipping) = sorted(console.lines_of(sale), key=lambda line: line["price_unit"])
-    assert line["product_uom_qty"] == 1 or shipping["product_uom_qty"] == 3
+    product = console.world.odoo.env["product.product"].search(
+        [("default_code", "=", "CM-RED-000")]
+    )
+    lines = {
+        "product" if line["product_id"][0] in product else "other": line
+        for line in console.lines_of(sale)
+    }
+    assert set(lines) == {"product", "other"}
+    assert lines["product"]["product_uom_qty"] == 3  # the product line, with its quantity
+    assert lines["other"]["product_uom_qty"] == 1  # the shipping line
     job = console.job(gid)
     assert job["state"] == "done" and job["result"].startswith(f"Created {sale['name']}")
     link = links.find_link(console.store, console.shop_id, "order", gid)
@@ -330,16 +338,25 @@ def test_cancelling_in_shopify_cancels_an_undelivered_order(console: Console, wo
     assert console.jobs(gid)[-1]["result"].startswith("Cancelled ")
 
 
-def test_our_own_write_back_comes_back_as_unchanged(console: Console, world: World) -> None:
+def test_our_own_write_back_makes_no_job_and_no_fetch(console: Console, world: World) -> None:
+    """Issue 10 case 5: the write-back reads back the order's new updatedAt, the link keeps it
+    as our own version, and the next poll's sighting of it costs no job, no fetch, no Odoo call.
+    (Before: a job per order fetched it again to find it unchanged.)"""
     gid = console.new_order()
     console.engine.sync_once()
-    calls = world.odoo.call_count()
-    summary = console.engine.sync_once()  # sees the metafield write as a new updatedAt
-    assert summary.polls[0].new == 1
-    job = console.jobs(gid)[-1]
-    assert job["state"] == "skipped" and job["result"].startswith("Unchanged since last sync")
+    own = console.shopify_order(gid)["updatedAt"]  # bumped by our metafield write
+    link = links.find_link(console.store, console.shop_id, "order", gid)
+    assert link is not None and (link.last_version or "").startswith(own + "|")
+    calls, fetches = world.odoo.call_count(), world.shopify.counters.operations["OrdersForSync"]
+    summary = console.engine.sync_once()  # the poll sees our write as a new updatedAt
+    assert (summary.polls[0].new, summary.polls[0].seen) == (0, 0)
+    assert [j["source_version"] for j in console.jobs(gid)] != [own]
+    assert len(console.jobs(gid)) == 1
     assert world.odoo.call_count() == calls  # not a single Odoo call
+    assert world.shopify.counters.operations["OrdersForSync"] == fetches  # and no fetch
     assert world.shopify.counters.operations.get("MetafieldsSet") == 1
+    world.shopify.control.update_order(gid, note="a real change after ours")
+    assert console.engine.sync_once().polls[0].new == 1  # a real change still makes its job
 
 
 # ---------------------------------------------------------------- regressions from review
@@ -489,15 +506,15 @@ def test_one_order_shopify_refuses_does_not_fail_the_others_write_back(
 
     gids = [console.new_order(sku=s) for s in ("CM-RED-000", "CM-BLU-000", "CM-RED-000")]
     victim = gids[1]
-    real_fetch = flow_module.OrdersFlow._fetch
+    real_fetch = flow_module.fetch_orders
 
-    def fetch_then_the_merchant_deletes_one(self, shopify, works):
-        real_fetch(self, shopify, works)
+    def fetch_then_the_merchant_deletes_one(shopify, jobs):
+        real_fetch(shopify, jobs)
         store = world.shopify.control._store
         store.nodes.pop(victim, None)
         store.orders.remove(victim)
 
-    monkeypatch.setattr(flow_module.OrdersFlow, "_fetch", fetch_then_the_merchant_deletes_one)
+    monkeypatch.setattr(flow_module, "fetch_orders", fetch_then_the_merchant_deletes_one)
     console.engine.sync_once()
     states = {gid: console.jobs(gid)[0]["state"] for gid in gids}
     assert states == {gids[0]: "done", victim: "needs_attention", gids[2]: "done"}

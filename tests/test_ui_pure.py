@@ -8,14 +8,14 @@ import pytest
 
 from shopodoo_console.causes import Cause
 from shopodoo_console.config import DEFAULT_API_VERSION, ConfigError, load_config
-from shopodoo_console.ui.checks import MappingProposal, accept_positive_ids, no_connection_test
-from shopodoo_console.ui.config_file import (
+from shopodoo_console.config_file import (
     add_shop,
     remove_shop,
     update_flow,
     update_odoo,
     update_shop,
 )
+from shopodoo_console.ui.checks import MappingProposal, accept_positive_ids, no_connection_test
 from shopodoo_console.ui.fixes import fix_for
 from shopodoo_console.ui.format import ago, parse_position
 
@@ -45,6 +45,7 @@ def test_a_mapping_cause_fixes_in_the_editor_prefilled_from_blocked_on() -> None
         ("odoo.access_denied", "settings", "odoo"),
         ("odoo.company_access", "settings", "odoo"),
         ("odoo.validation", "job", ""),
+        ("mapping.custom_line_missing", "option", ""),  # the shop's option editor
     ],
 )
 def test_credential_and_permission_causes_fix_in_settings(code, where, connection) -> None:
@@ -52,12 +53,26 @@ def test_credential_and_permission_causes_fix_in_settings(code, where, connectio
     assert (fix.where, fix.connection) == (where, connection)
 
 
+def test_the_cause_view_lists_every_blocker() -> None:
+    from shopodoo_console.ui.widgets.cause_view import cause_text
+
+    cause = Cause.every(
+        [
+            Cause("mapping.product_missing", missing="SKU 'A' has no product"),
+            Cause("mapping.gateway_missing", missing="no journal for 'paypal'"),
+        ]
+    )
+    text = cause_text(cause).plain
+    assert "What is missing: SKU 'A' has no product" in text
+    assert "Also missing (mapping.gateway_missing): no journal for 'paypal'" in text
+
+
 def test_update_flow_refuses_an_invalid_result_and_leaves_the_file(tmp_path: Path) -> None:
     path = tmp_path / "config.toml"
     original = f'# mine\n[[shops]]\ndomain = "{SHOP}"\nflows = {{ orders = "auto" }}\n'
     path.write_text(original)
     path.chmod(0o600)
-    with pytest.raises(ConfigError, match="at least 5 seconds"):
+    with pytest.raises(ConfigError, match="expected 5 to 86400 seconds"):
         update_flow(path, SHOP, "orders", poll_seconds=2)
     with pytest.raises(ConfigError, match="unknown flow"):
         update_flow(path, SHOP, "teleport", mode="auto")

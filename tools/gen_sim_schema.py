@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 from shopodoo_console.shopify import documents  # noqa: E402
 
 OUT = ROOT / "shopodoo_console" / "sim" / "shopify" / "schema.graphql"
-EXTRA = {"QueryRoot": ["node"], "Node": ["id"]}
+EXTRA = {"QueryRoot": ["node"], "Node": ["id"], "HasMetafields": ["metafields"]}
 BUILTIN = {"String", "Int", "Float", "Boolean", "ID"}
 CONNECTION_FIELDS = {
     "Connection": ("edges", "nodes", "pageInfo"),
@@ -114,14 +114,28 @@ def render_args(args) -> str:
     parts = []
     for name, arg in args.items():
         text = f"{name}: {arg.type}"
-        if arg.default_value is not None and not _undefined(arg.default_value):
-            text += f" = {print_value(arg.default_value, arg.type)}"
+        default = _default(arg)
+        if default is not None:
+            text += f" = {default}"
         parts.append(text)
     return "(" + ", ".join(parts) + ")"
 
 
 def _undefined(value) -> bool:
     return type(value).__name__ == "UndefinedType"
+
+
+def _default(arg) -> str | None:
+    """An argument's or input field's default as SDL text (graphql-core 3.3 keeps defaults
+    built from SDL only on the AST node; 3.2 also as a value)."""
+    node = getattr(arg, "ast_node", None)
+    if node is not None and node.default_value is not None:
+        from graphql import print_ast
+
+        return print_ast(node.default_value)
+    if arg.default_value is not None and not _undefined(arg.default_value):
+        return print_value(arg.default_value, arg.type)
+    return None
 
 
 def print_value(value, type_):
@@ -144,12 +158,18 @@ def render(type_, used, named) -> str:
         fields = []
         for name, field in type_.fields.items():
             text = f"  {name}: {field.type}"
-            if field.default_value is not None and not _undefined(field.default_value):
-                text += f" = {print_value(field.default_value, field.type)}"
+            default = _default(field)
+            if default is not None:
+                text += f" = {default}"
             fields.append(text)
         return f"input {type_.name} {{\n" + "\n".join(fields) + "\n}"
     keyword = "interface" if isinstance(type_, GraphQLInterfaceType) else "type"
-    interfaces = [i.name for i in type_.interfaces if i.name in named and i.name in used]
+    # An interface is declared only where the type serves every field the subset keeps of it.
+    interfaces = [
+        i.name
+        for i in type_.interfaces
+        if i.name in named and i.name in used and used[i.name] <= used.get(type_.name, set())
+    ]
     head = f"{keyword} {type_.name}"
     if interfaces:
         head += " implements " + " & ".join(interfaces)

@@ -574,6 +574,12 @@ class Queue:
     def problem_count(self) -> int:
         return jobs.attention_count(self.store)
 
+    def next_held_back(self) -> float | None:
+        """When the earliest job held back by its change (``Change.not_before``: a version
+        that may still change within its second) becomes due; ``None`` if none waits."""
+        # one just due counts too: the caller claims it next
+        return jobs.next_held_back(self.store, self.clock() - 1.0)
+
     def next_due(self) -> float | None:
         """When the earliest runnable job becomes due (for the dispatcher's sleep)."""
         return jobs.next_due(self.store)

@@ -42,6 +42,7 @@ from shopodoo_console.store.sqlite import Fault, fault_of
 log = logging.getLogger(__name__)
 
 OUTCOMES = (Done, Skipped, AwaitApproval, Failed)
+SETTLE_WAIT = 5.0  # drain waits this long at most for jobs held back by Change.not_before
 
 
 @dataclass
@@ -273,7 +274,14 @@ class Runner:
                 if self.fault is None:
                     self._fill(pool, in_flight, stats)
                 if not in_flight:
-                    break
+                    held = None if self.fault is not None else self.queue.next_held_back()
+                    if held is None or held - time.time() > SETTLE_WAIT:
+                        break
+                    # A job held back until its version settles (a second or two): this pass
+                    # waits for it rather than leave a fresh change for the next one.
+                    self._wake.clear()
+                    self._wake.wait(max(0.01, held - time.time() + 0.01))
+                    continue
                 self._wake.wait(0.5)
                 self._wake.clear()
         if self.fault is not None:
@@ -348,6 +356,12 @@ class Runner:
         self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="shopodoo-worker")
         self._thread = threading.Thread(target=self._loop, name="shopodoo-dispatcher", daemon=True)
         self._thread.start()
+
+    def finish_in_flight(self) -> None:
+        """Claim nothing more: drain() returns once the jobs in flight have finished (a
+        signal-safe stop for `sync --once`: it only sets events)."""
+        self._stop.set()
+        self._wake.set()
 
     def wake(self) -> None:
         """New work may be runnable (after an enqueue or an operator retry)."""

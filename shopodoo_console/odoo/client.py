@@ -15,14 +15,16 @@ import json
 import random
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 import httpx
 
 from ..causes import Cause, CauseError, Kind
 from ..redact import redact, register_secret
+from . import stock
 from .errors import (
     Operation,
     classify,
@@ -760,6 +762,49 @@ class OdooClient:
             )
         return result is True
 
+    # -- stock and deliveries (odoo/stock.py) -----------------------------------------------------
+
+    def stock_layout(self) -> stock.StockLayout:
+        """Warehouses with addresses and the internal location tree (3 calls)."""
+        return stock.stock_layout(self)
+
+    def stock_levels(
+        self,
+        product_ids: Iterable[int],
+        location_sets: Mapping[Any, Sequence[int]],
+        *,
+        layout: stock.StockLayout | None = None,
+    ) -> dict[tuple[int, Any], stock.StockQuantity]:
+        """On hand / reserved / free per (product, set of locations): 1 call per 1000
+        products (+3 for the layout when not given)."""
+        return stock.stock_levels(self, product_ids, location_sets, layout=layout)
+
+    def changed_quants(
+        self, since: datetime, *, overlap: timedelta = stock.DEFAULT_OVERLAP, page_size: int = 1000
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Pages of internal quants written since ``since - overlap`` (1 call per page)."""
+        return stock.changed_quants(self, since, overlap=overlap, page_size=page_size)
+
+    def done_moves(
+        self, since: datetime, *, overlap: timedelta = stock.DEFAULT_OVERLAP, page_size: int = 1000
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Pages of done stock moves written since ``since - overlap`` (1 call per page)."""
+        return stock.done_moves(self, since, overlap=overlap, page_size=page_size)
+
+    def done_pickings(
+        self,
+        since: datetime,
+        *,
+        overlap: timedelta = stock.DEFAULT_OVERLAP,
+        states: Sequence[str] = ("done",),
+        page_size: int = 200,
+    ) -> Iterator[list[stock.Picking]]:
+        """Pages of done deliveries and their returns with moves, order, carrier, tracking
+        (3 calls per page)."""
+        return stock.done_pickings(
+            self, since, overlap=overlap, states=states, page_size=page_size
+        )
+
     # -- stamps (DESIGN §3.4, odoo.md §5) ---------------------------------------------------------
 
     def find_stamps(self, names: Iterable[str]) -> dict[str, tuple[str, int]]:
@@ -886,6 +931,8 @@ class OdooClient:
             cause = Cause.from_dict(
                 {**cause.to_dict(), "detail": redact(f"{text}\n(also: {more})")}
             )
+        if cause.code == "odoo.stamp_taken":
+            return cause  # the winner's record exists: its own note says so
         return Cause.from_dict(
             {**cause.to_dict(), "retry_note": "load() is all or nothing: nothing was created"}
         )

@@ -157,13 +157,16 @@ def classify(name: str | None, message: str, op: Operation, *, status: int | Non
             retry_note="nothing was changed in Odoo",
         )
     if "ir_model_data_module_name_uniq_index" in text:
+        # A lost race (odoo.md §5.1): another worker committed the same stamp while this call
+        # ran. Temporary by nature: looking the stamp up again finds the winner's record.
         return _cause(
-            "odoo.validation",
+            "odoo.stamp_taken",
             op,
-            f"The stamp of this {op.model} already exists in Odoo: look it up and adopt the "
-            "record instead of creating it.",
+            f"Another worker created this {op.model} with the same stamp at the same moment; "
+            "Odoo kept theirs and rolled this call back.",
             text,
-            retry_note="nothing new was created; the existing record is the one to link",
+            retry_note="nothing new was created; the stamp is looked up again and the existing "
+            "record adopted",
         )
     if "incompatible companies on records" in low:
         return _cause(

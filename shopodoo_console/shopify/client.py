@@ -17,13 +17,14 @@ Retry rules (shopify.md §3-§4, §8):
 
 from __future__ import annotations
 
+import email.utils
 import ipaddress
 import logging
 import random
 import threading
 import time
 import urllib.parse
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -32,8 +33,7 @@ import httpx
 
 from ..causes import Cause, CauseError
 from ..redact import RedactingFilter, redact, register_secret
-from . import documents
-from . import fulfillment as fulfillment_plan
+from . import documents, inventory, shipping
 from .auth import Auth, ClientCredentials, StaticToken
 from .budget import Budget, BudgetExceeded, Throttle
 from .errors import (
@@ -92,6 +92,37 @@ def search_time(when: datetime) -> str:
     return "'" + when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") + "'"
 
 
+class ServerClock:
+    """How far this machine's clock is from Shopify's, from the ``Date`` header of answers.
+
+    ``Date`` has whole seconds, so each answer gives ``local - server`` plus up to a second
+    (plus the transit time); the smallest of the recent samples is the best estimate, and it
+    errs late, never early — what holding a job back until a version is settled needs.
+    """
+
+    SAMPLES = 32
+
+    def __init__(self) -> None:
+        self._samples: list[float] = []
+        self._lock = threading.Lock()
+
+    def sample(self, date_header: str | None, received: float) -> None:
+        if not date_header:
+            return
+        try:
+            server = email.utils.parsedate_to_datetime(date_header).timestamp()
+        except (TypeError, ValueError, IndexError):
+            return
+        with self._lock:
+            self._samples.append(received - server)
+            del self._samples[: -self.SAMPLES]
+
+    def offset(self) -> float | None:
+        """Local time minus Shopify's, in seconds (``None`` before the first answer)."""
+        with self._lock:
+            return min(self._samples) if self._samples else None
+
+
 class ShopifyClient:
     """Talk to one shop's GraphQL Admin API.
 
@@ -139,6 +170,7 @@ class ShopifyClient:
         self._token_expires = float("inf")
         self._costs: dict[str, float] = {}
         self._costs_lock = threading.Lock()
+        self.server_clock = ServerClock()
 
     def __repr__(self) -> str:
         return f"ShopifyClient(domain={self.domain!r}, api_version={self.api_version!r})"
@@ -166,6 +198,10 @@ class ShopifyClient:
             self._emit("wait", operation=operation, seconds=wait, cost=cost)
 
         return report
+
+    def emit(self, name: str, **data: Any) -> None:
+        """Report an event to ``on_event`` (helpers of the flows' operations use it too)."""
+        self._emit(name, **data)
 
     def _emit(self, name: str, **data: Any) -> None:
         if self._on_event is None:
@@ -256,9 +292,23 @@ class ShopifyClient:
             self._costs[name] = requested / (units or 1)
 
     def cost_per_unit(self, name: str) -> float | None:
-        """What one unit (an id, a page row) of a document cost last time, if known."""
+        """What one unit (an id, a page row) of a document cost last time, if known.
+
+        Documents sent without ``units`` — mutations whose cost does not grow with their input,
+        like ``InventorySetQuantities`` (13 points for up to 250 quantities) — count the call
+        as the unit.
+        """
         with self._costs_lock:
             return self._costs.get(name)
+
+    def sustained_rate(self, name: str) -> float | None:
+        """Units of a document per second the bucket's refill pays for (the ceiling a flow
+        can reach on this plan), from the last measured cost; ``None`` until both are known."""
+        per_unit = self.cost_per_unit(name)
+        budget = self.budget
+        if not per_unit or budget is None:
+            return None
+        return budget.restore_rate / per_unit
 
     def execute(
         self,
@@ -391,6 +441,7 @@ class ShopifyClient:
             except CauseError:
                 self._throttle.release(estimate)
                 raise
+            self.server_clock.sample(response.headers.get("date"), time.time())
             if reply.cost is not None and reply.cost.throttle is not None:
                 self._throttle.update(reply.cost.throttle)
             self._throttle.release(estimate)
@@ -415,7 +466,7 @@ class ShopifyClient:
         time.sleep(delay)
 
     @contextmanager
-    def _shape(self, operation: str) -> Iterator[None]:
+    def shaped(self, operation: str) -> Iterator[None]:
         """A response missing what we selected becomes ``data.invalid_payload``."""
         try:
             yield
@@ -454,7 +505,7 @@ class ShopifyClient:
                     raise
                 first = max(1, first // 2)
                 continue
-            with self._shape("OrdersUpdatedSince"):
+            with self.shaped("OrdersUpdatedSince"):
                 connection = reply.data["orders"]
                 page = [OrderStamp.from_node(node) for node in nodes(connection)]
                 info = connection["pageInfo"]
@@ -462,6 +513,26 @@ class ShopifyClient:
             if not info["hasNextPage"]:
                 return
             after = info["endCursor"]
+
+    COUNTS_PER_REQUEST = 10  # the aliases of queries/OrdersCount.graphql
+
+    def orders_counts(self, queries: Sequence[str]) -> list[int | None]:
+        """How many orders match each search, exactly (``None`` where Shopify answered only a
+        lower bound); one point per search, ten per request."""
+        out: list[int | None] = []
+        size = self.COUNTS_PER_REQUEST
+        for start in range(0, len(queries), size):
+            part = list(queries[start : start + size])
+            padded = part + [part[0]] * (size - len(part))
+            reply = self.execute(
+                "OrdersCount", {f"q{i}": q for i, q in enumerate(padded)}, default_cost=size
+            )
+            with self.shaped("OrdersCount"):
+                for i in range(len(part)):
+                    count = reply.data[f"c{i}"]
+                    exact = count is not None and count["precision"] == "EXACT"
+                    out.append(int(count["count"]) if exact else None)
+        return out
 
     def order_batch_size(self, document: str = "OrdersByIds") -> int:
         """How many full orders fit one request: within 1000 points and the bucket."""
@@ -503,7 +574,7 @@ class ShopifyClient:
                 else:
                     raise
                 continue
-            with self._shape(document):
+            with self.shaped(document):
                 for gid, node in zip(chunk, reply.data["nodes"], strict=True):
                     is_order = isinstance(node, dict) and node.get("__typename") == "Order"
                     found[gid] = node if is_order else None
@@ -532,7 +603,7 @@ class ShopifyClient:
         return order
 
     def _complete_line_items(self, order: dict[str, Any]) -> None:
-        with self._shape("OrderLineItems"):
+        with self.shaped("OrderLineItems"):
             connection = order["lineItems"]
             while connection["pageInfo"]["hasNextPage"]:
                 reply = self.execute(
@@ -566,7 +637,7 @@ class ShopifyClient:
                 units=page_size,
                 default_cost=page_size + 2,
             )
-            with self._shape("CustomersSearch"):
+            with self.shaped("CustomersSearch"):
                 connection = reply.data["customers"]
                 yield nodes(connection)
                 if not connection["pageInfo"]["hasNextPage"]:
@@ -585,7 +656,7 @@ class ShopifyClient:
                 units=50,
                 default_cost=52,
             )
-            with self._shape("VariantsSearch"):
+            with self.shaped("VariantsSearch"):
                 connection = reply.data["productVariants"]
                 found.extend(nodes(connection))
                 if not connection["pageInfo"]["hasNextPage"]:
@@ -601,17 +672,26 @@ class ShopifyClient:
     def variants_by_barcode(self, barcode: str) -> list[dict[str, Any]]:
         return self._variants("barcode", barcode)
 
-    def locations(self, *, include_inactive: bool = False) -> list[dict[str, Any]]:
+    def locations(
+        self, *, include_inactive: bool = False, include_legacy: bool = False
+    ) -> list[dict[str, Any]]:
+        """Every location with its address, by name; inactive and fulfillment-service
+        ("legacy") locations only when asked for (shopify.md §8.3)."""
         found: list[dict[str, Any]] = []
         after = None
         while True:
             reply = self.execute(
                 "Locations",
-                {"first": 100, "after": after, "includeInactive": include_inactive},
+                {
+                    "first": 100,
+                    "after": after,
+                    "includeInactive": include_inactive,
+                    "includeLegacy": include_legacy,
+                },
                 units=100,
                 default_cost=102,
             )
-            with self._shape("Locations"):
+            with self.shaped("Locations"):
                 connection = reply.data["locations"]
                 found.extend(nodes(connection))
                 if not connection["pageInfo"]["hasNextPage"]:
@@ -619,9 +699,91 @@ class ShopifyClient:
                 after = connection["pageInfo"]["endCursor"]
 
     def inventory_levels(self, inventory_item_id: str) -> dict[str, Any] | None:
-        """The inventory item with ``inventoryLevels.nodes[].quantities`` per location."""
-        reply = self.execute("InventoryLevels", {"id": inventory_item_id}, default_cost=52)
-        return reply.data.get("inventoryItem")
+        """The inventory item with all its ``inventoryLevels.nodes[].quantities``."""
+        item: dict[str, Any] | None = None
+        after = None
+        while True:
+            reply = self.execute(
+                "InventoryLevels",
+                {"id": inventory_item_id, "first": 50, "after": after},
+                units=50,
+                default_cost=52,
+            )
+            with self.shaped("InventoryLevels"):
+                page = reply.data.get("inventoryItem")
+                if page is None:
+                    return item
+                if item is None:
+                    item = page
+                else:
+                    item["inventoryLevels"]["nodes"].extend(nodes(page["inventoryLevels"]))
+                    item["inventoryLevels"]["pageInfo"] = page["inventoryLevels"]["pageInfo"]
+                info = page["inventoryLevels"]["pageInfo"]
+                if not info["hasNextPage"]:
+                    return item
+                after = info["endCursor"]
+
+    def inventory_by_variants(
+        self, variant_ids: Sequence[str], *, levels: int = 10
+    ) -> dict[str, inventory.ItemInventory | None]:
+        """Inventory item, levels and product status of many variants, batched by cost.
+
+        ``levels``: locations read per item in the batch (pass the number of locations the
+        shop stocks at); an item stocked at more is completed with ``InventoryLevels``.
+        """
+        return inventory.by_variants(self, variant_ids, levels)
+
+    def inventory_by_items(
+        self, item_ids: Sequence[str], *, levels: int = 10
+    ) -> dict[str, inventory.ItemInventory | None]:
+        """Levels of many inventory items, batched by cost."""
+        return inventory.by_items(self, item_ids, levels)
+
+    def variant_inventory_pages(
+        self, *, query: str | None = None, levels: int = 10, page_size: int | None = None
+    ) -> Iterator[list[inventory.ItemInventory]]:
+        """Pages of every variant (or those matching ``query``) with their inventory, for a
+        full resync: the page size fits 1000 points for ``levels`` locations per item."""
+        return inventory.variant_pages(self, query, levels, page_size)
+
+    def set_inventory(
+        self,
+        targets: Sequence[QuantityTarget],
+        *,
+        idempotency_key: str,
+        reason: str = "correction",
+        name: str = "available",
+        reference_document_uri: str | None = None,
+        batch: int = inventory.MAX_QUANTITIES,
+    ) -> list[inventory.InventoryBatch]:
+        """Set many absolute quantities (≤ 250 per call), compare-and-set, exactly once.
+
+        Batch ``n`` uses the key ``<idempotency_key>:<n>``: derive ``idempotency_key`` from the
+        job and keep the targets' order, and a retry replays instead of applying twice. See
+        :class:`~.inventory.QuantityOutcome` for what each quantity's status means.
+        """
+        return inventory.set_quantities(
+            self,
+            targets,
+            idempotency_key,
+            reason=reason,
+            name=name,
+            reference_document_uri=reference_document_uri,
+            batch=batch,
+        )
+
+    def inventory_activate(
+        self,
+        inventory_item_id: str,
+        location_id: str,
+        *,
+        idempotency_key: str,
+        available: int | None = None,
+    ) -> inventory.ActivateResult:
+        """Stock an item at a location where it is not stocked yet (idempotent by key)."""
+        return inventory.activate(
+            self, inventory_item_id, location_id, available, idempotency_key
+        )
 
     def inventory_set_quantities(
         self,
@@ -647,13 +809,15 @@ class ShopifyClient:
         }
         if reference_document_uri is not None:
             data["referenceDocumentUri"] = reference_document_uri
+        if len(data["quantities"]) > inventory.MAX_QUANTITIES:
+            raise ValueError(f"at most {inventory.MAX_QUANTITIES} quantities per call")
         reply = self.execute(
             "InventorySetQuantities",
             {"input": data, "key": idempotency_key},
-            default_cost=12,
+            default_cost=13,
             idempotent=True,
         )
-        with self._shape("InventorySetQuantities"):
+        with self.shaped("InventorySetQuantities"):
             payload = reply.data["inventorySetQuantities"]
             return InventoryResult(
                 user_errors=UserError.many(payload["userErrors"]),
@@ -663,9 +827,12 @@ class ShopifyClient:
     # -- fulfillments -----------------------------------------------------------------------
 
     def fulfillment_state(self, order_gid: str) -> dict[str, Any] | None:
-        """What is fulfilled and what is still open on an order (read before every write)."""
-        reply = self.execute("OrderFulfillmentState", {"id": order_gid}, default_cost=200)
-        return reply.data.get("order")
+        """What is fulfilled and what is still open on one order, complete."""
+        return shipping.state(self, order_gid)
+
+    def fulfillment_states(self, order_gids: Sequence[str]) -> dict[str, dict[str, Any] | None]:
+        """Fulfillment states of many orders in few requests (``None``: not found)."""
+        return shipping.states(self, order_gids)
 
     def fulfillment_create(
         self,
@@ -688,7 +855,7 @@ class ShopifyClient:
             {"fulfillment": fulfillment, "message": message},
             default_cost=60,
         )
-        with self._shape("FulfillmentCreate"):
+        with self.shaped("FulfillmentCreate"):
             payload = reply.data["fulfillmentCreate"]
             return FulfillmentResult(
                 user_errors=UserError.many(payload["userErrors"]),
@@ -702,65 +869,30 @@ class ShopifyClient:
         lines: Mapping[str, int] | None = None,
         tracking: Tracking | None = None,
         notify_customer: bool = False,
+        state: Mapping[str, Any] | None = None,
+        locations: Collection[str] | None = None,
         max_unknown: int = 3,
     ) -> FulfillOutcome:
         """Bring an order's fulfilled quantities up to ``lines`` — safely retryable (§8.5).
 
         ``lines`` maps LineItem GIDs to the **total** units that should be fulfilled (e.g.
-        Odoo's delivered quantity); ``None`` fulfils everything still open. Before every send
-        the order's fulfillment state is read again: a fulfillment that already carries
-        ``tracking.number`` means done, and only the difference is sent. A lost answer is
-        followed by a re-read, never by a blind resend.
+        Odoo's delivered quantity); ``None`` fulfils everything still open. ``state`` is a
+        fulfillment state just read (:meth:`fulfillment_states` for a batch); without it the
+        order is read first. A fulfillment that already carries ``tracking.number`` means
+        done; only the difference is sent, from fulfillment orders at ``locations`` (all when
+        ``None``); what cannot be sent comes back in ``blocked`` with its reason. A lost answer
+        is followed by a re-read, never by a blind resend.
         """
-        created: list[dict[str, Any]] = []
-        unknown = 0
-        while True:
-            state = self.fulfillment_state(order_gid)
-            if state is None:
-                raise CauseError(
-                    Cause(
-                        code="shopify.not_found",
-                        missing=f"Shopify order {order_gid} does not exist (or is not visible).",
-                        operation="Shopify OrderFulfillmentState",
-                    )
-                )
-            with self._shape("OrderFulfillmentState"):
-                if tracking is not None and tracking.number and not created:
-                    existing = fulfillment_plan.with_tracking(state, tracking.number)
-                    if existing is not None:
-                        return FulfillOutcome(existing=existing)
-                calls, shortfall = fulfillment_plan.plan(state, lines)
-            if not calls:
-                return FulfillOutcome(created=tuple(created), shortfall=shortfall)
-            try:
-                result = self.fulfillment_create(
-                    calls[0], tracking=tracking, notify_customer=notify_customer
-                )
-            except CauseError as exc:
-                if exc.cause.code != "shopify.outcome_unknown" or unknown >= max_unknown:
-                    raise
-                unknown += 1
-                self._emit(
-                    "retry",
-                    operation="FulfillmentCreate",
-                    attempt=unknown,
-                    reason="outcome unknown: re-reading",
-                    delay=0.0,
-                )
-                continue
-            if not result.ok:
-                raise CauseError(
-                    Cause(
-                        code="shopify.user_error",
-                        missing=f"Shopify refused to fulfil order {state.get('name', order_gid)}: "
-                        f"{result.messages}",
-                        operation="Shopify FulfillmentCreate",
-                        detail=result.messages,
-                        retry_note="nothing was fulfilled by this attempt",
-                    )
-                )
-            assert result.fulfillment is not None
-            created.append(result.fulfillment)
+        return shipping.fulfill(
+            self,
+            order_gid,
+            lines=lines,
+            tracking=tracking,
+            notify_customer=notify_customer,
+            known=state,
+            locations=locations,
+            max_unknown=max_unknown,
+        )
 
     # -- write-backs ------------------------------------------------------------------------
 
@@ -779,7 +911,7 @@ class ShopifyClient:
             default_cost=10,
             idempotent=not guarded,
         )
-        with self._shape("MetafieldsSet"):
+        with self.shaped("MetafieldsSet"):
             payload = reply.data["metafieldsSet"]
             return MetafieldsResult(
                 user_errors=UserError.many(payload["userErrors"]),
@@ -791,7 +923,7 @@ class ShopifyClient:
         reply = self.execute(
             "TagsAdd", {"id": gid, "tags": list(tags)}, default_cost=10, idempotent=True
         )
-        with self._shape("TagsAdd"):
+        with self.shaped("TagsAdd"):
             payload = reply.data["tagsAdd"]
             node = payload.get("node")
             return TagsResult(
@@ -804,7 +936,7 @@ class ShopifyClient:
     def access_scopes(self) -> AccessInfo:
         """Granted scopes and the shop's name, plan and currency (shopify.md §1.2)."""
         reply = self.execute("AccessScopes", default_cost=3)
-        with self._shape("AccessScopes"):
+        with self.shaped("AccessScopes"):
             installation = reply.data["currentAppInstallation"]
             return AccessInfo(
                 scopes=frozenset(s["handle"] for s in installation["accessScopes"]),

@@ -168,6 +168,7 @@ class FulfillOutcome:
     created: tuple[dict[str, Any], ...] = ()
     existing: dict[str, Any] | None = None  # a fulfillment already carrying our tracking number
     shortfall: dict[str, int] = field(default_factory=dict)  # line id → units not fulfillable
+    blocked: tuple[Any, ...] = ()  # fulfillment.BlockedLine: units not sent, with the reason
 
     @property
     def already_done(self) -> bool:

@@ -3,11 +3,22 @@
 Both simulators are seeded from one seed so the catalogues line up (every Shopify SKU that
 should sync exists in Odoo with the same ``default_code`` and barcode), while chosen SKUs are
 left out of Odoo on purpose: those orders fail with "product not mapped" until someone maps
-them. Imports only the simulators.
+them. Stock lives where it does in a real business: Shopify's two locations (Berlin, Lyon)
+are two Odoo warehouses with the same addresses under other names (a location mapping is
+suggested by address, not guessed by name), and for every third product the two systems
+disagree, so a stock sync has work to do. The awkward stock and shipping cases are there too:
+an untracked item, an archived product, a fulfillment-service (3PL) location and an inactive
+one, orders split across locations, held, or requested to the 3PL. :class:`WarehouseActivity`
+plays the warehouse while the demo runs: it ships ready deliveries (some in part, leaving a
+backorder) with tracking numbers, takes a return now and then and recounts a shelf.
+
+Imports only the simulators.
 """
 
 from __future__ import annotations
 
+import random
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -16,6 +27,87 @@ from shopodoo_console.sim.odoo import OdooSimulator
 from shopodoo_console.sim.odoo.scenario import default_scenario
 from shopodoo_console.sim.shopify import ShopifySimulator
 from shopodoo_console.sim.shopify.scenario import generate
+
+# Shopify location → the Odoo warehouse holding its stock (same address, another name).
+WAREHOUSES: dict[str, dict[str, Any]] = {
+    "Main Warehouse": {
+        "name": "Berlin DC",
+        "code": "BER",
+        "address": {
+            "street": "Friedrichstraße 12",
+            "city": "Berlin",
+            "zip": "10115",
+            "country": "DE",
+        },
+        "sublocations": ["Shelf A"],
+    },
+    "Outlet Store": {
+        "name": "Lyon Store",
+        "code": "LYO",
+        "address": {
+            "street": "12 Rue de la République",
+            "city": "Lyon",
+            "zip": "69002",
+            "country": "FR",
+        },
+    },
+}
+THIRD_PARTY = "ShipFast 3PL"  # a fulfillment service's location: Odoo does not ship it
+ARCHIVED_SKU = "RP-OLD-900"  # a product archived in Shopify, still stocked in Odoo
+UNTRACKED_TITLE = "Enamel Pin"  # made to order: Shopify does not track its inventory
+
+
+def _shop_extras(shopify: dict[str, Any]) -> None:
+    """The stock and shipping cases a demo needs, added without disturbing what the seed made."""
+    shopify["locations"] = [
+        *shopify["locations"],
+        {
+            "name": THIRD_PARTY,
+            "isFulfillmentService": True,
+            "fulfillsOnlineOrders": True,
+            "address": {
+                "address1": "Industrieweg 4",
+                "city": "Venlo",
+                "zip": "5928",
+                "countryCode": "NL",
+            },
+        },
+        {"name": "Old Depot", "isActive": False, "fulfillsOnlineOrders": False},
+    ]
+    names = [loc["name"] for loc in shopify["locations"][:2]]
+    for product in shopify["products"]:
+        for variant in product["variants"]:
+            if product["title"] == UNTRACKED_TITLE or variant.get("sku") is None:
+                variant["tracked"] = False
+    shopify["products"].append(
+        {
+            "title": "Retired Poster",
+            "status": "ARCHIVED",
+            "vendor": "Shopodoo Goods",
+            "variants": [
+                {
+                    "title": "Default Title",
+                    "sku": ARCHIVED_SKU,
+                    "price": "9.00",
+                    "stock": dict.fromkeys(names, 3),
+                },
+            ],
+        }
+    )
+    orders = shopify["orders"]
+    open_orders = [
+        o
+        for o in orders[20:]
+        if not o.get("fulfilled") and not o.get("cancelled") and o["lines"][0].get("sku")
+    ]
+    if len(open_orders) >= 1 and len(open_orders[0]["lines"]) >= 2:
+        open_orders[0]["lines"][-1]["location"] = names[1]  # split across two locations
+    if len(open_orders) >= 2:
+        open_orders[1]["hold"] = {"reason": "INCORRECT_ADDRESS", "notes": "No house number"}
+    if len(open_orders) >= 3:
+        for line in open_orders[2]["lines"]:
+            line["location"] = THIRD_PARTY
+        open_orders[2]["fulfillmentRequest"] = "accepted"
 
 
 def build_scenarios(
@@ -32,14 +124,15 @@ def build_scenarios(
     shopify = generate(
         seed=seed, orders=orders, customers=customers, products=products, days=days, now=now
     )
+    _shop_extras(shopify)
     odoo = default_scenario(seed=seed, products=0, partners=10)
+    odoo["companies"][0]["warehouses"] = [dict(w) for w in WAREHOUSES.values()]
     catalogue: dict[str, dict[str, Any]] = {}
     for product in shopify["products"]:
         for variant in product["variants"]:
             sku = variant.get("sku")
             if not sku or sku in catalogue:
                 continue
-            stock = sum(int(q) for q in (variant.get("stock") or {}).values())
             unmapped = sku in unmapped_skus
             catalogue[sku] = {
                 # An "unmapped" SKU exists in Odoo under another reference and without the
@@ -50,7 +143,7 @@ def build_scenarios(
                 "price": float(variant.get("price") or 0),
                 "type": "storable",
                 "company": None,
-                "stock": {"eu": stock},
+                "stock": _odoo_stock(variant.get("stock") or {}, drift=len(catalogue) % 3 == 0),
             }
     odoo["products"] = list(catalogue.values())
     # A journal for each gateway the shop takes (the demo maps all but PayPal at first).
@@ -59,6 +152,15 @@ def build_scenarios(
         {"name": "PayPal", "code": "PAYPL", "type": "bank", "company": "eu"},
     ]
     return shopify, odoo
+
+
+def _odoo_stock(shop_stock: dict[str, Any], *, drift: bool) -> dict[str, int]:
+    """Odoo's count per warehouse: Shopify's, except where the two systems drifted apart."""
+    out = {}
+    for location, warehouse in WAREHOUSES.items():
+        units = int(shop_stock.get(location) or 0)
+        out[warehouse["code"]] = units + (3 if drift else 0)
+    return out
 
 
 @dataclass
@@ -95,7 +197,9 @@ class World:
     def facts(self) -> dict[str, Any]:
         """Everything a console needs to connect, and the Odoo ids a config refers to."""
         company = self.odoo.company_id("eu")
-        warehouses = self.odoo.env["stock.warehouse"].search([("company_id", "=", company)])
+        warehouses = self.odoo.env["stock.warehouse"].search_read(
+            [("company_id", "=", company)], ["code", "lot_stock_id"]
+        )
         carriers = self.odoo.env["delivery.carrier"].search_read([], ["name", "product_id"])
         journals = self.odoo.env["account.journal"].search_read(
             [("company_id", "=", company)], ["name"]
@@ -109,7 +213,76 @@ class World:
             "odoo_login": self.odoo.login,
             "odoo_api_key": self.odoo.api_key,
             "company_id": company,
-            "warehouse_id": warehouses[0] if warehouses else None,
+            "warehouse_id": warehouses[0]["id"] if warehouses else None,
             "carriers": {c["name"]: c["id"] for c in carriers},
             "journals": {j["name"]: j["id"] for j in journals},
+            # Shopify location GID → the stock location of the Odoo warehouse behind it
+            "stock_locations": self._stock_locations(warehouses),
         }
+
+    def _stock_locations(self, warehouses: list[dict[str, Any]]) -> dict[str, int]:
+        by_code = {w["code"]: w["lot_stock_id"][0] for w in warehouses if w["lot_stock_id"]}
+        out = {}
+        for name, warehouse in WAREHOUSES.items():
+            if warehouse["code"] in by_code:
+                out[self.shopify.store.location(name)["id"]] = by_code[warehouse["code"]]
+        return out
+
+
+class WarehouseActivity:
+    """The warehouse at work while the demo runs: every ``every`` seconds it ships the oldest
+    ready delivery — one in three in part, leaving a backorder — with a tracking number,
+    takes one delivery in seven back, and recounts a shelf now and then."""
+
+    def __init__(self, world: World, *, seed: int, every: float = 10.0) -> None:
+        self.world = world
+        self.every = every
+        self.rng = random.Random(seed)
+        self.ticks = 0
+        self.stop_event = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="demo-warehouse", daemon=True)
+
+    def start(self) -> WarehouseActivity:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.stop_event.set()
+
+    def _run(self) -> None:
+        while not self.stop_event.wait(self.every):
+            self.tick()
+
+    def tick(self) -> dict[str, Any] | None:
+        """One round of work; returns what was shipped (``None`` when nothing was ready)."""
+        self.ticks += 1
+        odoo = self.world.odoo
+        if self.ticks % 5 == 0:
+            products = odoo.env["product.product"].search_read(
+                [("default_code", "!=", False)], ["default_code"]
+            )
+            if products:
+                sku = self.rng.choice(products)["default_code"]
+                odoo.control.set_stock(sku, "BER/Shelf A", self.rng.randint(0, 6))
+        done = odoo.env["stock.picking"].search(
+            [("state", "=", "done"), ("picking_type_code", "=", "outgoing")], order="id"
+        )
+        if self.ticks % 7 == 0 and done:
+            odoo.control.return_picking(done[-1])
+        ready = odoo.env["stock.picking"].search(
+            [("state", "=", "assigned"), ("picking_type_code", "=", "outgoing")], order="id"
+        )
+        if not ready:
+            return None
+        moves = odoo.env["stock.move"].search_read(
+            [("picking_id", "=", ready[0])], ["product_id", "product_uom_qty"]
+        )
+        quantities = None
+        if self.ticks % 3 == 0 and moves and moves[0]["product_uom_qty"] > 1:
+            quantities = {moves[0]["product_id"][0]: moves[0]["product_uom_qty"] - 1}
+            quantities.update({m["product_id"][0]: m["product_uom_qty"] for m in moves[1:]})
+        number = f"1Z{self.rng.randrange(10**9, 10**10)}"
+        shipped: dict[str, Any] = odoo.control.validate_picking(
+            ready[0], quantities, tracking_ref=number
+        )
+        return shipped

@@ -656,3 +656,13 @@ def next_due(store: Store) -> float | None:
     sooner; the dispatcher looks again within a second anyway."""
     row = NEXT_DUE.run(store.db).fetchone()
     return row[0] if row else None
+
+
+def next_held_back(store: Store, after: float) -> float | None:
+    """When the earliest never-tried queued job due after ``after`` falls due: a job held back
+    by its change (``Change.not_before``) while its version may still change."""
+    query = Job.select(fn.MIN(Job.next_run_at)).where(
+        (Job.state == State.QUEUED.value) & (Job.attempts == 0) & (Job.next_run_at > after)
+    )
+    value = query.scalar(store.db)
+    return float(value) if value is not None else None

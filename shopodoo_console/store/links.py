@@ -14,6 +14,7 @@ from typing import Any
 
 from shopodoo_console.store.db import Store
 from shopodoo_console.store.models import Link, Shop
+from shopodoo_console.store.sqlite import LINK_WRITE
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,52 @@ def find_link_by_odoo(
     return found[0] if found else None
 
 
+KEEP = object()
+"""``last_version=KEEP``: an identity write that leaves the link's sync state as it is."""
+
+def write_link(
+    store: Store,
+    shop_id: int,
+    kind: str,
+    shopify_id: str,
+    odoo_model: str,
+    odoo_id: int,
+    *,
+    label: str = "",
+    last_version: str | object | None = KEEP,
+    digest: str | None = None,
+) -> LinkRow | None:
+    """Write a link in one statement and return the row as it stands afterwards.
+
+    ``last_version``: a string marks the link synced at that version, ``None`` marks it
+    "not synced" (right after a create or an adoption), ``KEEP`` leaves it. ``digest`` (what
+    we last wrote) is kept when ``None``. The returned row names the winner: if its
+    ``odoo_id`` is not ours, another worker linked this Shopify record first and nothing was
+    changed. ``None``: the Odoo record is already linked to another Shopify record.
+    """
+    now = time.time()
+    keep = last_version is KEEP
+    version = None if keep else last_version
+    with store.atomic():
+        rows = store.execute(
+            LINK_WRITE,
+            (
+                shop_id,
+                kind,
+                shopify_id,
+                odoo_model,
+                odoo_id,
+                label,
+                version,
+                digest,
+                now,
+                now,
+                0 if keep else 1,
+            ),
+        ).fetchall()
+    return LinkRow(*rows[0]) if rows else None
+
+
 def save_link(
     store: Store,
     shop_id: int,
@@ -96,17 +143,18 @@ def save_link(
     label: str = "",
     version: str | None = None,
     digest: str | None = None,
-) -> None:
-    """Create or refresh the link (same Shopify record → same row, never a second one)."""
-    now = time.time()
-    store.execute(
-        "INSERT INTO link (shop_id, kind, shopify_id, odoo_model, odoo_id, label, last_version, "
-        "digest, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-        "ON CONFLICT(shop_id, kind, shopify_id) DO UPDATE SET odoo_model = excluded.odoo_model, "
-        "odoo_id = excluded.odoo_id, label = excluded.label, "
-        "last_version = COALESCE(excluded.last_version, last_version), "
-        "digest = COALESCE(excluded.digest, digest), updated_at = excluded.updated_at",
-        (shop_id, kind, shopify_id, odoo_model, odoo_id, label, version, digest, now, now),
+) -> LinkRow | None:
+    """A synced link at ``version`` (or an identity write without one): :func:`write_link`."""
+    return write_link(
+        store,
+        shop_id,
+        kind,
+        shopify_id,
+        odoo_model,
+        odoo_id,
+        label=label,
+        last_version=KEEP if version is None else version,
+        digest=digest,
     )
 
 
@@ -139,3 +187,12 @@ def list_links(
     if kind:
         query = query.where(Link.kind == kind)
     return list(query.order_by(Link.id.desc()).limit(limit).tuples().execute(store.db))
+
+
+def synced_since(store: Store, shop_id: int, kind: str, since: str) -> list[tuple[str, str]]:
+    """``(shopify_id, last_version)`` of the links in step at a version at or after ``since``
+    (an ISO time: synced versions start with one, so they compare as text)."""
+    query = Link.select(Link.shopify_id, Link.last_version).where(
+        (Link.shop == shop_id) & (Link.kind == kind) & (Link.last_version >= since)
+    )
+    return [(r[0], r[1]) for r in query.tuples().execute(store.db)]

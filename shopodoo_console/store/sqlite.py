@@ -162,6 +162,28 @@ class IndexedBy(Node):
 # ---------------------------------------------------------------- SQLite's own error codes
 
 
+# The link writer's one statement (store/links.py ``write_link``). peewee cannot say two
+# ON CONFLICT clauses, and PostgreSQL allows only one. A link that already names another Odoo
+# record is never overwritten: the row comes back unchanged and the caller adopts it (someone
+# linked it first). The second clause covers the Odoo side: that record is already linked to
+# another Shopify record, and no row comes back. Parameters: shop_id, kind, shopify_id,
+# odoo_model, odoo_id, label, last_version, digest, created_at, updated_at, and 1 to set
+# last_version (0 keeps it).
+_SAME = "link.odoo_model = excluded.odoo_model AND link.odoo_id = excluded.odoo_id"
+LINK_WRITE = (
+    "INSERT INTO link (shop_id, kind, shopify_id, odoo_model, odoo_id, label, last_version, "
+    "digest, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT(shop_id, kind, shopify_id) DO UPDATE SET "
+    f"label = CASE WHEN {_SAME} AND excluded.label <> '' THEN excluded.label ELSE link.label END, "
+    f"last_version = CASE WHEN {_SAME} AND ? THEN excluded.last_version "
+    "ELSE link.last_version END, "
+    f"digest = CASE WHEN {_SAME} THEN COALESCE(excluded.digest, link.digest) ELSE link.digest END, "
+    f"updated_at = CASE WHEN {_SAME} THEN excluded.updated_at ELSE link.updated_at END "
+    "ON CONFLICT DO NOTHING RETURNING id, shop_id, kind, shopify_id, odoo_model, odoo_id, label, "
+    "last_version, digest, updated_at"
+)
+
+
 class Fault(enum.Enum):
     """The kinds of database trouble an operator can act on."""
 

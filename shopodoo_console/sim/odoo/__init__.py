@@ -14,7 +14,9 @@ Control endpoint (for another process): ``GET /_sim/info``, ``GET|POST|DELETE /_
 (POST body = a fault rule, see ``faults.py``), ``GET|DELETE /_sim/calls``, ``POST /_sim/users``
 (``{"login", "groups", "company_ids", "company_id", "revoke": {model: [ops]},
 "grant": {…}, "expire_api_key": true}``), ``POST /_sim/settings`` (``{"rpc_disabled": true}``),
-``POST /_sim/exec`` (``{"model", "method", "args", "kwargs", "context"}`` run as superuser).
+``POST /_sim/exec`` (``{"model", "method", "args", "kwargs", "context"}`` run as superuser),
+``POST /_sim/control/<method>`` (the warehouse's hands: ``set_stock``, ``reserve``, ``quants``,
+``pickings``, ``validate_picking``, ``cancel_picking``, ``return_picking`` — see ``control.py``).
 
 This package imports nothing from the product: it stands alone.
 """

@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from . import stock
 from .errors import PyError, UserError
 from .orm import Model, ModelDef, now
 from .store import Row
@@ -283,9 +284,9 @@ def _validate(model: Model, pid: int, *, backorder: bool) -> None:
     picking = store.tables["stock.picking"][pid]
     moves = env["stock.move"].sudo()
     quants = env["stock.quant"].sudo()
-    lines = env["sale.order.line"].sudo()
     remaining: list[tuple[Row, float]] = []
     locs = _warehouse_stock(model, picking["location_id"])
+    into = _warehouse_stock(model, picking["location_dest_id"])
     for mv in _moves(model, pid):
         if mv.get("state") in ("done", "cancel"):
             continue
@@ -295,14 +296,10 @@ def _validate(model: Model, pid: int, *, backorder: bool) -> None:
             remaining.append((mv, demand - done))
         if _stored_type_is_storable(model, mv["product_id"]):
             _consume(quants, store, mv["product_id"], locs, done, picking.get("company_id"))
+            _receive(quants, store, mv["product_id"], into, done, picking.get("company_id"))
         state = "done" if done else "cancel"
-        moves.write([mv["id"]], {"state": state, "product_uom_qty": done or demand})
-        if mv.get("sale_line_id") and done:
-            line = store.tables["sale.order.line"].get(mv["sale_line_id"])
-            if line:
-                lines.write(
-                    [line["id"]], {"qty_delivered": (line.get("qty_delivered") or 0.0) + done}
-                )
+        moves.write([mv["id"]], {"state": state, "product_uom_qty": done or demand, "date": now()})
+        _deliver(model, mv, done)
     model.write([pid], {"state": "done", "date_done": now()})
     if backorder and remaining:
         new_id = model.create(
@@ -332,6 +329,41 @@ def _validate(model: Model, pid: int, *, backorder: bool) -> None:
                 ]
             )
         _assign(model, [new_id])
+
+
+def _deliver(model: Model, move: Row, done: float) -> None:
+    """The sale line's delivered quantity: up with a delivery, down with its return."""
+    line = model.env.store.tables["sale.order.line"].get(move.get("sale_line_id") or 0)
+    if not line or not done:
+        return
+    sign = -1.0 if move.get("origin_returned_move_id") else 1.0
+    model.env["sale.order.line"].sudo().write(
+        [line["id"]], {"qty_delivered": (line.get("qty_delivered") or 0.0) + sign * done}
+    )
+
+
+def _receive(
+    quants: Model, store: Any, product_id: int, locs: list[int], qty: float, company_id: int | None
+) -> None:
+    """Units arrive in an internal location (a receipt, a return): its quant grows."""
+    if not locs or qty <= 0:
+        return
+    target = locs[0]
+    for qid in store.referencing("stock.quant", "product_id", product_id):
+        quant = store.tables["stock.quant"][qid]
+        if quant.get("location_id") == target:
+            quants.write([qid], {"quantity": (quant.get("quantity") or 0.0) + qty})
+            return
+    quants.create(
+        [
+            {
+                "product_id": product_id,
+                "location_id": target,
+                "quantity": qty,
+                "company_id": company_id,
+            }
+        ]
+    )
 
 
 def _consume(
@@ -522,5 +554,6 @@ def attach(registry: dict[str, ModelDef], version: int) -> None:
     rec("stock.backorder.confirmation", "process_cancel_backorder", backorder_cancel)
     rec("account.move", "action_post", action_post)
     rec("account.payment", "action_post", payment_post)
+    stock.attach(registry, version)
     registry["res.users"].methods["context_get"] = (context_get, True)
     registry["ir.model.data"].methods["check_object_reference"] = (check_object_reference, True)

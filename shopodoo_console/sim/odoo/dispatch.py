@@ -11,6 +11,7 @@ import inspect
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from . import grouping
 from .errors import AccessError, NotFound, PyError, UnprocessableEntity, UserError
 from .load import load
 from .orm import Model
@@ -105,6 +106,62 @@ def _exists(m: Model, ids: list[int]) -> list[int]:
     return m.exists(ids)
 
 
+def _read_group(
+    m: Model,
+    domain: Sequence[Any],
+    fields: Sequence[str],
+    groupby: Sequence[str] | str,
+    offset: int = 0,
+    limit: int | None = None,
+    orderby: str | bool = False,
+    lazy: bool = True,
+) -> list[dict[str, Any]]:
+    """``read_group`` (16-19; deprecated in 19): aggregates keyed by the field name."""
+    by = [groupby] if isinstance(groupby, str) else list(groupby)
+    if lazy:
+        by = by[:1]
+    specs = [f for f in fields if ":" in f or f == "__count"]
+    specs += [f"{f}:sum" for f in fields if ":" not in f and f != "__count" and f not in by]
+    out = []
+    sort = orderby if isinstance(orderby, str) and orderby else None
+    for key, rows in grouping.groups(m, domain, by, order=sort):
+        group: dict[str, Any] = dict(zip(by, grouping.labels(m, by, key), strict=True))
+        for spec in specs:
+            if spec == "__count":
+                continue
+            fname = spec.split(":")[0]
+            group[fname] = grouping.aggregate(m, rows, spec)
+        group["__count" if not lazy else f"{by[0]}_count"] = len(rows)
+        group["__domain"] = [
+            *[list(t) if isinstance(t, tuple) else t for t in domain],
+            *[[f, "=", v] for f, v in zip(by, key, strict=True)],
+        ]
+        out.append(group)
+    return out[offset : (offset + limit) if limit else None]
+
+
+def _formatted_read_group(
+    m: Model,
+    domain: Sequence[Any],
+    groupby: Sequence[str] = (),
+    aggregates: Sequence[str] = (),
+    having: Sequence[Any] = (),
+    offset: int = 0,
+    limit: int | None = None,
+    order: str | None = None,
+) -> list[dict[str, Any]]:
+    """``formatted_read_group`` (19): aggregates keyed by their spec (``quantity:sum``)."""
+    by = list(groupby)
+    out = []
+    for key, rows in grouping.groups(m, domain, by, order=order):
+        group: dict[str, Any] = dict(zip(by, grouping.labels(m, by, key), strict=True))
+        for spec in aggregates:
+            group[spec] = len(rows) if spec == "__count" else grouping.aggregate(m, rows, spec)
+        group["__extra_domain"] = [[f, "=", v] for f, v in zip(by, key, strict=True)]
+        out.append(group)
+    return out[offset : (offset + limit) if limit else None]
+
+
 # name -> (function, is an @api.model method)
 ORM: dict[str, tuple[Callable[..., Any], bool]] = {
     "search": (_search, True),
@@ -119,7 +176,9 @@ ORM: dict[str, tuple[Callable[..., Any], bool]] = {
     "load": (_load, True),
     "default_get": (_default_get, True),
     "exists": (_exists, False),
+    "read_group": (_read_group, True),
 }
+ORM_19 = {"formatted_read_group": (_formatted_read_group, True)}
 
 
 def resolve(m: Model, method: str, *, json2: bool) -> tuple[Callable[..., Any], bool]:
@@ -131,6 +190,8 @@ def resolve(m: Model, method: str, *, json2: bool) -> tuple[Callable[..., Any], 
     if method == "name_search" and m.env.version == 16:
         return _name_search_16, True
     found = m.d.methods.get(method) or ORM.get(method)
+    if found is None and m.env.version >= 19:
+        found = ORM_19.get(method)
     if found is None:
         text = f"The method '{method}' does not exist on the model '{m.name}'"
         if json2:

@@ -66,6 +66,8 @@ def parse(domain: Sequence[Any] | None) -> Node:
                 return FALSE
             if not isinstance(left, str) or op.replace(" ", "_") not in OPERATORS:
                 raise PyError("ValueError", f"Invalid leaf {list(tok)!r}")
+            if op in ("in", "not in") and isinstance(right, list | tuple):
+                right = _Members(right)
             return ("leaf", left, op.replace("<>", "!="), right)
         raise PyError("ValueError", f"Invalid leaf {tok!r}")
 
@@ -78,6 +80,38 @@ def parse(domain: Sequence[Any] | None) -> Node:
     for t in reversed(terms[:-1]):
         node = ("&", t, node)
     return node
+
+
+class _Members(tuple):  # type: ignore[type-arg]
+    """The values of an ``in`` leaf: still a tuple, but membership is a set lookup (a leaf
+    with 500 values is tested against every row of a search)."""
+
+    _set: frozenset[Any] | None
+
+    def __new__(cls, values: Sequence[Any]) -> _Members:
+        members = super().__new__(cls, values)
+        try:
+            members._set = frozenset(values)
+        except TypeError:  # unhashable values: plain tuple membership
+            members._set = None
+        return members
+
+    def __contains__(self, value: object) -> bool:
+        if self._set is not None:
+            try:
+                return value in self._set
+            except TypeError:
+                return False
+        return tuple.__contains__(self, value)
+
+
+def required_leaves(node: Node) -> list[Node]:
+    """The leaves every matching row must satisfy (those under top-level ``&`` only)."""
+    if node[0] == "leaf":
+        return [node]
+    if node[0] == "&":
+        return required_leaves(node[1]) + required_leaves(node[2])
+    return []
 
 
 @lru_cache(maxsize=512)

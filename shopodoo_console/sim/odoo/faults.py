@@ -12,6 +12,10 @@ calls use model ``"common"``, ``GET /web/version`` model ``"web"``) and fires ``
 ``drop``           the call runs and commits, then the connection is closed with no answer
 ``delete``         ``record_id`` of ``model`` (default: the call's own ids) is deleted just before
                    the call, as if someone removed it in Odoo behind our back
+``race``           a lost race on a stamp: another worker made the same call a moment earlier and
+                   committed (the call runs and commits), and this one is answered as the loser
+                   of Postgres' unique index on ``ir.model.data`` — ``load`` with the
+                   duplicate-key message for each record, anything else with the error
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import threading
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-KINDS = ("latency", "status", "serialization", "lock", "drop", "delete")
+KINDS = ("latency", "status", "serialization", "lock", "drop", "delete", "race")
 _ids = itertools.count(1)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import stock
 from .errors import UserError, sql_error
 from .orm import Env, Field, Model, ModelDef, now
 from .store import Row
@@ -224,7 +225,9 @@ def _xmlid_prepare(model: Model, vals: dict[str, Any]) -> None:
     vals["module"] = module
     if " " in name:
         raise sql_error("External IDs cannot contain spaces")
-    for row in model.env.store.tables["ir.model.data"].values():
+    table = model.env.store.tables["ir.model.data"]
+    for rid in model.env.store.referencing("ir.model.data", "name", name):  # indexed by name
+        row = table[rid]
         if row.get("module") == module and row.get("name") == name:
             raise sql_error(
                 'duplicate key value violates unique constraint "ir_model_data_module_name_uniq_'
@@ -248,7 +251,7 @@ def _picking_prepare(model: Model, vals: dict[str, Any]) -> None:
         vals.setdefault("location_id", ptype.get("default_location_src_id"))
         vals.setdefault("location_dest_id", ptype.get("default_location_dest_id"))
         vals.setdefault("company_id", ptype.get("company_id"))
-        if not vals.get("name"):
+        if not vals.get("name") or vals["name"] == "/":  # Odoo numbers a "/" on create
             wh = store.tables["stock.warehouse"].get(ptype.get("warehouse_id") or 0, {})
             seq = store.next_sequence(f"picking-{ptype['id']}")
             vals["name"] = f"{wh.get('code', 'WH')}/{ptype.get('sequence_code', 'OUT')}/{seq:05d}"
@@ -268,12 +271,34 @@ def _move_prepare(model: Model, vals: dict[str, Any]) -> None:
 
 
 def _tracking_url(env: Env, row: Row) -> str | bool:
+    """The carrier's tracking link with the reference in it (``<shipmenttrackingnumber>``
+    placeholder, stock_delivery's fixed/rule carriers [M]); several references: the first."""
     ref = row.get("carrier_tracking_ref")
-    return f"https://tracking.example/{ref}" if ref else False
+    carrier = env.store.tables["delivery.carrier"].get(row.get("carrier_id") or 0)
+    template = carrier.get("tracking_url") if carrier else None
+    if not ref or not template:
+        return False
+    first = str(ref).split(",")[0].strip()
+    return str(template).replace("<shipmenttrackingnumber>", first)
 
 
 def _sale_pickings(env: Env, row: Row) -> list[int]:
     return env.store.referencing("stock.picking", "sale_id", row["id"])
+
+
+def _delivery_status(env: Env, row: Row) -> str | bool:
+    """sale_stock's ``delivery_status`` from the order's pickings (False: nothing to ship)."""
+    pickings = env.store.tables["stock.picking"]
+    states = [
+        pickings[i].get("state")
+        for i in env.store.referencing("stock.picking", "sale_id", row["id"])
+        if pickings[i].get("state") != "cancel"
+    ]
+    if not states:
+        return False
+    if all(s == "done" for s in states):
+        return "full"
+    return "partial" if "done" in states else "pending"
 
 
 def _order_invoices(env: Env, row: Row) -> list[int]:
@@ -506,6 +531,17 @@ def build_registry(version: int) -> dict[str, ModelDef]:
             ),
             "Currency",
             relation="res.currency",
+        ),
+        "delivery_status": computed(
+            "selection",
+            _delivery_status,
+            "Delivery Status",
+            selection=[
+                ("pending", "Not Delivered"),
+                ("started", "Started"),
+                ("partial", "Partially Delivered"),
+                ("full", "Fully Delivered"),
+            ],
         ),
         "invoice_status": sel(
             [
@@ -945,9 +981,12 @@ def build_registry(version: int) -> dict[str, ModelDef]:
             prepare_create=_xmlid_prepare,
             display=_imd_complete,
             order="module, name",
+            indexed=("name", "res_id"),
         )
     )
-    return {m.name: m for m in models}
+    registry = {m.name: m for m in models}
+    stock.extend_registry(registry, version)
+    return registry
 
 
 def line_fields(version: int) -> tuple[str, str]:

@@ -9,6 +9,7 @@ rules, x2many commands and many2one ``[id, display_name]`` reads. ``load()`` liv
 
 from __future__ import annotations
 
+import bisect
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -84,6 +85,7 @@ class ModelDef:
     methods: dict[str, tuple[Callable[..., Any], bool]] = field(default_factory=dict)
     parent_field: str | None = None  # for child_of
     delegate: tuple[str, str] | None = None  # _inherits: (model, many2one field)
+    indexed: tuple[str, ...] = ()  # other stored fields kept in the store's reverse index
 
     def __post_init__(self) -> None:
         base = {
@@ -273,15 +275,66 @@ class Model:
     ) -> list[int]:
         self.env.security.check_access(self, "read")
         tree = dom.parse(domain)
-        rows = [
-            r
-            for r in self.table.values()
-            if self._active(r, domain) and self._visible(r) and dom.evaluate(tree, r, self._leaf)
-        ]
+        end = None if not limit else int(offset or 0) + int(limit)
+        by_id = (order or self.d.order).replace(" ", "").lower() in ("id", "idasc")
+        rows = []
+        for r in self._candidates(tree, by_id):
+            if self._active(r, domain) and self._visible(r) and dom.evaluate(tree, r, self._leaf):
+                rows.append(r)
+                if by_id and end is not None and len(rows) >= end:
+                    break  # candidates come in id order: the page is full
         rows = self._sort(rows, order or self.d.order)
         ids = [r["id"] for r in rows]
-        end = None if not limit else offset + int(limit)
         return ids[int(offset or 0) : end]
+
+    def _candidates(self, tree: dom.Node, by_id: bool = False) -> Iterable[Row]:
+        """The rows a search must test: all of them, or — when the domain requires
+        ``id``/an indexed field ``=``/``in`` some values — the few the store's index names
+        (the whole domain is still checked on each). ``by_id``: in id order, from the
+        domain's lower ``id`` bound (keyset paging reads a page, not the table)."""
+        best = self._indexed_ids(tree)
+        if best is not None:
+            return [self.table[i] for i in sorted(best) if i in self.table]
+        if not by_id:
+            return self.table.values()
+        ids = sorted(self.table)
+        low = max(
+            (
+                (leaf[3] + (1 if leaf[2] == ">" else 0))
+                for leaf in dom.required_leaves(tree)
+                if leaf[1] == "id" and leaf[2] in (">", ">=") and isinstance(leaf[3], int)
+            ),
+            default=None,
+        )
+        if low is not None:
+            ids = ids[bisect.bisect_left(ids, low) :]
+        return (self.table[i] for i in ids)
+
+    def _indexed_ids(self, tree: dom.Node) -> set[int] | None:
+        best: set[int] | None = None
+        for leaf in dom.required_leaves(tree):
+            _, path, op, right = leaf
+            if op not in ("=", "in") or "." in path or path not in self.d.fields:
+                continue
+            if op == "=" and isinstance(right, list | tuple):
+                continue
+            values = list(right) if isinstance(right, list | tuple) else [right]
+            if any(v is False or v is None or isinstance(v, list | dict) for v in values):
+                continue
+            if self.d.fields[path].type == "many2one" and not all(
+                isinstance(v, int) and not isinstance(v, bool) for v in values
+            ):
+                continue  # a name, compared with the display name: no index for that
+            if path == "id":
+                ids = {v for v in values if isinstance(v, int) and v in self.table}
+            elif path in self.env.store.m2o_fields.get(self.name, ()):
+                index = self.env.store.reverse[(self.name, path)]
+                ids = set().union(*(index.get(v, ()) for v in values)) if values else set()
+            else:
+                continue
+            if best is None or len(ids) < len(best):
+                best = ids
+        return best
 
     def _active(self, row: Row, domain: Sequence[Any] | None) -> bool:
         """Archived records are hidden unless the domain mentions ``active`` (Odoo's rule)."""

@@ -5,15 +5,19 @@ deterministically from ``seed``; every key can be replaced by the caller. Keys:
 
 ``database``  database name (default ``"shopodoo"``)
 ``companies`` ``[{"key", "name", "currency", "country", "warehouse": {"name", "code"}}]`` —
-              the first is the main company
+              the first is the main company; ``"warehouses": [...]`` instead gives it several,
+              each ``{"name", "code", "address": {"street", "city", "zip", "country"},
+              "sublocations": ["Shelf 1", …]}`` (the first is the company's main warehouse)
 ``users``     ``[{"login", "name", "password", "api_key", "groups": [xmlid…],
               "companies": [key…], "company": key}]`` — the first is the integration user the
               simulator reports as ``sim.login``; ``api_key: null`` draws a random key
 ``taxes``     ``[{"name", "amount", "company"}]`` (percent sale taxes)
 ``journals``  ``[{"name", "code", "type", "company"}]``
-``carriers``  ``[{"name", "price", "sku", "company"}]`` — each gets a service delivery product
+``carriers``  ``[{"name", "price", "sku", "company", "tracking_url"}]`` — each gets a service
+              delivery product; ``tracking_url`` holds ``<shipmenttrackingnumber>``
 ``products``  ``[{"sku", "barcode", "name", "price", "type": "storable"|"consu"|"service",
-              "company": key|null, "stock": {company key: qty}}]``
+              "company": key|null, "stock": {place: qty}}]`` — a place is a company key (its
+              main warehouse's stock), a warehouse code or ``"CODE/Shelf 1"``
 ``partners``  ``[{"name", "email", "phone", "street", "city", "zip", "country", "company",
               "is_company"}]``
 
@@ -229,8 +233,22 @@ def default_scenario(
         ],
         "carriers": [
             {"name": "Standard delivery", "price": 4.95, "sku": "SHIP-STD", "company": None},
-            {"name": "DHL Express", "price": 12.5, "sku": "SHIP-DHL", "company": None},
-            {"name": "bpost", "price": 6.9, "sku": "SHIP-BPOST", "company": "eu"},
+            {
+                "name": "DHL Express",
+                "price": 12.5,
+                "sku": "SHIP-DHL",
+                "company": None,
+                "tracking_url": "https://www.dhl.com/en/express/tracking.html?AWB="
+                "<shipmenttrackingnumber>",
+            },
+            {
+                "name": "bpost",
+                "price": 6.9,
+                "sku": "SHIP-BPOST",
+                "company": "eu",
+                "tracking_url": "https://track.bpost.cloud/btr/web/#/search?itemCode="
+                "<shipmenttrackingnumber>",
+            },
         ],
         "products": catalogue,
         "partners": people,
@@ -266,17 +284,7 @@ class Seeder:
         units = self.make("uom.uom", {"name": "Units"}, "uom.product_uom_unit")
         self.make("uom.uom", {"name": "Dozens", "factor": 1 / 12}, "uom.product_uom_dozen")
         assert units == 1
-        countries: dict[str, int] = {}
-        for code, name, states in COUNTRIES:
-            countries[code] = self.make(
-                "res.country", {"name": name, "code": code}, f"base.{code.lower()}"
-            )
-            for scode, sname in states:
-                self.make(
-                    "res.country.state",
-                    {"name": sname, "code": scode, "country_id": countries[code]},
-                    f"base.state_{code.lower()}_{scode.lower()}",
-                )
+        countries = self._countries()
         currencies: dict[str, int] = {}
         for cfg in scenario["companies"]:
             cur = cfg.get("currency", "EUR")
@@ -308,77 +316,26 @@ class Seeder:
             },
             "stock.stock_location_suppliers",
         )
-        warehouses: dict[str, int] = {}
         stock_loc: dict[str, int] = {}
         for n, cfg in enumerate(scenario["companies"]):
-            partner = self.make(
-                "res.partner",
-                {
-                    "name": cfg["name"],
-                    "is_company": True,
-                    "country_id": countries.get(cfg.get("country")),
-                },
-            )
-            cid = self.make(
-                "res.company",
-                {
-                    "name": cfg["name"],
-                    "currency_id": currencies[cfg.get("currency", "EUR")],
-                    "country_id": countries.get(cfg.get("country")),
-                    "partner_id": partner,
-                },
-                "base.main_company" if n == 0 else f"base.company_{cfg['key']}",
-            )
-            self.companies[cfg["key"]] = cid
-            self.m("res.partner").write([partner], {"company_id": cid})
-            wh_cfg = cfg.get("warehouse") or {"name": f"{cfg['name']} Warehouse", "code": "WH"}
-            code = wh_cfg["code"]
-            view = self.make(
-                "stock.location",
-                {"name": code, "usage": "view", "location_id": physical, "company_id": cid},
-            )
-            stock = self.make(
-                "stock.location",
-                {"name": "Stock", "usage": "internal", "location_id": view, "company_id": cid},
-            )
-            wh = self.make(
-                "stock.warehouse",
-                {
-                    "name": wh_cfg["name"],
-                    "code": code,
-                    "company_id": cid,
-                    "partner_id": partner,
-                    "view_location_id": view,
-                    "lot_stock_id": stock,
-                },
-            )
-            self.m("stock.location").write([view, stock], {"warehouse_id": wh})
-            out = self.make(
-                "stock.picking.type",
-                {
-                    "name": "Delivery Orders",
-                    "code": "outgoing",
-                    "sequence_code": "OUT",
-                    "warehouse_id": wh,
-                    "default_location_src_id": stock,
-                    "default_location_dest_id": customers,
-                    "company_id": cid,
-                },
-            )
-            self.make(
-                "stock.picking.type",
-                {
-                    "name": "Receipts",
-                    "code": "incoming",
-                    "sequence_code": "IN",
-                    "warehouse_id": wh,
-                    "default_location_dest_id": stock,
-                    "company_id": cid,
-                },
-            )
-            self.m("stock.warehouse").write([wh], {"out_type_id": out})
-            warehouses[cfg["key"]] = wh
-            stock_loc[cfg["key"]] = stock
+            cid, partner = self._company(n, cfg, currencies, countries)
+            configs = cfg.get("warehouses") or [
+                cfg.get("warehouse") or {"name": f"{cfg['name']} Warehouse", "code": "WH"}
+            ]
+            for index, wh_cfg in enumerate(configs):
+                _, places = self._warehouse(wh_cfg, cid, partner, physical, customers, countries)
+                if index == 0:
+                    stock_loc[cfg["key"]] = places[wh_cfg["code"]]
+                stock_loc.update(places)
+        self.make(
+            "stock.location",
+            {"name": "Virtual Locations", "usage": "view", "company_id": False},
+        )
+        self.make(
+            "stock.location",
+            {"name": "Inventory adjustment", "usage": "inventory", "company_id": False},
+            "stock.stock_location_inventory",
+        )
         for xmlid, group in GROUPS.items():
             gid = self.make(
                 "res.groups",
@@ -425,6 +382,7 @@ class Seeder:
                     "fixed_price": float(c["price"]),
                     "product_id": product,
                     "company_id": self.companies.get(c.get("company") or "", False),
+                    "tracking_url": c.get("tracking_url") or False,
                 },
             )
         for p in scenario.get("partners", []):
@@ -445,6 +403,132 @@ class Seeder:
             )
         return self._users(scenario.get("users", []))
 
+    def _countries(self) -> dict[str, int]:
+        """Countries (and their states) by ISO code."""
+        countries: dict[str, int] = {}
+        for code, name, states in COUNTRIES:
+            countries[code] = self.make(
+                "res.country", {"name": name, "code": code}, f"base.{code.lower()}"
+            )
+            for scode, sname in states:
+                self.make(
+                    "res.country.state",
+                    {"name": sname, "code": scode, "country_id": countries[code]},
+                    f"base.state_{code.lower()}_{scode.lower()}",
+                )
+        return countries
+
+    def _company(
+        self,
+        n: int,
+        cfg: dict[str, Any],
+        currencies: dict[str, int],
+        countries: dict[str, int],
+    ) -> tuple[int, int]:
+        """A company and its partner; the first is ``base.main_company``."""
+        partner = self.make(
+            "res.partner",
+            {
+                "name": cfg["name"],
+                "is_company": True,
+                "country_id": countries.get(cfg.get("country") or ""),
+            },
+        )
+        cid = self.make(
+            "res.company",
+            {
+                "name": cfg["name"],
+                "currency_id": currencies[cfg.get("currency", "EUR")],
+                "country_id": countries.get(cfg.get("country") or ""),
+                "partner_id": partner,
+            },
+            "base.main_company" if n == 0 else f"base.company_{cfg['key']}",
+        )
+        self.companies[cfg["key"]] = cid
+        self.m("res.partner").write([partner], {"company_id": cid})
+        return cid, partner
+
+    def _warehouse(
+        self,
+        cfg: dict[str, Any],
+        cid: int,
+        company_partner: int,
+        physical: int,
+        customers: int,
+        countries: dict[str, int],
+    ) -> tuple[int, dict[str, int]]:
+        """A warehouse: its view and stock locations (plus ``sublocations`` under stock), its
+        address (a partner of its own when ``address`` is given), delivery and receipt types.
+        Returns its id and its internal locations by path: ``CODE`` (stock), ``CODE/Shelf 1``."""
+        code = cfg["code"]
+        partner = company_partner
+        address = cfg.get("address")
+        if address:
+            partner = self.make(
+                "res.partner",
+                {
+                    "name": cfg["name"],
+                    "is_company": True,
+                    "street": address.get("street"),
+                    "street2": address.get("street2"),
+                    "city": address.get("city"),
+                    "zip": address.get("zip"),
+                    "country_id": countries.get(address.get("country") or "", False),
+                    "company_id": cid,
+                },
+            )
+        view = self.make(
+            "stock.location",
+            {"name": code, "usage": "view", "location_id": physical, "company_id": cid},
+        )
+        stock = self.make(
+            "stock.location",
+            {"name": "Stock", "usage": "internal", "location_id": view, "company_id": cid},
+        )
+        wh = self.make(
+            "stock.warehouse",
+            {
+                "name": cfg["name"],
+                "code": code,
+                "company_id": cid,
+                "partner_id": partner,
+                "view_location_id": view,
+                "lot_stock_id": stock,
+            },
+        )
+        places = {code: stock}
+        for sub in cfg.get("sublocations") or []:
+            places[f"{code}/{sub}"] = self.make(
+                "stock.location",
+                {"name": sub, "usage": "internal", "location_id": stock, "company_id": cid},
+            )
+        self.m("stock.location").write([view, *places.values()], {"warehouse_id": wh})
+        out = self.make(
+            "stock.picking.type",
+            {
+                "name": "Delivery Orders",
+                "code": "outgoing",
+                "sequence_code": "OUT",
+                "warehouse_id": wh,
+                "default_location_src_id": stock,
+                "default_location_dest_id": customers,
+                "company_id": cid,
+            },
+        )
+        receipts = self.make(
+            "stock.picking.type",
+            {
+                "name": "Receipts",
+                "code": "incoming",
+                "sequence_code": "IN",
+                "warehouse_id": wh,
+                "default_location_dest_id": stock,
+                "company_id": cid,
+            },
+        )
+        self.m("stock.warehouse").write([wh], {"out_type_id": out, "in_type_id": receipts})
+        return wh, places
+
     def _product(self, p: dict[str, Any], stock_loc: dict[str, int]) -> int:
         kind = p.get("type", "storable")
         vals: dict[str, Any] = {
@@ -464,13 +548,14 @@ class Seeder:
         pid = self.m("product.product").create([vals])[0]
         for key, qty in (p.get("stock") or {}).items():
             if qty and key in stock_loc:
+                location = self.env.store.tables["stock.location"][stock_loc[key]]
                 self.m("stock.quant").create(
                     [
                         {
                             "product_id": pid,
                             "location_id": stock_loc[key],
                             "quantity": float(qty),
-                            "company_id": self.companies[key],
+                            "company_id": location["company_id"],
                         }
                     ]
                 )

@@ -91,6 +91,8 @@ ACL: dict[str, list[tuple[str, str]]] = {
     "stock.move": [(_STU, "rwcu"), (_SM, "r")],
     "stock.immediate.transfer": [(_STU, "rwcu")],
     "stock.backorder.confirmation": [(_STU, "rwcu")],
+    "stock.return.picking": [(_STU, "rwcu")],
+    "stock.return.picking.line": [(_STU, "rwcu")],
     "delivery.carrier": [(_U, "r"), (_SA, "rwcu")],
     "account.tax": [(_U, "r"), ("account.group_account_manager", "rwcu")],
     "account.journal": [(_U, "r"), ("account.group_account_manager", "rwcu")],

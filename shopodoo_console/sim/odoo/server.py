@@ -18,6 +18,7 @@ from typing import Any
 
 from . import dispatch
 from .business import attach
+from .control import Control
 from .errors import (
     AccessDenied,
     BadRequest,
@@ -27,6 +28,7 @@ from .errors import (
     SerializationFailure,
     SimError,
     Unauthorized,
+    sql_error,
 )
 from .faults import FaultRule, Faults
 from .models import build_registry
@@ -75,9 +77,12 @@ class OdooSimulator:
         self.store = Store()
         self.registry = build_registry(version)
         attach(self.registry, version)
-        self.store.m2o_fields = {name: m.m2o_fields for name, m in self.registry.items()}
+        self.store.m2o_fields = {
+            name: (*m.m2o_fields, *m.indexed) for name, m in self.registry.items()
+        }
         self.security = Security(version)
         self.faults = Faults()
+        self.control = Control(self)
         self.calls: Counter[tuple[str, str]] = Counter()
         self._calls_lock = threading.Lock()
         with self.store.transaction():
@@ -346,12 +351,15 @@ class _Handler(BaseHTTPRequestHandler):
                 after.append(rule)
         return after
 
-    def _after(self, rules: list[FaultRule]) -> None:
+    def _after(self, rules: list[FaultRule], method: str = "", result: Any = None) -> Any:
         for rule in rules:
             if rule.kind == "drop":
                 raise _Dropped()
             if rule.kind == "status":
                 raise _ProxyStatus(rule.status)
+            if rule.kind == "race":
+                return _lost_race(method, result)
+        return result
 
     def _execute(
         self,
@@ -538,7 +546,7 @@ class _Handler(BaseHTTPRequestHandler):
         )
         if meth == "create" and call_args and isinstance(call_args[0], dict):
             result = result[0]  # create(dict) -> int over RPC (odoo.md §4)
-        self._after(after)
+        result = self._after(after, str(meth), result)
         if result is None:
             raise PyError(
                 "TypeError", f"The method {meth} of the object {model} can not return `None` !"
@@ -579,7 +587,7 @@ class _Handler(BaseHTTPRequestHandler):
             context = params.pop("context", None) or {}
             after = self._faults(model, method, ids)
             result = self._execute(uid, model, method, ids, [], params, context, json2=True)
-            self._after(after)
+            result = self._after(after, method, result)
         except SimError as e:
             self._json2_error(e)
             return
@@ -600,7 +608,8 @@ class _Handler(BaseHTTPRequestHandler):
         }
 
     def _control(self, path: str, body: bytes) -> None:
-        """``POST /_sim/faults|users|settings|exec`` — see the package docstring."""
+        """``POST /_sim/faults|users|settings|exec|control/<method>`` — see the package
+        docstring and :mod:`.control`."""
         sim = self.sim
         try:
             data = json.loads(body or b"{}")
@@ -626,6 +635,9 @@ class _Handler(BaseHTTPRequestHandler):
                 if "rpc_disabled" in data:
                     sim.rpc_disabled = bool(data["rpc_disabled"])
                 self._send(200, self._info())
+            elif path.startswith("/_sim/control/"):
+                name = path.removeprefix("/_sim/control/")
+                self._send(200, {"result": sim.control.call(name, data)})
             elif path == "/_sim/exec":
                 env = sim.env.with_context(**(data.get("context") or {}))
                 result = getattr(env[data["model"]], data["method"])(
@@ -648,3 +660,25 @@ class _ProxyStatus(Exception):
 
 class _RpcDisabled(Exception):
     """19+ with ``rpc.use_deprecated_services`` off: 404 on ``/jsonrpc`` (odoo.md §2.2)."""
+
+
+UNIQUE_XMLID = (
+    'duplicate key value violates unique constraint "ir_model_data_module_name_uniq_index"\n'
+    "DETAIL:  Key (module, name) already exists."
+)
+
+
+def _lost_race(method: str, result: Any) -> Any:
+    """The answer the loser of a race on a stamp gets (the winner's call has committed)."""
+    if method == "load" and isinstance(result, dict) and isinstance(result.get("ids"), list):
+        messages = [
+            {
+                "type": "error",
+                "record": i,
+                "rows": {"from": i, "to": i},
+                "message": f"The operation cannot be completed: {UNIQUE_XMLID}",
+            }
+            for i in range(len(result["ids"]))
+        ]
+        return {"ids": False, "messages": messages, "nextrow": 0}
+    raise sql_error(UNIQUE_XMLID)

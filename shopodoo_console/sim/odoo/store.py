@@ -26,7 +26,8 @@ class Store:
         self._next_id: dict[str, int] = defaultdict(lambda: 1)
         self.sequences: dict[str, int] = defaultdict(int)
         # (model, m2o field) -> target id -> ids pointing at it: one2many reads stay O(lines).
-        self.reverse: dict[tuple[str, str], dict[int, set[int]]] = defaultdict(
+        # Also other indexed fields (a model's ``indexed``): value -> ids having it.
+        self.reverse: dict[tuple[str, str], dict[Any, set[int]]] = defaultdict(
             lambda: defaultdict(set)
         )
         self.m2o_fields: dict[str, tuple[str, ...]] = {}
@@ -124,6 +125,6 @@ class Store:
             else:
                 bucket.discard(rid)
 
-    def referencing(self, model: str, fname: str, target: int) -> list[int]:
+    def referencing(self, model: str, fname: str, target: Any) -> list[int]:
         """Ids of ``model`` whose many2one ``fname`` points at ``target``, in id order."""
         return sorted(self.reverse[(model, fname)].get(target, ()))

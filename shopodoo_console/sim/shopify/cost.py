@@ -10,7 +10,13 @@ Cost model (documented by Shopify and checked against the captures):
   requests 4 for two customers with ``defaultAddress`` and ``defaultPhoneNumber``, i.e. 2 + 2 × 1;
   capture ``2025-01/products/product-helper-roots-read.json`` shows nested connections without
   the +2;
-* a mutation costs 10 plus its payload's connections.
+* a mutation costs 10; the objects its payload returns directly (``inventoryAdjustmentGroup``,
+  ``inventoryLevel``, ``userErrors``) are free, what *they* contain costs like any object, and a
+  plain list of objects (``changes``) counts once whatever its length: captures
+  ``2026-04/products/inventory-item-levels-connection-windowing-2026-04.json`` (set, adjust and
+  activate: requested 13 = 10 + ``changes`` + ``item`` + ``location``; 10 when userErrors came
+  back instead) and ``.../inventorySetQuantities-name-validation.json`` (13 for one or two
+  quantities).
 
 The requested cost is charged up front; after execution the same walk over the *returned*
 data gives the actual cost and the difference is refunded. Real Shopify is often cheaper than
@@ -157,9 +163,7 @@ class _Walker:
             here = [*path, node.alias.value if node.alias else name]
             target = get_named_type(fdef.type)
             if root and parent is self.schema.mutation_type:
-                total += MUTATION_COST + self.requested(
-                    target, node.selection_set, True, False, here
-                )
+                total += MUTATION_COST + self.payload(target, node.selection_set, here)
             elif _is_connection(fdef.type):
                 n = self.size(node, args, here)
                 per_node = 1 + self.connection_inner(target, node, here)
@@ -175,6 +179,22 @@ class _Walker:
             else:
                 own = 0 if in_node else 1
                 total += own + self.requested(target, node.selection_set, in_node, False, here)
+        return total
+
+    def payload(self, payload_type: Any, selection: SelectionSetNode | None, path) -> int:
+        """A mutation payload: its own objects are free, their contents are charged."""
+        total = 0
+        for owner, node in self.fields(payload_type, selection):
+            fdef = self.field_def(owner, node.name.value)
+            if fdef is None or is_leaf_type(get_named_type(fdef.type)):
+                continue
+            here = [*path, node.alias.value if node.alias else node.name.value]
+            if _is_connection(fdef.type) or "first" in fdef.args:
+                total += self.requested(payload_type, _only(node), False, False, path)
+            else:
+                total += self.requested(
+                    get_named_type(fdef.type), node.selection_set, False, False, here
+                )
         return total
 
     def connection_inner(self, conn_type: Any, node: FieldNode, path: list[str]) -> int:
@@ -219,22 +239,56 @@ class _Walker:
                 continue
             target = get_named_type(fdef.type)
             if root and parent is self.schema.mutation_type:
-                total += MUTATION_COST + self.actual(target, node.selection_set, value, True, False)
+                total += MUTATION_COST + self.payload_actual(target, node.selection_set, value)
             elif _is_connection(fdef.type):
                 total += (2 if root else 0) + self.connection_actual(target, node, value)
             elif isinstance(value, list):
                 counted = (root and name == "nodes") or "first" in fdef.args
-                for item in value:
-                    if item is None:
-                        continue
-                    total += (1 if counted else 0) + self.actual(
-                        target, node.selection_set, item, True, False
-                    )
-                if not counted and not in_node:
-                    total += 1
+                total += self.list_actual(target, node, value, counted, in_node)
             else:
                 own = 0 if in_node else 1
                 total += own + self.actual(target, node.selection_set, value, in_node, False)
+        return total
+
+    def list_actual(
+        self, target: Any, node: FieldNode, value: list[Any], counted: bool, in_node: bool
+    ) -> int:
+        """A list field: one object per item when it takes ``first`` (or is ``nodes``);
+        otherwise, outside a node, one object however long it is."""
+        items = [i for i in value if i is not None]
+        if not counted and not in_node:
+            return 1 + max(
+                (self.actual(target, node.selection_set, i, False, False) for i in items),
+                default=0,
+            )
+        return sum(
+            (1 if counted else 0) + self.actual(target, node.selection_set, i, True, False)
+            for i in items
+        )
+
+    def payload_actual(
+        self, payload_type: Any, selection: SelectionSetNode | None, data: Any
+    ) -> int:
+        """What a returned payload cost, by the same rule as :meth:`payload`."""
+        if not isinstance(data, Mapping):
+            return 0
+        total = 0
+        for owner, node in self.fields(payload_type, selection):
+            key = node.alias.value if node.alias else node.name.value
+            fdef = self.field_def(owner, node.name.value)
+            value = data.get(key)
+            if fdef is None or value is None or is_leaf_type(get_named_type(fdef.type)):
+                continue
+            target = get_named_type(fdef.type)
+            if _is_connection(fdef.type) or "first" in fdef.args:
+                total += self.actual(payload_type, _only(node), {key: value}, False, False)
+            elif isinstance(value, list):
+                total += max(
+                    (self.actual(target, node.selection_set, v, False, False) for v in value),
+                    default=0,
+                )
+            else:
+                total += self.actual(target, node.selection_set, value, False, False)
         return total
 
     def connection_actual(self, conn_type: Any, node: FieldNode, value: Mapping[str, Any]) -> int:
@@ -263,6 +317,10 @@ class _Walker:
                             )
                 best = max(best, cost)
         return best
+
+
+def _only(node: FieldNode) -> SelectionSetNode:
+    return SelectionSetNode(selections=(node,))
 
 
 def _root(schema: GraphQLSchema, operation: OperationDefinitionNode) -> Any:

@@ -22,6 +22,7 @@ from graphql import (
     GraphQLError,
     GraphQLSchema,
     OperationDefinitionNode,
+    VariableNode,
     build_schema,
     execute_sync,
     parse,
@@ -30,7 +31,7 @@ from graphql import (
 )
 from graphql.execution.values import get_variable_values
 
-from . import cost, resolvers
+from . import bulk, cost, resolvers
 from .state import Store
 
 THROTTLE_DOCS = "https://shopify.dev/api/usage/rate-limits"
@@ -42,6 +43,7 @@ def schema() -> GraphQLSchema:
     text = resources.files(__package__).joinpath("schema.graphql").read_text(encoding="utf-8")
     built = build_schema(text)
     resolvers.install(built)
+    bulk.install(built)
     return built
 
 
@@ -55,6 +57,7 @@ class Request:
     document: DocumentNode | None = None
     operation: OperationDefinitionNode | None = None
     root_fields: list[str] = field(default_factory=list)
+    token: object = field(default_factory=object)  # who holds an idempotency key in flight
 
     @property
     def is_mutation(self) -> bool:
@@ -67,6 +70,28 @@ class Result:
     requested: int | None = None
     actual: int | None = None
     throttled: bool = False
+
+
+def idempotency_keys(request: Request) -> list[str]:
+    """The ``@idempotent(key:)`` values of a mutation's root fields (literal or variable)."""
+    if request.operation is None or not request.is_mutation:
+        return []
+    keys = []
+    for sel in request.operation.selection_set.selections:
+        for directive in getattr(sel, "directives", None) or ():
+            if directive.name.value != "idempotent":
+                continue
+            for arg in directive.arguments or ():
+                if arg.name.value != "key":
+                    continue
+                value = arg.value
+                if isinstance(value, VariableNode):
+                    found = request.variables.get(value.name.value)
+                else:
+                    found = getattr(value, "value", None)
+                if isinstance(found, str):
+                    keys.append(found)
+    return keys
 
 
 def inspect(payload: Any) -> Request | Result:
@@ -237,8 +262,17 @@ def _variable_error(error: GraphQLError, request: Request) -> dict[str, Any]:
     return out
 
 
-def run(request: Request, store: Store, scopes: frozenset[str], bucket: cost.Bucket) -> Result:
-    """Validate, charge and execute a parsed request."""
+def run(
+    request: Request,
+    store: Store,
+    scopes: frozenset[str],
+    bucket: cost.Bucket,
+    *,
+    app: str = "static",
+    api_version: str = "2026-07",
+    bulk_operations: bulk.BulkOperations | None = None,
+) -> Result:
+    """Validate, charge and execute a parsed request (as ``app``, on ``api_version``)."""
     assert request.document is not None
     if request.operation is None:
         operations = [
@@ -306,7 +340,14 @@ def run(request: Request, store: Store, scopes: frozenset[str], bucket: cost.Buc
         )
     if not bucket.take(requested):
         return throttled(requested, bucket)
-    context = resolvers.Context(store=store, scopes=scopes)
+    context = resolvers.Context(
+        store=store,
+        scopes=scopes,
+        token=request.token,
+        app=app,
+        api_version=api_version,
+        bulk=bulk_operations,
+    )
     with store.lock:  # one request at a time sees and changes the shop: consistent reads
         outcome = execute_sync(
             the_schema,

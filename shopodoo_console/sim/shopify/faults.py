@@ -11,6 +11,13 @@ through, then fires on the next ``times`` ones (``None``: forever). Actions:
 ``throttle``          answer 200 + THROTTLED whatever the bucket holds
 ``drop_after_apply``  execute (the change is committed), then close the connection without
                       answering: the client's "outcome unknown" (shopify.md §11.10)
+``sale``              just before the request runs, a customer buys ``quantity`` units of
+                      ``item`` at ``location`` (GID, SKU / name; default: the first quantity of
+                      the mutation's ``input.quantities``): the level changes under a write that
+                      was computed from an earlier read (``CHANGE_FROM_QUANTITY_STALE``)
+``fail_keyed``        the mutation fails inside Shopify (``INTERNAL_SERVER_ERROR``) after taking
+                      its ``@idempotent`` key: nothing applied, and the key is spent
+                      (``IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED`` on reuse)
 
 Rules can be added from Python (``sim.faults.add(action="status", status=503)``) or over HTTP
 (``POST /_sim/faults`` with the same fields as JSON).
@@ -22,7 +29,7 @@ import threading
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-ACTIONS = ("latency", "status", "reset", "throttle", "drop_after_apply")
+ACTIONS = ("latency", "status", "reset", "throttle", "drop_after_apply", "sale", "fail_keyed")
 STATUS_BODIES: dict[int, Any] = {
     400: {"errors": "Bad Request"},
     401: {"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"},
@@ -56,6 +63,9 @@ class FaultRule:
     retry_after: float | None = None
     delay: float = 0.0
     body: Any = None
+    item: str | None = None
+    location: str | None = None
+    quantity: int = 1
     times: int | None = 1
     skip: int = 0
     seen: int = 0

@@ -1,7 +1,9 @@
-"""The four mutations the sync uses, with Shopify's rules and messages.
+"""The mutations the sync uses, with Shopify's rules and messages.
 
 Messages and codes come from the captures named in shopify.md §8.4-8.7. Where no capture
-exists (``CHANGE_FROM_QUANTITY_STALE``) the wording is the simulator's own, marked below.
+exists (``CHANGE_FROM_QUANTITY_STALE``, the idempotency codes other than the parameter
+mismatch, ``inventoryActivate``'s refusals, fulfilment by a fulfillment service) the wording is
+Shopify's documented enum description or, failing that, the simulator's own — marked below.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from typing import Any
 
 from graphql import GraphQLError
 
+from . import fulfillment as fo_rules
+from . import stock
 from .state import Store
 from .util import iso, kind_of, legacy, now
 
@@ -37,6 +41,8 @@ INVENTORY_REASONS = (
     "shrinkage",
 )
 MAX_QUANTITY = 1_000_000_000
+MAX_INPUT_ITEMS = 250  # "input arrays at most 250 items" (shopify.md §3)
+_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://\S+$")
 
 
 def _user_error(field: list[str] | None, message: str, code: str | None = None, **extra: Any):
@@ -64,8 +70,38 @@ def fingerprint(value: Any) -> str:
     return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def idempotent(store: Store, key: str | None, params: Any, run) -> dict[str, Any]:
-    """Replay the first result for the same key and parameters (shopify.md §8.4)."""
+def require_input_size(items: Sequence[Any], path: str) -> None:
+    """Shopify refuses input arrays longer than 250 before running anything."""
+    if len(items) > MAX_INPUT_ITEMS:
+        raise GraphQLError(
+            f"The input array size of {len(items)} is greater than the maximum allowed of "
+            f"{MAX_INPUT_ITEMS}.",
+            extensions={"code": "MAX_INPUT_SIZE_EXCEEDED", "argumentPath": path.split(".")},
+        )
+
+
+def _key_error(empty: dict[str, Any], code: str, message: str) -> dict[str, Any]:
+    return {**empty, "userErrors": [_user_error(None, message, code)]}
+
+
+def idempotent(
+    store: Store,
+    key: str | None,
+    params: Any,
+    run: Any,
+    *,
+    token: object | None = None,
+    empty: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The ``@idempotent(key:)`` contract (shopify.md §8.4).
+
+    No key → ``BAD_REQUEST``; a key of an attempt that failed → ``PREVIOUS_ATTEMPT_FAILED``; a
+    key another request is still running with → ``CONCURRENT_REQUEST``; a key seen before →
+    the first result replayed if the parameters are the same, ``PARAMETER_MISMATCH`` if not
+    (captured, ``field: null``). ``empty`` is the payload's own shape with nothing in it. The
+    wording of the codes not captured is their enum description (SDL 2026-07).
+    """
+    empty = empty if empty is not None else {"inventoryAdjustmentGroup": None}
     if key is None:
         raise GraphQLError(
             "The @idempotent directive is required for this mutation but was not provided.",
@@ -78,30 +114,38 @@ def idempotent(store: Store, key: str | None, params: Any, run) -> dict[str, Any
         )
     digest = fingerprint(params)
     with store.lock:
+        if key in store.failed_keys:
+            return _key_error(
+                empty,
+                "IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED",
+                "A previous request with this idempotency key failed. Retry with a new "
+                "idempotency key.",
+            )
+        holder = store.inflight.get(key)
+        if holder is not None and holder is not token:
+            return _key_error(
+                empty,
+                "IDEMPOTENCY_CONCURRENT_REQUEST",
+                "This request is currently in progress, please try again.",
+            )
         if key in store.idempotency:
             seen, result = store.idempotency[key]
             if seen != digest:
-                return {
-                    "inventoryAdjustmentGroup": None,
-                    "userErrors": [
-                        _user_error(
-                            None,
-                            "The same idempotency key cannot be used with different operation "
-                            "parameters.",
-                            "IDEMPOTENCY_KEY_PARAMETER_MISMATCH",
-                        )
-                    ],
-                }
+                return _key_error(
+                    empty,
+                    "IDEMPOTENCY_KEY_PARAMETER_MISMATCH",
+                    "The same idempotency key cannot be used with different operation parameters.",
+                )
             return json.loads(json.dumps(result))
         result = run()
         store.idempotency[key] = (digest, json.loads(json.dumps(result, default=str)))
         return result
 
 
-def inventory_set_quantities(store: Store, data: Mapping[str, Any]) -> dict[str, Any]:
-    errors: list[dict[str, Any]] = []
-    name, reason = data["name"], data["reason"]
-    if name not in ("available", "on_hand"):
+def _input_errors(data: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """What is wrong with the input as a whole: the name, the reason, the document."""
+    errors = []
+    if data["name"] not in ("available", "on_hand"):
         errors.append(
             _user_error(
                 ["input", "name"],
@@ -109,7 +153,7 @@ def inventory_set_quantities(store: Store, data: Mapping[str, Any]) -> dict[str,
                 "INVALID_NAME",
             )
         )
-    if reason not in INVENTORY_REASONS:
+    if data["reason"] not in INVENTORY_REASONS:
         errors.append(
             _user_error(
                 ["input", "reason"],
@@ -119,37 +163,86 @@ def inventory_set_quantities(store: Store, data: Mapping[str, Any]) -> dict[str,
                 "INVALID_REASON",
             )
         )
+    reference = data.get("referenceDocumentUri")
+    if reference is not None and not _URI.match(reference):
+        errors.append(
+            _user_error(
+                ["input", "referenceDocumentUri"],
+                "The specified reference document is invalid.",
+                "INVALID_REFERENCE_DOCUMENT",
+            )
+        )
+    return errors
+
+
+def _level_for(
+    store: Store, item: Mapping[str, Any], at: list[str]
+) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """The active level a quantity input points at, or why there is none."""
+    if store.get(item["inventoryItemId"], "InventoryItem") is None:
+        return None, [
+            _user_error(
+                [*at, "inventoryItemId"],
+                "The specified inventory item could not be found.",
+                "INVALID_INVENTORY_ITEM",
+            )
+        ]
+    if store.get(item["locationId"], "Location") is None:
+        return None, [
+            _user_error(
+                [*at, "locationId"],
+                "The specified location could not be found.",
+                "INVALID_LOCATION",
+            )
+        ]
+    level = stock.level_of(store, item["inventoryItemId"], item["locationId"])
+    if level is None:
+        return None, [
+            _user_error(
+                [*at, "locationId"],
+                "The specified inventory item is not stocked at the location.",
+                "ITEM_NOT_STOCKED_AT_LOCATION",
+            )
+        ]
+    return level, []
+
+
+def _quantity_errors(name: str, quantity: int, at: list[str]) -> list[dict[str, Any]]:
+    if quantity > MAX_QUANTITY:
+        return [
+            _user_error(
+                [*at, "quantity"],
+                "The quantity can't be higher than 1,000,000,000.",
+                "INVALID_QUANTITY_TOO_HIGH",
+            )
+        ]
+    if quantity < -MAX_QUANTITY:
+        return [
+            _user_error(
+                [*at, "quantity"],
+                "The quantity can't be lower than -1,000,000,000.",
+                "INVALID_QUANTITY_TOO_LOW",
+            )
+        ]
+    if name == "on_hand" and quantity < 0:
+        return [
+            _user_error(
+                [*at, "quantity"], "The quantity can't be negative.", "INVALID_QUANTITY_NEGATIVE"
+            )
+        ]
+    return []
+
+
+def inventory_set_quantities(store: Store, data: Mapping[str, Any]) -> dict[str, Any]:
+    """All the quantities, or none (errors point at ``input.quantities.<i>``)."""
+    name = data["name"]
+    errors = _input_errors(data)
     plan: list[tuple[dict[str, Any], int]] = []
     seen_pairs: set[tuple[str, str]] = set()
     for index, item in enumerate(data["quantities"]):
         at = ["input", "quantities", str(index)]
-        level = None
-        if store.get(item["inventoryItemId"], "InventoryItem") is None:
-            errors.append(
-                _user_error(
-                    [*at, "inventoryItemId"],
-                    "The specified inventory item could not be found.",
-                    "INVALID_INVENTORY_ITEM",
-                )
-            )
-        elif store.get(item["locationId"], "Location") is None:
-            errors.append(
-                _user_error(
-                    [*at, "locationId"],
-                    "The specified location could not be found.",
-                    "INVALID_LOCATION",
-                )
-            )
-        else:
-            level = store.levels.get((item["inventoryItemId"], item["locationId"]))
-            if level is None:
-                errors.append(
-                    _user_error(
-                        [*at, "locationId"],
-                        "The specified inventory item is not stocked at the location.",
-                        "ITEM_NOT_STOCKED_AT_LOCATION",
-                    )
-                )
+        level, problems = _level_for(store, item, at)
+        errors += problems
         pair = (item["inventoryItemId"], item["locationId"])
         if pair in seen_pairs:
             errors.append(
@@ -160,44 +253,21 @@ def inventory_set_quantities(store: Store, data: Mapping[str, Any]) -> dict[str,
                 )
             )
         seen_pairs.add(pair)
-        quantity = item["quantity"]
-        if quantity > MAX_QUANTITY:
+        errors += _quantity_errors(name, item["quantity"], at)
+        if level is None or name not in ("available", "on_hand"):
+            continue
+        current = level["_q"][name]
+        expected = item.get("changeFromQuantity")
+        if expected is not None and expected != current:
+            # Not captured: the wording is the enum's description (SDL 2026-07).
             errors.append(
                 _user_error(
-                    [*at, "quantity"],
-                    "The quantity can't be higher than 1,000,000,000.",
-                    "INVALID_QUANTITY_TOO_HIGH",
+                    [*at, "changeFromQuantity"],
+                    "The changeFromQuantity value does not match persisted value.",
+                    "CHANGE_FROM_QUANTITY_STALE",
                 )
             )
-        elif quantity < -MAX_QUANTITY:
-            errors.append(
-                _user_error(
-                    [*at, "quantity"],
-                    "The quantity can't be lower than -1,000,000,000.",
-                    "INVALID_QUANTITY_TOO_LOW",
-                )
-            )
-        elif name == "on_hand" and quantity < 0:
-            errors.append(
-                _user_error(
-                    [*at, "quantity"],
-                    "The quantity can't be negative.",
-                    "INVALID_QUANTITY_NEGATIVE",
-                )
-            )
-        if level is not None and name in ("available", "on_hand"):
-            current = level["_q"][name]
-            expected = item.get("changeFromQuantity")
-            if expected is not None and expected != current:
-                # Not captured: the simulator's own wording (shopify.md §12).
-                errors.append(
-                    _user_error(
-                        [*at, "changeFromQuantity"],
-                        "The specified changeFromQuantity does not match the current quantity.",
-                        "CHANGE_FROM_QUANTITY_STALE",
-                    )
-                )
-            plan.append((level, quantity - current))
+        plan.append((level, item["quantity"] - current))
     if errors:
         return {"inventoryAdjustmentGroup": None, "userErrors": errors}
     changes = []
@@ -222,83 +292,157 @@ def inventory_set_quantities(store: Store, data: Mapping[str, Any]) -> dict[str,
             "__typename": "InventoryAdjustmentGroup",
             "id": store.new_gid("InventoryAdjustmentGroup"),
             "createdAt": iso(now()),
-            "reason": reason,
+            "reason": data["reason"],
             "referenceDocumentUri": data.get("referenceDocumentUri"),
             "changes": changes,
         }
     return {"inventoryAdjustmentGroup": group, "userErrors": []}
 
 
+# -- inventoryActivate (shopify.md §8.4) ---------------------------------------------------
+
+
+def inventory_activate(
+    store: Store,
+    item_id: str,
+    location_id: str,
+    available: int | None = None,
+    on_hand: int | None = None,
+) -> dict[str, Any]:
+    """Stock an item at a location. Its userErrors are the generic kind (no code, SDL
+    2026-07); their wording is the simulator's own. An item already stocked there comes back
+    unchanged (the activation is idempotent by nature)."""
+
+    def fail(field: str, message: str) -> dict[str, Any]:
+        return {"inventoryLevel": None, "userErrors": [_user_error([field], message)]}
+
+    if store.get(item_id, "InventoryItem") is None:
+        return fail("inventoryItemId", "The specified inventory item could not be found.")
+    location = store.get(location_id, "Location")
+    if location is None:
+        return fail("locationId", "The specified location could not be found.")
+    if not location["isActive"]:
+        return fail("locationId", "The location is not active and cannot stock items.")
+    for name, value in (("available", available), ("onHand", on_hand)):
+        if value is not None and not -MAX_QUANTITY <= value <= MAX_QUANTITY:
+            return fail(name, "The quantity is out of range.")
+    level = stock.activate(store, item_id, location_id, available, on_hand)
+    return {"inventoryLevel": level, "userErrors": []}
+
+
 # -- fulfillmentCreate (shopify.md §8.5) ---------------------------------------------------
+
+
+class _Refused(Exception):
+    """A fulfillmentCreate precondition failed: a generic userError (no code)."""
+
+    def __init__(self, message: str, field: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.message, self.field = message, field or ["fulfillment"]
+
+
+def _fulfillment_orders(store: Store, groups: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Quantities first, then existence, same order, same location (capture order)."""
+    for g_index, group in enumerate(groups):
+        for l_index, item in enumerate(group.get("fulfillmentOrderLineItems") or []):
+            if item["quantity"] <= 0:
+                path = ["fulfillment", "lineItemsByFulfillmentOrder", str(g_index)]
+                raise _Refused(
+                    "Quantity must be greater than 0",
+                    [*path, "fulfillmentOrderLineItems", str(l_index), "quantity"],
+                )
+    orders = [store.get(g["fulfillmentOrderId"], "FulfillmentOrder") for g in groups]
+    if not orders or any(fo is None for fo in orders):
+        raise _Refused("Fulfillment order does not exist.")
+    found = [fo for fo in orders if fo is not None]
+    order_ids = sorted({legacy(fo["_order"]) for fo in found})
+    if len(order_ids) > 1:
+        raise _Refused(
+            "All fulfillment orders must belong to the same order. Multiple orders with ids "
+            f"[{', '.join(map(str, order_ids))}] were found."
+        )
+    location_ids = sorted({legacy(fo["_location"]) for fo in found})
+    if len(location_ids) > 1:
+        raise _Refused(
+            "All fulfillment orders must be assigned to a single location. Multiple locations "
+            f"with ids [{', '.join(map(str, location_ids))}] were found."
+        )
+    return found
+
+
+def _units(
+    store: Store, fo: dict[str, Any], group: Mapping[str, Any]
+) -> list[tuple[dict[str, Any], int]]:
+    """The fulfillment order lines and units one group asks for (all remaining if omitted)."""
+    if fo["status"] not in ("OPEN", "IN_PROGRESS"):
+        raise _Refused(
+            f"Fulfillment order {legacy(fo['id'])} has an unfulfillable status= "
+            f"{fo['status'].lower()}."
+        )
+    if fo_rules.at_service(store, fo):  # the simulator's own wording (no capture)
+        raise _Refused(
+            f"Fulfillment order {legacy(fo['id'])} is assigned to a fulfillment service: "
+            "only that service can fulfill it."
+        )
+    wanted = group.get("fulfillmentOrderLineItems")
+    if wanted is None:
+        return [
+            (store.nodes[i], store.nodes[i]["remainingQuantity"])
+            for i in fo["_lines"]
+            if store.nodes[i]["remainingQuantity"] > 0
+        ]
+    out = []
+    for item in wanted:
+        if item["id"] not in fo["_lines"]:
+            raise _Refused("Fulfillment order line item does not exist.")
+        fo_line = store.nodes[item["id"]]
+        if item["quantity"] > fo_line["remainingQuantity"]:
+            raise _Refused("Invalid fulfillment order line item quantity requested.")
+        out.append((fo_line, item["quantity"]))
+    return out
+
+
+def _tracking(data: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """``trackingInfo``: one entry per number (``numbers`` or ``number``), urls paired."""
+    tracking = data.get("trackingInfo") or {}
+    numbers = list(tracking.get("numbers") or []) or (
+        [tracking["number"]] if tracking.get("number") else []
+    )
+    urls = list(tracking.get("urls") or []) or ([tracking["url"]] if tracking.get("url") else [])
+    return [
+        {
+            "company": tracking.get("company"),
+            "number": number,
+            "url": urls[i] if i < len(urls) else None,
+        }
+        for i, number in enumerate(numbers)
+    ]
 
 
 def fulfillment_create(store: Store, data: Mapping[str, Any]) -> dict[str, Any]:
     """Checks in the order the captures show: quantities, existence, same order/location,
     status, line existence, remaining quantity. No deduplication of repeated calls."""
     groups = data.get("lineItemsByFulfillmentOrder") or []
-
-    def fail(message: str, field: list[str] | None = None) -> dict[str, Any]:
-        return {"fulfillment": None, "userErrors": [_user_error(field or ["fulfillment"], message)]}
-
-    for g_index, group in enumerate(groups):
-        for l_index, item in enumerate(group.get("fulfillmentOrderLineItems") or []):
-            if item["quantity"] <= 0:
-                path = ["fulfillment", "lineItemsByFulfillmentOrder", str(g_index)]
-                return fail(
-                    "Quantity must be greater than 0",
-                    [*path, "fulfillmentOrderLineItems", str(l_index), "quantity"],
-                )
-    orders = []
-    for group in groups:
-        fo = store.get(group["fulfillmentOrderId"], "FulfillmentOrder")
-        if fo is None:
-            return fail("Fulfillment order does not exist.")
-        orders.append(fo)
-    if not orders:
-        return fail("Fulfillment order does not exist.")
-    order_ids = sorted({legacy(fo["_order"]) for fo in orders})
-    if len(order_ids) > 1:
-        return fail(
-            "All fulfillment orders must belong to the same order. Multiple orders with ids "
-            f"[{', '.join(map(str, order_ids))}] were found."
-        )
-    location_ids = sorted({legacy(fo["_location"]) for fo in orders})
-    if len(location_ids) > 1:
-        return fail(
-            "All fulfillment orders must be assigned to a single location. Multiple locations "
-            f"with ids [{', '.join(map(str, location_ids))}] were found."
-        )
-    plan: list[tuple[dict[str, Any], int]] = []
-    for fo, group in zip(orders, groups, strict=True):
-        if fo["status"] not in ("OPEN", "IN_PROGRESS"):
-            return fail(
-                f"Fulfillment order {legacy(fo['id'])} has an unfulfillable status= "
-                f"{fo['status'].lower()}."
-            )
-        wanted = group.get("fulfillmentOrderLineItems")
-        if wanted is None:
-            plan.extend(
-                (store.nodes[i], store.nodes[i]["remainingQuantity"])
-                for i in fo["_lines"]
-                if store.nodes[i]["remainingQuantity"] > 0
-            )
-            continue
-        for item in wanted:
-            if item["id"] not in fo["_lines"]:
-                return fail("Fulfillment order line item does not exist.")
-            fo_line = store.nodes[item["id"]]
-            if item["quantity"] > fo_line["remainingQuantity"]:
-                return fail("Invalid fulfillment order line item quantity requested.")
-            plan.append((fo_line, item["quantity"]))
-    if not plan:
-        return fail("Invalid fulfillment order line item quantity requested.")
+    try:
+        orders = _fulfillment_orders(store, groups)
+        plan = [
+            unit
+            for fo, group in zip(orders, groups, strict=True)
+            for unit in _units(store, fo, group)
+        ]
+        if not plan:
+            raise _Refused("Invalid fulfillment order line item quantity requested.")
+    except _Refused as refused:
+        return {"fulfillment": None, "userErrors": [_user_error(refused.field, refused.message)]}
     order = store.nodes[orders[0]["_order"]]
     stamp = iso(now())
     lines = []
+    location = orders[0]["_location"]
     for fo_line, quantity in plan:
         fo_line["remainingQuantity"] -= quantity
         line = store.nodes[fo_line["_line"]]
         line["unfulfilledQuantity"] -= quantity
+        stock.ship(store, fo_rules.item_of_line(store, line), location, quantity)
         lines.append(
             {
                 "__typename": "FulfillmentLineItem",
@@ -308,14 +452,7 @@ def fulfillment_create(store: Store, data: Mapping[str, Any]) -> dict[str, Any]:
             }
         )
     for fo in orders:
-        remaining = sum(store.nodes[i]["remainingQuantity"] for i in fo["_lines"])
-        fo["status"] = "CLOSED" if remaining == 0 else "IN_PROGRESS"
-        fo["updatedAt"] = stamp
-    tracking = data.get("trackingInfo") or {}
-    numbers = list(tracking.get("numbers") or []) or (
-        [tracking["number"]] if tracking.get("number") else []
-    )
-    urls = list(tracking.get("urls") or []) or ([tracking["url"]] if tracking.get("url") else [])
+        fo_rules.after_fulfillment(store, fo)
     fulfillment_id = store.new_gid("Fulfillment")
     fulfillment = store.add(
         {
@@ -327,16 +464,12 @@ def fulfillment_create(store: Store, data: Mapping[str, Any]) -> dict[str, Any]:
             "displayStatus": "FULFILLED",
             "createdAt": stamp,
             "updatedAt": stamp,
-            "trackingInfo": [
-                {
-                    "company": tracking.get("company"),
-                    "number": number,
-                    "url": urls[i] if i < len(urls) else None,
-                }
-                for i, number in enumerate(numbers)
-            ],
+            "trackingInfo": _tracking(data),
+            "totalQuantity": sum(line["quantity"] for line in lines),
+            "notifyCustomer": bool(data.get("notifyCustomer")),
             "_lines": [store.add(line)["id"] for line in lines],
             "_order": order["id"],
+            "_location": location,
         }
     )
     order["_fulfillments"].append(fulfillment_id)

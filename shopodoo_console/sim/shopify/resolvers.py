@@ -16,6 +16,7 @@ from typing import Any
 from graphql import GraphQLError, GraphQLResolveInfo, GraphQLSchema, get_directive_values
 
 from . import cursor, mutations, search
+from . import fulfillment as fo_rules
 from .state import Store
 from .util import kind_of, legacy
 
@@ -44,11 +45,16 @@ WRITE_FULFILLMENTS = (
 
 @dataclass
 class Context:
-    """What one request knows: the store, the caller's scopes, and search warnings."""
+    """What one request knows: the store, the caller (app, scopes, API version), the shop's
+    bulk operations, and search warnings."""
 
     store: Store
     scopes: frozenset[str]
     search: list[dict[str, Any]] = field(default_factory=list)
+    token: object | None = None  # the request, as the holder of its idempotency keys
+    app: str = "static"
+    api_version: str = "2026-07"
+    bulk: Any = None
 
 
 def _ctx(info: GraphQLResolveInfo) -> Context:
@@ -216,6 +222,22 @@ def resolve_orders(_root, info, **args):
         ]
         records = filtered(info, visible, args.get("query"), _orders_fields(store))
         return paginate(records, args, _sorter(args.get("sortKey", "PROCESSED_AT"), ORDER_SORT))
+
+
+def resolve_orders_count(_root, info, query=None, limit=None, **_):
+    """How many orders match a search; ``limit`` caps it (precision AT_LEAST beyond)."""
+    require(info, READ_SCOPES["Order"])
+    store = _ctx(info).store
+    with store.lock:
+        visible = [
+            store.nodes[i]
+            for i in store.orders
+            if store.order_visible(store.nodes[i], _ctx(info).scopes)
+        ]
+        count = len(filtered(info, visible, query, _orders_fields(store)))
+    if limit is not None and count > limit:
+        return {"count": limit, "precision": "AT_LEAST"}
+    return {"count": count, "precision": "EXACT"}
 
 
 def _visible(info: GraphQLResolveInfo, record: Mapping[str, Any] | None) -> Any:
@@ -446,6 +468,21 @@ def resolve_order_metafields(record, info, namespace=None, keys=None, **args):
     return paginate(items, args)
 
 
+def resolve_order_metafield(record, info, key, namespace=None):
+    """One metafield by namespace and key (``None`` when unset), e.g. ``shopodoo.odoo_id``."""
+    return _ctx(info).store.metafields.get((record["id"], namespace or "app--shopodoo", key))
+
+
+def resolve_metafield_owner(record, info):
+    return _ctx(info).store.nodes.get(record["_owner"])
+
+
+def resolve_current_quantity(record, info):
+    """What remains to sell after edits and removals (the sum of ``currentQuantity``)."""
+    store = _ctx(info).store
+    return sum(int(store.nodes[i].get("currentQuantity") or 0) for i in record["_lines"])
+
+
 def resolve_inventory_quantity(record, info):
     store = _ctx(info).store
     return sum(
@@ -482,9 +519,13 @@ def resolve_assigned_location(record, info):
 
 
 def resolve_supported_actions(record, info):
-    if record["status"] in ("OPEN", "IN_PROGRESS"):
-        return [{"action": "CREATE_FULFILLMENT"}, {"action": "MOVE"}, {"action": "HOLD"}]
-    return []
+    store = _ctx(info).store
+    return [{"action": action} for action in fo_rules.supported_actions(store, record)]
+
+
+def resolve_tracking_info(record, info, first=None):
+    items = list(record.get("trackingInfo") or [])
+    return items if first is None else items[:first]
 
 
 # -- mutations -----------------------------------------------------------------------------
@@ -500,13 +541,33 @@ def _idempotency_key(info: GraphQLResolveInfo) -> str | None:
 
 def resolve_inventory_set_quantities(_root, info, input):
     require(info, ("write_inventory",))
+    mutations.require_input_size(input["quantities"], "input.quantities")
     mutations.require_change_from(input["quantities"], "InventoryQuantityInput")
-    store = _ctx(info).store
+    ctx = _ctx(info)
     return mutations.idempotent(
-        store,
+        ctx.store,
         _idempotency_key(info),
         input,
-        lambda: mutations.inventory_set_quantities(store, input),
+        lambda: mutations.inventory_set_quantities(ctx.store, input),
+        token=ctx.token,
+    )
+
+
+def resolve_inventory_activate(
+    _root, info, inventoryItemId, locationId, available=None, onHand=None, **_
+):
+    require(info, ("write_inventory",))
+    ctx = _ctx(info)
+    params = [inventoryItemId, locationId, available, onHand]
+    return mutations.idempotent(
+        ctx.store,
+        _idempotency_key(info),
+        params,
+        lambda: mutations.inventory_activate(
+            ctx.store, inventoryItemId, locationId, available, onHand
+        ),
+        token=ctx.token,
+        empty={"inventoryLevel": None},
     )
 
 
@@ -538,6 +599,7 @@ def resolve_tags_add(_root, info, id, tags):
 
 RESOLVERS: dict[tuple[str, str], Callable] = {
     ("QueryRoot", "orders"): resolve_orders,
+    ("QueryRoot", "ordersCount"): resolve_orders_count,
     ("QueryRoot", "order"): resolve_order,
     ("QueryRoot", "nodes"): resolve_nodes,
     ("QueryRoot", "node"): resolve_node,
@@ -556,6 +618,9 @@ RESOLVERS: dict[tuple[str, str], Callable] = {
     ("Order", "fulfillmentOrders"): _page_of("_fulfillment_orders"),
     ("Order", "fulfillments"): _list_of("_fulfillments"),
     ("Order", "metafields"): resolve_order_metafields,
+    ("Order", "metafield"): resolve_order_metafield,
+    ("Order", "currentSubtotalLineItemsQuantity"): resolve_current_quantity,
+    ("Metafield", "owner"): resolve_metafield_owner,
     ("LineItem", "variant"): _ref("_variant"),
     ("LineItem", "product"): _ref("_product"),
     ("ProductVariant", "product"): _ref("_product"),
@@ -570,8 +635,10 @@ RESOLVERS: dict[tuple[str, str], Callable] = {
     ("FulfillmentOrder", "supportedActions"): resolve_supported_actions,
     ("FulfillmentOrderLineItem", "lineItem"): _ref("_line"),
     ("Fulfillment", "fulfillmentLineItems"): _page_of("_lines"),
+    ("Fulfillment", "trackingInfo"): resolve_tracking_info,
     ("FulfillmentLineItem", "lineItem"): _ref("_line"),
     ("Mutation", "inventorySetQuantities"): resolve_inventory_set_quantities,
+    ("Mutation", "inventoryActivate"): resolve_inventory_activate,
     ("Mutation", "fulfillmentCreate"): resolve_fulfillment_create,
     ("Mutation", "metafieldsSet"): resolve_metafields_set,
     ("Mutation", "tagsAdd"): resolve_tags_add,

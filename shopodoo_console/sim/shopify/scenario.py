@@ -10,10 +10,12 @@ Format (every key optional)::
                "apps": [{"client_id": "…", "client_secret": "…", "scopes": ["read_orders", …]}],
                "scopes": ["read_orders", …]},          # scopes of the static tokens
       "locations": [{"name": "Main Warehouse", "fulfillsOnlineOrders": true,
+                     "isActive": true, "isFulfillmentService": false,
                      "address": {"address1": …, "city": …, "zip": …, "countryCode": "DE"}}],
       "products": [{"title": "Mug", "vendor": "Acme", "status": "ACTIVE",
                     "variants": [{"title": "Red", "sku": "MUG-RED", "barcode": "4006381333931",
-                                  "price": "12.50", "stock": {"Main Warehouse": 10}}]}],
+                                  "price": "12.50", "stock": {"Main Warehouse": 10},
+                                  "tracked": true}]}],
       "customers": [{"firstName": "Jane", "lastName": "Doe", "email": "jane@example.com",
                      "phone": "+4915112345678", "tags": ["vip"],
                      "address": {"firstName": …, "address1": …, "city": …, "zip": …,
@@ -21,13 +23,16 @@ Format (every key optional)::
       "orders": [{"customer": "jane@example.com" | {customer spec} | null (guest),
                   "email": "…", "createdAt": "2026-11-01T10:00:00Z", "updatedAt": "…",
                   "lines": [{"sku": "MUG-RED", "quantity": 2, "price": "12.50",
-                             "discount": "2.50", "taxRate": "0.19"},
+                             "discount": "2.50", "taxRate": "0.19",
+                             "location": "Outlet Store"},            # ships from there
                             {"title": "Gift wrap", "price": "3.00"}],      # custom line
                   "shipping": [{"title": "Standard", "code": "STD", "price": "4.90",
                                 "taxRate": "0.19"}],
                   "financialStatus": "PAID" | "PENDING" | "AUTHORIZED" | "PARTIALLY_PAID",
                   "gateway": "shopify_payments", "transactions": [{"kind": …, "amount": …}],
                   "fulfilled": "all" | "partial" | null, "trackingNumber": "…",
+                  "hold": {"reason": "INCORRECT_ADDRESS", "notes": "…"},
+                  "fulfillmentRequest": "submitted" | "accepted",   # at a 3PL location
                   "cancelled": false, "location": "Main Warehouse", "tags": [], "note": "…",
                   "test": false, "presentmentCurrencyCode": "USD", "presentmentRate": "1.08"}]
     }
@@ -42,6 +47,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from . import fulfillment as fo_rules
 from . import mutations
 from .state import Store
 from .util import iso
@@ -306,6 +312,22 @@ def _ascii(text: str) -> str:
     return "".join(ch for ch in plain if ch.isalnum())
 
 
+def _fulfillment_states(store: Store, order: dict[str, Any], spec: Mapping[str, Any]) -> None:
+    """Holds and fulfillment-service requests as of the order's own time."""
+    stamp = order["updatedAt"]
+    hold, request = spec.get("hold"), spec.get("fulfillmentRequest")
+    for fo_id in order["_fulfillment_orders"]:
+        fo = store.nodes[fo_id]
+        if request and fo_rules.at_service(store, fo):
+            fo_rules.submit_request(store, fo)
+            if request == "accepted":
+                fo_rules.accept_request(store, fo)
+        if hold and fo["status"] in fo_rules.WORKABLE:
+            fo_rules.hold(store, fo, hold.get("reason", "OTHER"), hold.get("notes"))
+        fo["updatedAt"] = stamp
+    order["updatedAt"] = stamp
+
+
 def load(store: Store, scenario: Mapping[str, Any]) -> None:
     """Create everything a scenario describes, in dependency order."""
     for location in scenario.get("locations") or [{"name": "Main Warehouse"}]:
@@ -319,11 +341,13 @@ def load(store: Store, scenario: Mapping[str, Any]) -> None:
 
 
 def create_order(store: Store, spec: Mapping[str, Any]) -> str:
-    """Create an order; ``fulfilled`` replays fulfillmentCreate at the order's own time."""
+    """Create an order; ``fulfilled`` replays fulfillmentCreate at the order's own time,
+    ``hold`` and ``fulfillmentRequest`` put its fulfillment orders in those states."""
     with store.lock:
         order_id = store.create_order(spec)
         mode = spec.get("fulfilled")
         order = store.nodes[order_id]
+        _fulfillment_states(store, order, spec)
         if mode and order["_fulfillment_orders"] and not order["cancelledAt"]:
             fo = store.nodes[order["_fulfillment_orders"][0]]
             group: dict[str, Any] = {"fulfillmentOrderId": fo["id"]}

@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
+from functools import lru_cache
 from typing import Any
 
 OPS = (">=", "<=", ">", "<")
@@ -153,6 +154,12 @@ def parse_time(value: str, shop_tz: timezone) -> tuple[datetime, timedelta]:
     """A search time value and its precision: full timestamps, a date, a date and hour."""
     if value == "now":
         return datetime.now(UTC), timedelta(seconds=1)
+    return _parse_fixed_time(value, shop_tz)
+
+
+@lru_cache(maxsize=1024)
+def _parse_fixed_time(value: str, shop_tz: timezone) -> tuple[datetime, timedelta]:
+    """:func:`parse_time` for anything but ``now`` (cached: a search tests every record)."""
     text = value.replace("Z", "+00:00")
     for fmt, step in (
         ("%Y-%m-%dT%H:%M:%S%z", timedelta(seconds=1)),
@@ -237,11 +244,24 @@ def time_matcher(attribute: str, shop_tz: timezone) -> Matcher:
         raw = record.get(attribute)
         if raw is None:
             return False
-        when = datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
         try:
             bound, step = parse_time(term.value, shop_tz)
         except SearchError:
             return False
+        if isinstance(raw, str) and len(raw) == 20 and raw.endswith("Z"):
+            # records keep UTC "YYYY-MM-DDTHH:MM:SSZ": compare text with text
+            low, high = _utc_bounds(bound, step)
+            op = term.op
+            if op == ">=":
+                return raw >= low
+            if op == "<":
+                return raw < low
+            if op == ">":
+                return raw >= high
+            if op == "<=":
+                return raw < high
+            return low <= raw < high
+        when = datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
         return {
             ":": bound <= when < bound + step,
             ">": when >= bound + step,
@@ -251,6 +271,14 @@ def time_matcher(attribute: str, shop_tz: timezone) -> Matcher:
         }[term.op]
 
     return match
+
+
+@lru_cache(maxsize=1024)
+def _utc_bounds(bound: datetime, step: timedelta) -> tuple[str, str]:
+    def text(when: datetime) -> str:
+        return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    return text(bound), text(bound + step)
 
 
 def text_matcher(getter: Callable[[Mapping[str, Any]], Any]) -> Matcher:

@@ -8,6 +8,8 @@ Routes:
 ``GET  /_sim/counters``                      requests, THROTTLED count, points spent…
 ``POST /_sim/control/<method>``              the :class:`~.control.Control` API, JSON kwargs
 ``POST /_sim/faults`` / ``DELETE /_sim/faults``  add a fault rule (JSON) / clear them all
+``POST /_sim/bulk/<method>``                 bulk operation hooks (:mod:`.bulk`), JSON kwargs
+``GET  /shopify-tiers-…/bulk-operation-outputs/<token>?Expires=…&Signature=…``  a bulk result
 
 Tokens: one static token (legacy custom app, never expires) and one client-credentials app
 whose tokens live ``token_ttl`` seconds (86399 by default, shopify.md §1.1). Each app has its
@@ -32,6 +34,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from . import engine
+from .bulk import OUTPUT_PATH, BulkOperations, Download
 from .control import Control
 from .cost import PLANS, Bucket
 from .faults import STATUS_BODIES, FaultRule, Faults
@@ -89,6 +92,7 @@ class _Reply:
     body: Any
     headers: dict[str, str] = field(default_factory=dict)
     drop: bool = False
+    download: Download | None = None
 
 
 class ShopifySimulator:
@@ -144,6 +148,7 @@ class ShopifySimulator:
         self.faults = Faults()
         self.counters = Counters()
         self.control = Control(self)
+        self.bulk = BulkOperations(self.store)
         self._host, self._port = host, port
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -166,11 +171,13 @@ class ShopifySimulator:
             target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
         self._thread.start()
+        self.bulk.base_url = self.base_url
         return self
 
     def stop(self) -> None:
         if self._server is None:
             return
+        self.bulk.stop()
         self._server.shutdown()
         self._server.server_close()
         if self._thread is not None:
@@ -267,20 +274,30 @@ class ShopifySimulator:
             return _Reply(400, {"errors": "Bad Request: body is not JSON"})
         inspected = engine.inspect(payload)
         request = inspected if isinstance(inspected, engine.Request) else None
+        keys = engine.idempotency_keys(request) if request else []
+        if request is not None:
+            self.store.claim_keys(keys, request.token)  # in flight from now (§8.4)
+        try:
+            return self._graphql(token, inspected, request, keys, version)
+        finally:
+            if request is not None:
+                self.store.release_keys(keys, request.token)
+
+    def _graphql(
+        self,
+        token: str | None,
+        inspected: engine.Request | engine.Result,
+        request: engine.Request | None,
+        keys: list[str],
+        version: str,
+    ) -> _Reply:
         op = request.operation_name or _op_name(request) if request else None
         roots = request.root_fields if request else []
         mutation = bool(request and request.is_mutation)
         headers = {"X-Shopify-API-Version": version}
-        for rule in self.faults.take("graphql", "before", op, roots, mutation):
-            self.counters.add(faults_fired=1)
-            if rule.action == "throttle":
-                self.counters.add(throttled=1)
-                throttled = self.app_for(token) or self.apps["static"]
-                requested = (engine.requested_cost(request) if request else None) or 1
-                return _Reply(200, engine.throttled(requested, throttled.bucket).body, headers)
-            reply = self._fault_reply(rule, headers)
-            if reply is not None:
-                return reply
+        early = self._faults_before(token, request, keys, op, roots, mutation, headers)
+        if early is not None:
+            return early
         app = self.app_for(token)
         if app is None:
             return _Reply(401, UNAUTHORIZED, headers)
@@ -290,7 +307,15 @@ class ShopifySimulator:
         if request is None:
             assert isinstance(inspected, engine.Result)
             return _Reply(200, inspected.body, headers)
-        result = engine.run(request, self.store, app.scopes, app.bucket)
+        result = engine.run(
+            request,
+            self.store,
+            app.scopes,
+            app.bucket,
+            app=app.name,
+            api_version=version,
+            bulk_operations=self.bulk,
+        )
         if result.throttled:
             self.counters.add(throttled=1)
         else:
@@ -304,6 +329,48 @@ class ShopifySimulator:
             self.counters.add(faults_fired=1, dropped=1)
             reply.drop = True
         return reply
+
+    def _faults_before(
+        self,
+        token: str | None,
+        request: engine.Request | None,
+        keys: list[str],
+        op: str | None,
+        roots: list[str],
+        mutation: bool,
+        headers: dict[str, str],
+    ) -> _Reply | None:
+        """Fire the rules due before execution; a reply ends the request there."""
+        for rule in self.faults.take("graphql", "before", op, roots, mutation):
+            self.counters.add(faults_fired=1)
+            if rule.action == "throttle":
+                self.counters.add(throttled=1)
+                bucket = (self.app_for(token) or self.apps["static"]).bucket
+                requested = (engine.requested_cost(request) if request else None) or 1
+                return _Reply(200, engine.throttled(requested, bucket).body, headers)
+            if rule.action == "sale":
+                self._sale(rule, request)
+                continue
+            if rule.action == "fail_keyed":
+                with self.store.lock:
+                    self.store.failed_keys.update(keys)
+                return _Reply(200, _internal_error(), headers)
+            reply = self._fault_reply(rule, headers)
+            if reply is not None:
+                return reply
+        return None
+
+    def _sale(self, rule: FaultRule, request: engine.Request | None) -> None:
+        """A customer buys while the console's write is on its way (fault ``sale``)."""
+        item, location = rule.item, rule.location
+        if item is None or location is None:
+            quantities = ((request.variables.get("input") or {}) if request else {}).get(
+                "quantities"
+            ) or [{}]
+            item = item or quantities[0].get("inventoryItemId")
+            location = location or quantities[0].get("locationId")
+        if item and location:
+            self.control.sell(item, location, rule.quantity)
 
     def _fault_reply(self, rule: FaultRule, headers: dict[str, str]) -> _Reply | None:
         if rule.action == "latency":
@@ -333,12 +400,29 @@ class ShopifySimulator:
             if path == "/_sim/faults" and method == "DELETE":
                 self.faults.clear()
                 return _Reply(200, {"result": None})
+            if path.startswith("/_sim/bulk/") and method == "POST":
+                name = path.removeprefix("/_sim/bulk/")
+                return _Reply(200, {"result": self.bulk.call(name, arguments)})
             if path.startswith("/_sim/control/") and method == "POST":
                 name = path.removeprefix("/_sim/control/")
                 return _Reply(200, {"result": self.control.call(name, arguments)})
         except (StateError, ValueError, TypeError, KeyError) as exc:
             return _Reply(400, {"error": str(exc)})
         return _Reply(404, STATUS_BODIES[404])
+
+
+def _internal_error() -> dict[str, Any]:
+    """Shopify's INTERNAL_SERVER_ERROR answer (HTTP 200, carries a request id: shopify.md §5.1)."""
+    request_id = secrets.token_hex(16)
+    return {
+        "errors": [
+            {
+                "message": "Internal error. Looks like something went wrong on our end.\n"
+                f"Request ID: {request_id} (include this in support requests).",
+                "extensions": {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
+            }
+        ]
+    }
 
 
 def _op_name(request: engine.Request) -> str | None:
@@ -397,6 +481,10 @@ class _Handler(BaseHTTPRequestHandler):
             )
         elif path == "/admin/oauth/access_token" and method == "POST":
             reply = self._token(raw)
+        elif path.startswith(OUTPUT_PATH) and method == "GET":
+            query = urllib.parse.urlsplit(self.path).query
+            download = sim.bulk.download(path, query, self.headers.get("Range"))
+            reply = _Reply(download.status, None, download=download)
         elif path.startswith("/_sim/"):
             reply = sim.handle_control(method, path, raw)
         else:
@@ -420,6 +508,9 @@ class _Handler(BaseHTTPRequestHandler):
         return sim.issue_token(form)
 
     def _send(self, reply: _Reply) -> None:
+        if reply.download is not None:
+            self._send_download(reply.download)
+            return
         data = json.dumps(reply.body).encode()
         self.send_response(reply.status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
@@ -429,6 +520,28 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(data)
+        self.wfile.flush()
+
+    def _send_download(self, download: Download) -> None:
+        """A bulk result file (or a byte range of it) in chunks, or its XML error."""
+        self.send_response(download.status)
+        length = download.length if download.path is not None else len(download.body)
+        for name, value in download.headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(length))
+        self.end_headers()
+        if download.path is None:
+            self.wfile.write(download.body)
+            return
+        with download.path.open("rb") as source:
+            source.seek(download.start)
+            left = download.length
+            while left > 0:
+                chunk = source.read(min(65536, left))
+                if not chunk:
+                    break
+                self.wfile.write(chunk)
+                left -= len(chunk)
         self.wfile.flush()
 
     def _drop(self) -> None:

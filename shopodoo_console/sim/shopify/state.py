@@ -47,6 +47,17 @@ DEFAULT_SCOPES = (
     "write_assigned_fulfillment_orders",
 )
 CENT = Decimal("0.01")
+LOCATION_ADDRESS = (
+    "address1",
+    "address2",
+    "city",
+    "province",
+    "provinceCode",
+    "zip",
+    "country",
+    "countryCode",
+    "phone",
+)
 
 
 class StateError(ValueError):
@@ -105,6 +116,8 @@ class Store:
         self.levels: dict[tuple[str, str], dict[str, Any]] = {}
         self.metafields: dict[tuple[str, str, str], dict[str, Any]] = {}
         self.idempotency: dict[str, tuple[str, Any]] = {}
+        self.inflight: dict[str, object] = {}  # idempotency key -> the request running with it
+        self.failed_keys: set[str] = set()  # keys of attempts that failed (§8.4)
         self.order_number = itertools.count(int(shop.get("firstOrderNumber", 1001)))
         self.fulfillment_counts: dict[str, int] = {}
         self.order_window_days: int | None = shop.get("orderWindowDays")
@@ -130,6 +143,18 @@ class Store:
             return None
         return record
 
+    def claim_keys(self, keys: Iterable[str], token: object) -> None:
+        """Idempotency keys a request is running with, until :meth:`release_keys`."""
+        with self.lock:
+            for key in keys:
+                self.inflight.setdefault(key, token)
+
+    def release_keys(self, keys: Iterable[str], token: object) -> None:
+        with self.lock:
+            for key in keys:
+                if self.inflight.get(key) is token:
+                    del self.inflight[key]
+
     def touch(self, record: dict[str, Any], at: datetime | None = None) -> str:
         """Bump ``updatedAt`` to now (strictly later than before, second precision)."""
         when = at or now()
@@ -149,9 +174,11 @@ class Store:
     # -- locations, products, stock -------------------------------------------------------
 
     def create_location(self, spec: Mapping[str, Any]) -> str:
+        """A location; ``isFulfillmentService`` makes it a fulfillment service's (a 3PL)."""
         with self.lock:
             id_ = self.new_gid("Location")
             address = dict(spec.get("address") or {})
+            service = bool(spec.get("isFulfillmentService", False))
             self.add(
                 {
                     "__typename": "Location",
@@ -160,11 +187,10 @@ class Store:
                     "name": spec["name"],
                     "isActive": spec.get("isActive", True),
                     "fulfillsOnlineOrders": spec.get("fulfillsOnlineOrders", True),
-                    "isFulfillmentService": spec.get("isFulfillmentService", False),
-                    "address": {
-                        key: address.get(key)
-                        for key in ("address1", "city", "provinceCode", "zip", "countryCode")
-                    },
+                    "isFulfillmentService": service,
+                    "shipsInventory": spec.get("shipsInventory", True),
+                    "updatedAt": iso(now()),
+                    "address": {key: address.get(key) for key in LOCATION_ADDRESS},
                 }
             )
             self.locations.append(id_)
@@ -503,6 +529,7 @@ class Store:
                 "_variant": variant["id"] if variant else None,
                 "_product": product["id"] if product else None,
                 "_order": order_id,
+                "_ship_from": spec.get("location"),
             }
         )
         return line, net, tax, discount
@@ -535,62 +562,33 @@ class Store:
         order["displayFinancialStatus"] = status if (specs or status == "PENDING") else None
 
     def _fulfillment_orders(self, order: dict[str, Any], lines: list, location_ref: Any) -> None:
-        shippable = [line for line in lines if line["requiresShipping"]]
-        if not shippable or not self.locations:
-            return
-        if location_ref is not None:
-            location = self.location(location_ref)
-        else:
-            location = next(
-                (self.nodes[i] for i in self.locations if self.nodes[i]["fulfillsOnlineOrders"]),
-                self.nodes[self.locations[0]],
-            )
-        fo_id = self.new_gid("FulfillmentOrder")
-        fo_lines = []
-        for line in shippable:
-            fo_line = self.add(
-                {
-                    "__typename": "FulfillmentOrderLineItem",
-                    "id": self.new_gid("FulfillmentOrderLineItem"),
-                    "totalQuantity": line["quantity"],
-                    "remainingQuantity": line["quantity"],
-                    "_line": line["id"],
-                }
-            )
-            fo_lines.append(fo_line["id"])
-        self.add(
-            {
-                "__typename": "FulfillmentOrder",
-                "id": fo_id,
-                "status": "OPEN",
-                "requestStatus": "UNSUBMITTED",
-                "updatedAt": order["updatedAt"],
-                "_order": order["id"],
-                "_location": location["id"],
-                "_lines": fo_lines,
-            }
-        )
-        order["_fulfillment_orders"].append(fo_id)
+        from .fulfillment import open_fulfillment_orders
+
+        open_fulfillment_orders(self, order, lines, location_ref)
 
     def cancel_order(self, order: dict[str, Any], *, at: str | None = None, reason: str) -> None:
         order["cancelledAt"] = at or iso(now())
         order["closedAt"] = order["cancelledAt"]
         order["cancelReason"] = reason
+        from .fulfillment import cancel
+
         for fo_id in order["_fulfillment_orders"]:
-            fo = self.nodes[fo_id]
-            if fo["status"] in ("OPEN", "IN_PROGRESS", "SCHEDULED", "ON_HOLD"):
-                fo["status"] = "CLOSED"
+            cancel(self, self.nodes[fo_id])
         if at is None:
             self.touch(order)
 
-    def update_order(self, id_: str, changes: Mapping[str, Any]) -> dict[str, Any]:
+    def update_order(
+        self, id_: str, changes: Mapping[str, Any], *, same_second: bool = False
+    ) -> dict[str, Any]:
         """Change what a merchant could change in the admin, and bump ``updatedAt``:
         note, email, phone, test, tags, shippingAddress, cancel (+ reason), financialStatus,
-        currentQuantities ({line GID or SKU: quantity})."""
+        currentQuantities ({line GID or SKU: quantity}). ``same_second``: a second change within
+        the second of the last one, so ``updatedAt`` (whole seconds) stays as it was."""
         with self.lock:
             order = self.get(id_, "Order")
             if order is None:
                 raise StateError(f"no order {id_}")
+            previous = order["updatedAt"]
             for key, value in changes.items():
                 if key in ("note", "email", "phone", "test"):
                     order[key] = value
@@ -640,7 +638,10 @@ class Store:
                             )
                 else:
                     raise StateError(f"cannot change order field {key!r}")
-            self.touch(order)
+            if same_second:
+                order["updatedAt"] = previous
+            else:
+                self.touch(order)
             return order
 
     def order_by_name(self, name: str) -> dict[str, Any] | None:
@@ -649,13 +650,9 @@ class Store:
     # -- fulfillments ---------------------------------------------------------------------
 
     def refresh_fulfillment_status(self, order: dict[str, Any]) -> None:
-        lines = [self.nodes[i] for i in order["_lines"] if self.nodes[i]["requiresShipping"]]
-        open_qty = sum(line["unfulfilledQuantity"] for line in lines)
-        done = sum(line["quantity"] for line in lines) - open_qty
-        if not lines or open_qty == 0:
-            order["displayFulfillmentStatus"] = "FULFILLED" if lines else "UNFULFILLED"
-        else:
-            order["displayFulfillmentStatus"] = "PARTIALLY_FULFILLED" if done else "UNFULFILLED"
+        from .fulfillment import refresh_display_status
+
+        refresh_display_status(self, order)
 
     def next_fulfillment_name(self, order: dict[str, Any]) -> str:
         count = self.fulfillment_counts.get(order["id"], 0) + 1

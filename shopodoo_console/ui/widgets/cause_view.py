@@ -31,6 +31,8 @@ def cause_text(cause: Cause | None, *, heading: str = "") -> Text:
         rows.append(("Failed call", cause.operation))
     if cause.detail:
         rows.append(("Message", cause.detail))
+    for other in cause.also:  # every other blocker of the record, found by the same plan
+        rows.append((f"Also missing ({other.code})", other.missing))
     for label, value in rows:
         text.append(f"{label}: ", style="bold")
         text.append(f"{value}\n")

@@ -56,6 +56,11 @@ class Line:
     tax_lines: tuple[tuple[str, Decimal], ...]  # (title, rate percentage)
 
     @property
+    def is_custom(self) -> bool:
+        """A custom line item (gift wrapping, a service): no variant and no SKU."""
+        return not self.variant_id and not self.sku
+
+    @property
     def product_key(self) -> str:
         """What a product mapping for this line is keyed by: the SKU, else the variant, else
         the title (custom line items have neither)."""
@@ -121,6 +126,8 @@ class ShopifyOrder:
     shipping: tuple[Shipping, ...]
     payments: tuple[Payment, ...]
     metafields: dict[str, str]
+    quantity_total: int = 0  # currentSubtotalLineItemsQuantity
+    watch: tuple[str, ...] = ()  # see :func:`watched`
 
     @property
     def label(self) -> str:
@@ -137,7 +144,7 @@ class ShopifyOrder:
     def digest(self) -> str:
         """A digest of every field the flow uses (not ``updatedAt``, not our metafields)."""
         data = asdict(self)
-        for volatile in ("updated_at", "metafields"):
+        for volatile in ("updated_at", "metafields", "quantity_total", "watch"):
             data.pop(volatile)
         blob = json.dumps(data, sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:32]
@@ -232,28 +239,80 @@ def _address(r: _Reader, data: Any, path: str) -> Address | None:
 
 
 def parse_order(raw: Any, label: str = "Shopify order") -> ShopifyOrder:
-    """Read the fields the flow uses from a ``fragments/OrderDetail`` order."""
+    """Read the fields the flow uses from a ``fragments/OrderSync`` order."""
     r = _Reader(label)
     if not isinstance(raw, dict):
         raise r.fail("the order", "not an object")
     name = str(r.get(raw, "order", "name"))
     r.label = f"Shopify order {name} ({raw.get('id')})"
-    customer = None
-    if raw.get("customer") is not None:
-        c = raw["customer"]
-        email = (c.get("defaultEmailAddress") or {}).get("emailAddress") or ""
-        # The order's phone stands in when the customer's own is not fetched (it costs a point).
-        phone = (c.get("defaultPhoneNumber") or {}).get("phoneNumber") or raw.get("phone") or ""
-        full = " ".join(
-            p for p in (r.text(c, "customer", "firstName"), r.text(c, "customer", "lastName")) if p
-        )
-        customer = Customer(
-            id=str(r.get(c, "customer", "id")),
-            legacy_id=str(r.get(c, "customer", "legacyResourceId")),
-            name=full or c.get("displayName") or email or "Shopify customer",
-            email=email.strip().lower(),
-            phone=phone.strip(),
-        )
+    lines = _lines(r, raw)
+    quantity = raw.get("currentSubtotalLineItemsQuantity")
+    return ShopifyOrder(
+        id=str(r.get(raw, "order", "id")),
+        legacy_id=str(r.get(raw, "order", "legacyResourceId")),
+        name=name,
+        updated_at=str(r.get(raw, "order", "updatedAt")),
+        processed_at=str(raw.get("processedAt") or raw.get("createdAt") or ""),
+        cancelled_at=raw.get("cancelledAt"),
+        financial_status=raw.get("displayFinancialStatus"),
+        currency=str(raw.get("currencyCode") or ""),
+        taxes_included=bool(raw.get("taxesIncluded")),
+        test=bool(raw.get("test")),
+        note=r.text(raw, "order", "note"),
+        email=(raw.get("email") or "").strip().lower(),
+        phone=(raw.get("phone") or "").strip(),
+        customer=_customer(r, raw),
+        billing=_address(r, raw.get("billingAddress"), "billingAddress"),
+        shipping_address=_address(r, raw.get("shippingAddress"), "shippingAddress"),
+        lines=tuple(lines),
+        shipping=tuple(_shipping(r, raw)),
+        payments=tuple(_payments(r, raw)),
+        metafields=_metafields(r, raw),
+        quantity_total=int(quantity)
+        if isinstance(quantity, int)
+        else sum(line.quantity for line in lines),
+        watch=watched(raw),
+    )
+
+
+WATCHED = (
+    "displayFinancialStatus",
+    "cancelledAt",
+    "note",
+    "email",
+    "phone",
+    "currentSubtotalLineItemsQuantity",
+)
+
+
+def watched(raw: Any) -> tuple[str, ...]:
+    """The order's scalar fields that most changes touch (payment, cancellation, an edit of
+    quantities, the note or contact): free to read back with a write, so a change made between
+    our fetch and our write-back is told from our own write (DESIGN §3.7)."""
+    data = raw if isinstance(raw, dict) else {}
+    return tuple(str(data.get(key) or "").strip() for key in WATCHED)
+
+
+def _customer(r: _Reader, raw: dict[str, Any]) -> Customer | None:
+    c = raw.get("customer")
+    if c is None:
+        return None
+    email = (c.get("defaultEmailAddress") or {}).get("emailAddress") or ""
+    # The order's phone stands in when the customer's own is not fetched (it costs a point).
+    phone = (c.get("defaultPhoneNumber") or {}).get("phoneNumber") or raw.get("phone") or ""
+    full = " ".join(
+        p for p in (r.text(c, "customer", "firstName"), r.text(c, "customer", "lastName")) if p
+    )
+    return Customer(
+        id=str(r.get(c, "customer", "id")),
+        legacy_id=str(r.get(c, "customer", "legacyResourceId")),
+        name=full or c.get("displayName") or email or "Shopify customer",
+        email=email.strip().lower(),
+        phone=phone.strip(),
+    )
+
+
+def _lines(r: _Reader, raw: dict[str, Any]) -> list[Line]:
     lines = []
     for i, node in enumerate(r.nodes(raw, "order", "lineItems")):
         path = f"lineItems[{i}]"
@@ -285,6 +344,10 @@ def parse_order(raw: Any, label: str = "Shopify order") -> ShopifyOrder:
                 tax_lines=_tax_lines(r, node.get("taxLines") or [], f"{path}.taxLines"),
             )
         )
+    return lines
+
+
+def _shipping(r: _Reader, raw: dict[str, Any]) -> list[Shipping]:
     shipping = []
     for i, node in enumerate(r.nodes(raw, "order", "shippingLines")):
         path = f"shippingLines[{i}]"
@@ -297,6 +360,10 @@ def parse_order(raw: Any, label: str = "Shopify order") -> ShopifyOrder:
                 tax_lines=_tax_lines(r, node.get("taxLines") or [], f"{path}.taxLines"),
             )
         )
+    return shipping
+
+
+def _payments(r: _Reader, raw: dict[str, Any]) -> list[Payment]:
     payments = []
     for i, tx in enumerate(raw.get("transactions") or []):
         path = f"transactions[{i}]"
@@ -315,29 +382,12 @@ def parse_order(raw: Any, label: str = "Shopify order") -> ShopifyOrder:
                 currency=str(bag.get("currencyCode") or ""),
             )
         )
+    return payments
+
+
+def _metafields(r: _Reader, raw: dict[str, Any]) -> dict[str, str]:
     metafields = {}
     for node in r.nodes(raw, "order", "metafields"):
         if isinstance(node, dict) and node.get("namespace") == "shopodoo":
             metafields[str(node.get("key"))] = str(node.get("value"))
-    return ShopifyOrder(
-        id=str(r.get(raw, "order", "id")),
-        legacy_id=str(r.get(raw, "order", "legacyResourceId")),
-        name=name,
-        updated_at=str(r.get(raw, "order", "updatedAt")),
-        processed_at=str(raw.get("processedAt") or raw.get("createdAt") or ""),
-        cancelled_at=raw.get("cancelledAt"),
-        financial_status=raw.get("displayFinancialStatus"),
-        currency=str(raw.get("currencyCode") or ""),
-        taxes_included=bool(raw.get("taxesIncluded")),
-        test=bool(raw.get("test")),
-        note=r.text(raw, "order", "note"),
-        email=(raw.get("email") or "").strip().lower(),
-        phone=(raw.get("phone") or "").strip(),
-        customer=customer,
-        billing=_address(r, raw.get("billingAddress"), "billingAddress"),
-        shipping_address=_address(r, raw.get("shippingAddress"), "shippingAddress"),
-        lines=tuple(lines),
-        shipping=tuple(shipping),
-        payments=tuple(payments),
-        metafields=metafields,
-    )
+    return metafields
