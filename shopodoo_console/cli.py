@@ -635,7 +635,7 @@ def cmd_connect_shopify(args: argparse.Namespace, paths: Paths) -> int:
 
 def _requeued(paths: Paths, connection: str) -> str:
     """Re-queue what waited on this credential (when there is a database yet)."""
-    from shopodoo_console.credentials import requeue_for_credential
+    from shopodoo_console.engine.requeue import requeue_for_credential
 
     if not paths.database_file.exists():
         return ""
