@@ -132,7 +132,7 @@ def main() -> None:
             now = time.monotonic()
             if now - last[0] > 15:
                 last[0] = now
-                from shopodoo_console.workflows.reconcile.progress import bar_line
+                from shopodoo_console.engine.progress import bar_line
 
                 print("  " + bar_line(p), flush=True)  # type: ignore[arg-type]
 

@@ -22,7 +22,7 @@ from typing import Any, TextIO
 from shopodoo_console.causes import CauseError
 from shopodoo_console.cli import EXIT_ATTENTION, EXIT_OK, UsageError, _emit_json
 from shopodoo_console.config import Paths, load_config
-from shopodoo_console.workflows.reconcile.progress import Progress, bar_line
+from shopodoo_console.engine.progress import Progress, bar_line
 
 AUDIT_KINDS = ("missing", "duplicate", "amount", "state", "unlinked")
 
@@ -78,7 +78,7 @@ def _stoppable() -> Iterator[threading.Event]:
 
 
 def _period(args: argparse.Namespace) -> tuple[Any, Any]:
-    from shopodoo_console.workflows.reconcile.timing import parse_when
+    from shopodoo_console.periods import parse_when
 
     since = parse_when(args.since)
     until = parse_when(args.until) if getattr(args, "until", None) else None
@@ -264,9 +264,9 @@ def cmd_backfill(args: argparse.Namespace, paths: Paths) -> int:
 
 
 def cmd_review(args: argparse.Namespace, paths: Paths) -> int:
+    from shopodoo_console.periods import parse_when
     from shopodoo_console.review import build_review, render_text, review_json
     from shopodoo_console.store.db import Store
-    from shopodoo_console.workflows.reconcile.timing import parse_when
 
     since = parse_when(args.since).timestamp()
     paths.ensure()

@@ -18,12 +18,12 @@ from shopodoo_console.cli import main
 from shopodoo_console.config import OdooConfig, ShopConfig
 from shopodoo_console.engine.flows import Change
 from shopodoo_console.engine.poller import Poller
+from shopodoo_console.engine.progress import Progress
 from shopodoo_console.secrets import set_secret
 from shopodoo_console.sim.mismatches import Mismatches, Planted
 from shopodoo_console.sim.seed_orders import SeededOrder, synced_orders
 from shopodoo_console.store import links
 from shopodoo_console.store import reconcile as runs
-from shopodoo_console.workflows.reconcile.progress import Progress
 
 CHEAP = {"OrdersForAudit", "OrdersCount", "AccessScopes"}
 

@@ -13,13 +13,14 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from shopodoo_console import secrets
 from shopodoo_console.causes import Cause, CauseError
 from shopodoo_console.config import Config, ShopConfig
 from shopodoo_console.engine.metrics import ODOO_LATENCY, SHOPIFY_BUDGET, Metrics
 from shopodoo_console.odoo import OdooClient
+from shopodoo_console.odoo.client import Protocol
 from shopodoo_console.shopify.auth import ClientCredentials, StaticToken
 from shopodoo_console.shopify.client import ShopifyClient
 
@@ -135,7 +136,12 @@ class Connections:
             return client
 
     def _shopify_event(self, domain: str) -> Callable[[str, dict[str, Any]], None]:
+        throttles = 0  # how often Shopify throttled this shop: the console's feed counts on it
+
         def on_event(name: str, data: dict[str, Any]) -> None:
+            nonlocal throttles
+            if name == "throttled":
+                throttles += 1
             client = self._shopify.get(domain)
             budget = client.budget if client is not None else None
             if budget is not None:
@@ -147,6 +153,8 @@ class Connections:
                         "maximum": budget.maximum,
                         "restore_rate": budget.restore_rate,
                         "throttled": name == "throttled",
+                        "throttles": throttles,
+                        "wait": float(data.get("wait") or 0.0) if name == "throttled" else 0.0,
                     },
                 )
 
@@ -177,7 +185,7 @@ class Connections:
                 database=odoo.database,
                 login=odoo.login,
                 api_key=key,
-                protocol=odoo.protocol,
+                protocol=cast(Protocol, odoo.protocol),  # the config accepts only these
                 on_event=self._odoo_event,
             )
             client.connect()

@@ -25,6 +25,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Header, Input, Label, ProgressBar, Select, Static
 
+from shopodoo_console.engine.progress import Progress, bar_line
+from shopodoo_console.periods import parse_when
 from shopodoo_console.store import reconcile as runs
 from shopodoo_console.store.reconcile import FindingRow, RunRow
 from shopodoo_console.ui.format import ERROR, shorten
@@ -32,9 +34,6 @@ from shopodoo_console.ui.messages import OpenJob
 from shopodoo_console.ui.screens.base import LiveScreen
 from shopodoo_console.ui.widgets.modals import ConfirmModal
 from shopodoo_console.ui.widgets.tables import NavTable
-from shopodoo_console.workflows.reconcile.progress import Progress, bar_line
-from shopodoo_console.workflows.reconcile.report import odoo_url, shopify_url, write_csv
-from shopodoo_console.workflows.reconcile.timing import parse_when
 
 FINDINGS_PAGE = 500
 KIND_STYLES = {"missing": ERROR, "duplicate": ERROR, "amount": "yellow", "state": "yellow"}
@@ -56,16 +55,14 @@ class RecordsModal(ModalScreen[None]):
         Binding("escape,enter", "dismiss", "Close", id="dialog.close")
     ]
 
-    def __init__(self, finding: FindingRow, shop: str, odoo_base: str | None) -> None:
+    def __init__(self, finding: FindingRow, records: list[tuple[str, str]]) -> None:
         super().__init__()
         self.finding = finding
-        self.shop = shop
-        self.odoo_base = odoo_base
+        self.records = records
 
     def compose(self) -> ComposeResult:
         f = self.finding
-        lines = [f"Shopify {f.shopify_name or '-'}: {shopify_url(self.shop, f.shopify_id) or '-'}"]
-        lines += [f"Odoo sale order {i}: {odoo_url(self.odoo_base, i) or i}" for i in f.odoo_ids]
+        lines = [f"{what}: {where}" for what, where in self.records]
         with Vertical(classes="dialog"):
             yield Label(f"{f.kind}: {f.shopify_name}", classes="dialog-title")
             yield Static(f.summary, classes="dialog-detail", markup=False)
@@ -233,9 +230,9 @@ class AuditScreen(LiveScreen[AuditData]):
             next((r for r in self.data.runs if r.id == finding.run_id), None) if self.data else None
         )
         tools = self.console_app.reconcile
-        self.app.push_screen(
-            RecordsModal(finding, run.shop if run else "", tools.odoo_url() if tools else None)
-        )
+        shop = run.shop if run else ""
+        records = tools.record_urls(shop, finding) if tools else []
+        self.app.push_screen(RecordsModal(finding, records))
 
     # ------------------------------------------------------------ running
 
@@ -370,8 +367,9 @@ class AuditScreen(LiveScreen[AuditData]):
         run_id = data.run_id
 
         def work() -> int:
-            rows = runs.findings(self.console_app.store, run_id)
-            return write_csv(target, rows, shop, tools.odoo_url() if tools else None)
+            if tools is None:
+                return 0
+            return tools.export_csv(target, run_id, shop)
 
         self.console_app.perform(
             "Exporting the findings",

@@ -9,12 +9,11 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
-from textual.binding import Binding
 from textual.screen import Screen
 
+from shopodoo_console.engine.progress import Progress
 from shopodoo_console.ui.screens.audit import AuditScreen
 from shopodoo_console.ui.screens.review import ReviewScreen
-from shopodoo_console.workflows.reconcile.progress import Progress
 
 
 class Reconciler(Protocol):
@@ -42,11 +41,11 @@ class Reconciler(Protocol):
 
     def odoo_url(self) -> str | None: ...
 
+    def record_urls(self, shop: str, finding: Any) -> list[tuple[str, str]]: ...
+
+    def export_csv(self, path: Any, run_id: int, shop: str) -> int: ...
+
 
 TOOL_MODES: dict[str, Callable[[], Screen[Any]]] = {"review": ReviewScreen, "audit": AuditScreen}
-TOOL_BINDINGS = [
-    Binding("6", "show('review')", "Review", id="go.review"),
-    Binding("7", "show('audit')", "Audit", id="go.audit"),
-]
 
-__all__ = ["TOOL_BINDINGS", "TOOL_MODES", "Progress", "Reconciler"]
+__all__ = ["TOOL_MODES", "Progress", "Reconciler"]

@@ -8,10 +8,11 @@ Secrets are never entered here: the settings screen offers the credential dialog
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -27,7 +28,7 @@ from shopodoo_console.config import (
     OdooConfig,
     ShopConfig,
 )
-from shopodoo_console.ui.config_file import add_shop, update_odoo, update_shop
+from shopodoo_console.config_file import add_shop, update_odoo, update_shop
 from shopodoo_console.ui.reads import secret_stored
 
 if TYPE_CHECKING:
@@ -81,7 +82,7 @@ class _ConnectionEditor(ModalScreen[ConnectionSaved | None]):
 
     def _message(self, text: str) -> None:
         error = self.query_one(".dialog-error", Static)
-        error.update(text)
+        error.update(Text(text))  # a config error names "shops[0]": never markup
         error.scroll_visible()  # below the fold when the dialog scrolls
 
     @on(Input.Submitted)
@@ -163,7 +164,7 @@ class OdooEditor(_ConnectionEditor):
     def action_save(self) -> None:
         app = self.console_app
         before = self.current.secret_name if self.current else None
-        fields = {
+        fields: dict[str, Any] = {
             "url": self._value("#odoo-url"),
             "database": self._value("#odoo-database"),
             "login": self._value("#odoo-login"),
@@ -191,7 +192,8 @@ class ShopEditor(_ConnectionEditor):
     def __init__(self, current: ShopConfig | None = None) -> None:
         super().__init__()
         self.current = current
-        self.AUTO_FOCUS = "#shop-base-url" if current else "#shop-domain"
+        # This dialog's own first field (Textual reads AUTO_FOCUS from the instance).
+        self.__dict__["AUTO_FOCUS"] = "#shop-base-url" if current else "#shop-domain"
 
     def compose(self) -> ComposeResult:
         shop = self.current
@@ -297,7 +299,7 @@ class ShopEditor(_ConnectionEditor):
         except ValueError as exc:
             self._message(str(exc))
             return
-        fields = {
+        fields: dict[str, Any] = {
             "base_url": self._value("#shop-base-url"),
             "auth": self._choice("#shop-auth", self.current.auth if self.current else "token"),
             "client_id": self._value("#shop-client-id"),
@@ -310,7 +312,7 @@ class ShopEditor(_ConnectionEditor):
         else:
             self._edit(self.current, fields)
 
-    def _add(self, domain: str, fields: dict[str, object]) -> None:
+    def _add(self, domain: str, fields: Mapping[str, object]) -> None:
         app = self.console_app
 
         def work() -> ConnectionSaved:
@@ -323,7 +325,7 @@ class ShopEditor(_ConnectionEditor):
 
         self._perform("Adding the shop", work)
 
-    def _edit(self, before: ShopConfig, fields: dict[str, object]) -> None:
+    def _edit(self, before: ShopConfig, fields: Mapping[str, object]) -> None:
         app = self.console_app
         domain = before.domain
 

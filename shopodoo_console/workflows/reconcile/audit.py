@@ -27,6 +27,7 @@ from typing import Any
 from shopodoo_console.causes import CauseError
 from shopodoo_console.engine.flows import ShopRef
 from shopodoo_console.engine.owners import make_owner
+from shopodoo_console.engine.progress import Pace, Progress, finished
 from shopodoo_console.odoo.audit import (
     OrderRef,
     SaleOrderReader,
@@ -34,6 +35,7 @@ from shopodoo_console.odoo.audit import (
     parse_order_stamp,
 )
 from shopodoo_console.odoo.client import OdooClient
+from shopodoo_console.periods import iso, parse_iso
 from shopodoo_console.shopify.audit import (
     AuditOrder,
     orders_for_audit,
@@ -55,8 +57,6 @@ from shopodoo_console.workflows.reconcile.compare import (
     judge,
     stray_reference,
 )
-from shopodoo_console.workflows.reconcile.progress import Pace, Progress, finished
-from shopodoo_console.workflows.reconcile.timing import iso, parse_iso
 
 log = logging.getLogger(__name__)
 

@@ -27,7 +27,9 @@ from shopodoo_console.causes import Cause, CauseError
 from shopodoo_console.engine.crashpoints import crashpoint
 from shopodoo_console.engine.flows import ShopRef
 from shopodoo_console.engine.owners import make_owner, owner_is_dead
+from shopodoo_console.engine.progress import Pace, Progress, finished
 from shopodoo_console.engine.queue import Queue
+from shopodoo_console.periods import iso, parse_iso
 from shopodoo_console.shopify.audit import (
     orders_for_audit,
     period_query,
@@ -50,8 +52,6 @@ from shopodoo_console.workflows.orders.flow import NAME as ORDERS
 from shopodoo_console.workflows.orders.poll import OrdersPoll
 from shopodoo_console.workflows.orders.settings import OrdersSettings
 from shopodoo_console.workflows.reconcile.audit import ProgressSink
-from shopodoo_console.workflows.reconcile.progress import Pace, Progress, finished
-from shopodoo_console.workflows.reconcile.timing import iso, parse_iso
 
 log = logging.getLogger(__name__)
 

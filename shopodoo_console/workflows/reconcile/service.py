@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from shopodoo_console.causes import Cause, CauseError
@@ -13,9 +14,11 @@ from shopodoo_console.config import Config
 from shopodoo_console.engine.flows import ShopRef
 from shopodoo_console.engine.queue import Queue
 from shopodoo_console.store.db import Store
+from shopodoo_console.store.reconcile import FindingRow, findings
 from shopodoo_console.workflows.connections import Connections
 from shopodoo_console.workflows.reconcile.audit import Audit, AuditResult, ProgressSink
 from shopodoo_console.workflows.reconcile.backfill import Backfill, BackfillResult
+from shopodoo_console.workflows.reconcile.report import odoo_url, shopify_url, write_csv
 
 
 class Reconcile:
@@ -109,3 +112,16 @@ class Reconcile:
 
     def odoo_url(self) -> str | None:
         return self.config.odoo.url if self.config.odoo is not None else None
+
+    def record_urls(self, shop: str, finding: FindingRow) -> list[tuple[str, str]]:
+        """Where a finding's records open: ``(what, url or id)`` for Shopify, then Odoo."""
+        base = self.odoo_url()
+        lines = [
+            (f"Shopify {finding.shopify_name or '-'}", shopify_url(shop, finding.shopify_id) or "-")
+        ]
+        lines += [(f"Odoo sale order {i}", odoo_url(base, i) or str(i)) for i in finding.odoo_ids]
+        return lines
+
+    def export_csv(self, path: Path, run_id: int, shop: str) -> int:
+        """Write a run's findings for finance; returns how many were written."""
+        return write_csv(path, findings(self.store, run_id), shop, self.odoo_url())
