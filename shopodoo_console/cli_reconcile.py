@@ -264,8 +264,8 @@ def cmd_backfill(args: argparse.Namespace, paths: Paths) -> int:
 
 
 def cmd_review(args: argparse.Namespace, paths: Paths) -> int:
+    from shopodoo_console.engine.review import build_review, render_text, review_json
     from shopodoo_console.periods import parse_when
-    from shopodoo_console.review import build_review, render_text, review_json
     from shopodoo_console.store.db import Store
 
     since = parse_when(args.since).timestamp()

@@ -98,7 +98,7 @@ def test_missing_order_names_its_job_state_and_cause_or_never_seen(setup) -> Non
     cause = Cause(
         code="mapping.product_missing", missing="no Odoo product for SKU 'MUG-9'", record="x"
     )
-    queue.finish_failed(job.id, "test-worker", cause)
+    queue.finish_failed(job.claim, cause)
     # The poll has moved past every order: one never seen is outside the cursor.
     Poller(queue).set_position(s.console.shop_id, "orders", (UNTIL + timedelta(days=1)).isoformat())
     result = s.reconcile.audit(s.domain, SINCE, UNTIL)

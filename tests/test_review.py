@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -17,7 +18,7 @@ from shopodoo_console.engine import mappings
 from shopodoo_console.engine.flows import Change
 from shopodoo_console.engine.queue import Queue
 from shopodoo_console.engine.retry import RetryPolicy
-from shopodoo_console.review import build_review, review_json
+from shopodoo_console.engine.review import build_review, review_json
 from shopodoo_console.store.db import Store
 
 HOUR = 3600.0
@@ -52,19 +53,20 @@ class History:
         (job_id,) = self.queue.enqueue(self.shop_id, DOMAIN, "orders", [change]).job_ids
         return job_id
 
-    def claim(self, job_id: int, owner: str = "worker") -> None:
+    def claim(self, job_id: int, owner: str = "worker") -> Any:
         claimed = self.queue.claim(owner, 60)
         assert claimed is not None and claimed.id == job_id
+        return claimed.claim
 
     def fail(self, job_id: int, code: str, **extra: object) -> None:
-        self.claim(job_id)
+        claim = self.claim(job_id)
         cause = Cause(code=code, missing=f"{code} happened", record=f"job {job_id}", **extra)
-        assert self.queue.finish_failed(job_id, "worker", cause)
+        assert self.queue.finish_failed(claim, cause)
         self.clock.advance(10)  # past any backoff
 
     def done(self, job_id: int) -> None:
-        self.claim(job_id)
-        assert self.queue.finish_done(job_id, "worker", "ok")
+        claim = self.claim(job_id)
+        assert self.queue.finish_done(claim, "ok")
         self.clock.advance(10)
 
     def conflict(self, job_id: int, field: str, code: str) -> None:
@@ -131,7 +133,9 @@ def record(store: Store, start: float) -> tuple[History, dict[str, object]]:
     failed("mapping.product_missing")
     h.fail(f, "mapping.product_missing", blocked_on=("product:CAP-1",))
     g = h.job()
-    h.claim(g, owner="worker-that-dies")
+    dying = Queue(h.store, clock=clock)  # another process's queue: this one never expires its own
+    lost = dying.claim("worker-that-dies", 60)
+    assert lost is not None and lost.id == g
     clock.advance(120)
     failed("engine.lease_expired")
     assert h.queue.expire_leases() == 1

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from shopodoo_console.redact import redact
+from shopodoo_console.store import jobs
 from shopodoo_console.store.db import Store
+from shopodoo_console.store.models import Job
 
 RUNNING, DONE, FAILED, STOPPED = "running", "done", "failed", "stopped"
 
@@ -308,23 +310,23 @@ def finding_counts(store: Store, run_id: int) -> dict[str, int]:
 # ---------------------------------------------------------------- what the audit looks up
 
 
-def newest_jobs(
-    store: Store, shop_id: int, flow: str, source_ids: Sequence[str]
-) -> dict[str, JobGlance]:
-    """The newest job of each record (by id), in one query per 900 records."""
+def newest_jobs(store: Store, record_prefixes: Mapping[str, str]) -> dict[str, JobGlance]:
+    """The newest job (by id) of each record: ``record_prefixes`` maps each record's key
+    prefix (``shop:flow:source id:``) to its source id. The unique key index finds a record's
+    versions by range without reading a row; only the newest of each is read."""
+    newest: dict[str, int] = {}
+    for prefix, job_id in jobs.by_range(store, jobs.KEYS_IN_RANGES, list(record_prefixes)):
+        newest[prefix] = max(job_id, newest.get(prefix, 0))
+    source_of = {job_id: record_prefixes[prefix] for prefix, job_id in newest.items()}
     found: dict[str, JobGlance] = {}
-    ids = list(dict.fromkeys(source_ids))
-    for start in range(0, len(ids), 900):
-        part = ids[start : start + 900]
-        rows = store.execute(
-            "SELECT source_id, id, state, cause_code, json_extract(cause, '$.missing'), result "
-            "FROM job WHERE id IN (SELECT max(id) FROM job INDEXED BY job_record "
-            f"WHERE shop_id = ? AND flow = ? AND source_id IN ({', '.join('?' * len(part))}) "
-            "GROUP BY source_id)",
-            [shop_id, flow, *part],
-        ).fetchall()
-        for source_id, *rest in rows:
-            found[source_id] = JobGlance(*rest)
+    ids = list(source_of)
+    for start in range(0, len(ids), jobs.IN_CHUNK):
+        query = Job.select(Job.id, Job.state, Job.cause_code, Job.cause, Job.result).where(
+            Job.id.in_(ids[start : start + jobs.IN_CHUNK])
+        )
+        for job_id, state, code, cause, result in query.tuples().execute(store.db):
+            missing = cause.get("missing") if isinstance(cause, dict) else None
+            found[source_of[job_id]] = JobGlance(job_id, state, code, missing, result)
     return found
 
 

@@ -20,7 +20,7 @@ from textual.widgets import DataTable, Footer, Header, Label, Static
 from textual_plotext import PlotextPlot
 
 from shopodoo_console.causes import spec_for
-from shopodoo_console.review import Review, build_review, duration
+from shopodoo_console.engine.review import Review, build_review, duration
 from shopodoo_console.ui.messages import OpenJob
 from shopodoo_console.ui.screens.base import LiveScreen
 from shopodoo_console.ui.widgets.tables import NavTable

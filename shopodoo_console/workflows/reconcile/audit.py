@@ -26,6 +26,7 @@ from typing import Any
 
 from shopodoo_console.causes import CauseError
 from shopodoo_console.engine.flows import ShopRef
+from shopodoo_console.engine.keys import key_after, record_prefix
 from shopodoo_console.engine.owners import make_owner
 from shopodoo_console.engine.progress import Pace, Progress, finished
 from shopodoo_console.odoo.audit import (
@@ -235,7 +236,8 @@ class Audit:
         matches = self.reader.by_refs(refs)
         gids = [o.gid for o in orders]
         linked = links.find_links(self.store, self.shop.id, "order", gids)
-        jobs = runs.newest_jobs(self.store, self.shop.id, "orders", gids)
+        prefix = record_prefix(self.shop.domain, "orders")
+        jobs = runs.newest_jobs(self.store, {key_after(prefix, gid, ""): gid for gid in gids})
         found = []
         for order in orders:
             mine = tuple(matches.get(order.gid, ()))
