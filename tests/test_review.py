@@ -4,10 +4,10 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
