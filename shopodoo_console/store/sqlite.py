@@ -164,10 +164,18 @@ class IndexedBy(Node):
 # ---------------------------------------------------------------- SQL functions SQLite spells
 
 
+def _path(key: str) -> SQL:
+    """A JSON path to a top-level key, written into the statement (a constant of the code,
+    never input): an expression spelled twice (selected, grouped by) is then the same text."""
+    if not key.isidentifier():
+        raise ValueError(f"not a JSON key: {key!r}")
+    return SQL(f"'$.{key}'")
+
+
 def json_value(field: Any, key: str) -> Function:
     """The value at ``key`` of a JSON column (``json_extract``; PostgreSQL: ``field ->> key``).
     Returned as stored — never decoded by the column's own converter."""
-    return fn.json_extract(field, f"$.{key}").coerce(False)
+    return fn.json_extract(field, _path(key)).coerce(False)
 
 
 class JSONItems(Node):
@@ -182,7 +190,7 @@ class JSONItems(Node):
         self.value = Entity(alias, "value")
 
     def __sql__(self, ctx: Context) -> Context:
-        ctx.sql(fn.json_each(self.field, f"$.{self.key}"))
+        ctx.sql(fn.json_each(self.field, _path(self.key)))
         return ctx.literal(f' AS "{self.alias}"')
 
 
@@ -195,7 +203,7 @@ def joined(expr: Any, *, distinct: bool = False) -> Function:
 
 def local_day(epoch_seconds: Any) -> Function:
     """The local calendar day (``YYYY-MM-DD``) of a column of epoch seconds."""
-    return fn.date(epoch_seconds, "unixepoch", "localtime").coerce(False)
+    return fn.date(epoch_seconds, SQL("'unixepoch'"), SQL("'localtime'")).coerce(False)
 
 
 def whole(number: Any) -> Node:
