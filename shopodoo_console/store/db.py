@@ -176,7 +176,7 @@ class Store:
                 yield
 
     def execute(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Cursor:
-        """Run raw SQL: a helper for tests and debugging sessions, never for the product.
+        """Run raw SQL: a helper for tests, benchmarks and debugging, never for the product.
         The product's statements are built with peewee from the models (what only SQLite
         says lives in :mod:`sqlite`); tests/test_architecture.py fails on a product call."""
         return self.db.execute_sql(sql, tuple(params))
