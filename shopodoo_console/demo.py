@@ -33,15 +33,17 @@ def write_config(
     odoo_protocol: str = "auto",
     poll_seconds: int = 5,
     engine: dict[str, Any] | None = None,
+    flows: tuple[str, ...] = ("orders",),
 ) -> Config:
-    """Write ``config.toml`` for the simulated shop and Odoo, and load it back (validated)."""
+    """Write ``config.toml`` for the simulated shop and Odoo, and load it back (validated).
+    ``flows``: the flows switched on (in ``mode``)."""
     paths.ensure()
     shop: dict[str, Any] = {
         "domain": facts["shop_domain"],
         "base_url": facts["shop_base_url"],
         "odoo_company_id": facts["company_id"],
-        "flows": {"orders": mode},
-        "poll_seconds": {"orders": poll_seconds},
+        "flows": dict.fromkeys(flows, mode),
+        "poll_seconds": dict.fromkeys(flows, poll_seconds),
         "options": {"initial_days": 60, **(options or {})},
     }
     if facts.get("warehouse_id"):

@@ -70,6 +70,13 @@ SHOP_OPTIONS: tuple[Option, ...] = (
         "an order already cancelled in Shopify when first seen: false skips it; true creates "
         "it in Odoo and cancels it in the same job",
     ),
+    Option(
+        "notify_customer",
+        "flag",
+        True,
+        "fulfillments: Shopify e-mails the customer the shipping confirmation (with the "
+        "tracking link) when a delivery done in Odoo is recorded",
+    ),
 )
 BY_NAME: dict[str, Option] = {o.name: o for o in SHOP_OPTIONS}
 
