@@ -309,10 +309,13 @@ def _new(facts: Facts, record: str, rules_: Rules) -> tuple[Plan, Mapping[str, A
     call = planned.calls[0]
     action = _fulfill_action(picking, order, call, state, pairing, rules_)
     details = _details(action, pairing, by_hand, gaps)
+    summary = action.summary
+    if by_hand:
+        summary += f"; already fulfilled in Shopify (by hand?), not sent again: {pairing.describe(by_hand)}"
     plan = Plan.to_do(
         record,
         [action, *_bookkeeping(picking, order, None, rules_, None)],
-        action.summary,
+        summary,
         details,
         by_hand=by_hand,
     )

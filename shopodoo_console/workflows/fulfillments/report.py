@@ -14,9 +14,7 @@ def done_message(job: ShipmentJob) -> str:
     name = (job.fulfillment or {}).get("name", "the fulfillment")
     order = job.order.name if job.order else ""
     if "fulfill" in done:
-        fulfill = plan.action("fulfill")
-        summary = fulfill.summary if fulfill else f"Fulfil Shopify order {order}"
-        return summary.replace(
+        return plan.summary.replace(
             f"Fulfil Shopify order {order}", f"Fulfilled Shopify order {order} as {name}", 1
         )
     how = HOW.get(job.found.how, job.found.how) if job.found else "already there"
