@@ -311,7 +311,8 @@ def _new(facts: Facts, record: str, rules_: Rules) -> tuple[Plan, Mapping[str, A
     details = _details(action, pairing, by_hand, gaps)
     summary = action.summary
     if by_hand:
-        summary += f"; already fulfilled in Shopify (by hand?), not sent again: {pairing.describe(by_hand)}"
+        summary += "; already fulfilled in Shopify (by hand?), not sent again: "
+        summary += pairing.describe(by_hand)
     plan = Plan.to_do(
         record,
         [action, *_bookkeeping(picking, order, None, rules_, None)],
