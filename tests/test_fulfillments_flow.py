@@ -8,6 +8,9 @@ simulated warehouse, and the fulfillments flow brings each shipment back to Shop
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -34,6 +37,8 @@ from shopodoo_console.engine import mappings
 from shopodoo_console.sim.world import World
 from shopodoo_console.store import links
 from shopodoo_console.workflows.pipeline import Synced
+
+HERE = Path(__file__).parent
 
 
 @pytest.fixture(params=[17, 19], ids=["odoo17-jsonrpc", "odoo19-json2"])
@@ -427,3 +432,72 @@ def place_approved(console: Console, lines: list[tuple[str, int]]) -> tuple[str,
     console.engine.queue.approve([console.job(gid)["id"]])
     console.engine.runner.drain()
     return gid, console.shopify_order(gid)["name"]
+
+
+# ---------------------------------------------------------------- two OS processes
+
+
+def test_two_processes_seeing_the_same_done_picking_make_one_fulfillment(
+    console: Console, world: World, tmp_path: Path
+) -> None:
+    """Two console processes on one database both poll the same done delivery before either
+    works the queue: one job (seen twice), claimed by one of them, one fulfillment."""
+    gid, name = place(console, [(SKUS[0], 2)])
+    (picking,) = pickings(console, name)
+    ship(console, picking["id"])
+    facts = tmp_path / "facts.json"
+    facts.write_text(json.dumps(console.facts))
+    rendezvous = tmp_path / "rendezvous"
+    rendezvous.mkdir()
+    home = console.paths.config_dir.parent
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                str(HERE / "fulfil_worker.py"),
+                str(home),
+                str(facts),
+                str(rendezvous),
+                "2",
+            ],
+            env={**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE), str(HERE.parent)])},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    reports = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+        reports.append(json.loads(out.strip().splitlines()[-1]))
+    assert sorted((r["new"], r["seen"]) for r in reports) == [(0, 1), (1, 0)]
+    assert sum(r["claimed"] for r in reports) == 1
+    (job,) = fulfilment_jobs(console)
+    assert (job["state"], job["seen_count"], job["attempts"]) == ("done", 2, 1)
+    assert len(fulfillments(console, gid)) == 1
+    assert world_calls(console, "FulfillmentCreate") == 1
+    assert len(stamps(console)) == 1
+
+
+def test_a_second_console_with_its_own_database_adopts_through_the_stamp(
+    console: Console, world: World, tmp_path: Path
+) -> None:
+    """A console on a fresh database (a new laptop, a lost file) sees a delivery another
+    console already sent: it finds it by the picking's stamp in Odoo, creates nothing."""
+    gid, name = place(console, [(SKUS[0], 1)])
+    (picking,) = pickings(console, name)
+    ship(console, picking["id"], tracking=None, carrier=None)
+    console.engine.sync_once()
+    other = shipping_console(world, tmp_path / "other-home")
+    try:
+        other.engine.sync_once()  # its orders job adopts the sale order by its stamp
+        job = job_of(other, picking["id"])
+        assert job["state"] in ("done", "skipped")
+        assert "found by the picking's stamp in Odoo" in job["result"]
+        assert len(fulfillments(console, gid)) == 1
+        assert world_calls(console, "FulfillmentCreate") == 1
+    finally:
+        other.engine.close_flows()
+        other.store.close()

@@ -25,6 +25,8 @@ from shopodoo_console.store.db import Store
 from shopodoo_console.workflows.fulfillments.jobs import ShipmentJob
 from shopodoo_console.workflows.fulfillments.match import OrderLink, stamp_prefix
 
+ORDER_GID = "gid://shopify/Order/"
+
 
 def fetch_pickings(odoo: OdooClient, jobs: Sequence[ShipmentJob]) -> None:
     ids = [job.picking_id for job in jobs if job.picking_id is not None]
@@ -53,11 +55,18 @@ def describe_picking(picking: Picking) -> str:
     )
 
 
-def link_orders(store: Store, shop: ShopRef, jobs: Sequence[ShipmentJob]) -> dict[int, str]:
-    """Each delivery's Shopify order, from the order links; returns ``{sale order id: other
-    shop's domain}`` for sale orders linked to another shop only."""
+def link_orders(
+    store: Store, odoo: OdooClient, shop: ShopRef, jobs: Sequence[ShipmentJob], slug: str
+) -> dict[int, str]:
+    """Each delivery's Shopify order: from the order links, else from the sale order's stamp
+    in Odoo (a console made it: this database may be new, or the orders job that links it is
+    running right now). Returns ``{sale order id: other shop's domain}`` for sale orders
+    linked to another shop only."""
     sale_ids = {j.picking.sale_order_id for j in jobs if j.picking and j.picking.sale_order_id}
     links = reads.links_by_odoo(store, "order", "sale.order", sale_ids)
+    unknown = sorted(i for i in sale_ids if not links.get(i))
+    prefix = f"{slug}_order_"
+    stamped = odoo.stamps_on("sale.order", unknown, prefix) if unknown else {}
     domains: dict[int, str] | None = None
     elsewhere: dict[int, str] = {}
     for job in jobs:
@@ -67,14 +76,17 @@ def link_orders(store: Store, shop: ShopRef, jobs: Sequence[ShipmentJob]) -> dic
         rows = links.get(picking.sale_order_id, [])
         mine = next((r for r in rows if r.shop_id == shop.id), None)
         if mine is not None:
-            job.order = OrderLink(
-                mine.shopify_id,
-                picking.client_order_ref or mine.shopify_id,
-                picking.sale_order_name or mine.label,
-            )
-        elif rows:
-            domains = domains if domains is not None else reads.shop_domains(store)
-            elsewhere[picking.sale_order_id] = domains.get(rows[0].shop_id, str(rows[0].shop_id))
+            gid = mine.shopify_id
+        elif stamped.get(picking.sale_order_id):
+            gid = ORDER_GID + stamped[picking.sale_order_id][0][len(prefix) :]
+        else:
+            if rows:
+                domains = domains if domains is not None else reads.shop_domains(store)
+                elsewhere[picking.sale_order_id] = domains.get(rows[0].shop_id, "another shop")
+            continue
+        job.order = OrderLink(
+            gid, picking.client_order_ref or gid, picking.sale_order_name or str(gid)
+        )
     return elsewhere
 
 

@@ -124,7 +124,7 @@ class _Batch:
 
     def fetch(self, jobs: list[ShipmentJob]) -> None:
         fetch_pickings(self.odoo, jobs)
-        self.elsewhere = link_orders(self.store, self.shop, jobs)
+        self.elsewhere = link_orders(self.store, self.odoo, self.shop, jobs, self.slug)
         read_states(self.shopify, [j for j in jobs if _sends(j.picking) and j.order])
         returns = [j.picking.return_of for j in jobs if j.picking and j.picking.return_of]
         if returns:

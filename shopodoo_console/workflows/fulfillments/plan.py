@@ -205,8 +205,14 @@ def _existing(facts: Facts, record: str, rules_: Rules) -> Plan:
     notes = [f"{found.name} {HOW.get(found.how, found.how)}", *_tracking_note(picking, found)]
     in_step = facts.synced is not None and facts.synced.digest == picking_digest(picking)
     if not actions:
-        why = "unchanged since it was sent" if in_step else "already in Shopify"
-        return Plan.skipped(record, f"{picking.name}: {why} as {found.name}", found=found.id)
+        if in_step:
+            reason = f"{picking.name}: unchanged since it was sent as {found.name}"
+        else:
+            reason = (
+                f"{picking.name}: already in Shopify as {found.name} "
+                f"({HOW.get(found.how, found.how)})"
+            )
+        return Plan.skipped(record, "; ".join([reason, *notes[1:]]), found=found.id)
     return Plan.to_do(
         record,
         actions,
