@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from shopodoo_console.causes import Cause, CauseError, Kind
+from shopodoo_console.engine.crashpoints import crashpoint
 from shopodoo_console.odoo import OdooClient
 from shopodoo_console.shopify.client import ShopifyClient
 from shopodoo_console.shopify.models import Tracking
@@ -75,6 +76,7 @@ class Apply:
         if not result.ok or result.fulfillment is None:
             self._failed(job, action, _refused(result.messages), "shopify")
             return
+        crashpoint("fulfillments.after_create")
         fulfillment = dict(result.fulfillment)
         job.fulfillment = fulfillment
         job.audit(
@@ -114,6 +116,7 @@ class Apply:
         self.odoo.stamp_records(
             "stock.picking", names, record=", ".join(job.picking_name for job, _, _ in todo[:3])
         )
+        crashpoint("fulfillments.after_stamp")
         for job, action, name in todo:
             job.audit("odoo", "stamped", f"Stamped {job.picking_name} shopodoo.{name}")
             job.record(Effect.done(action, "stamped", stamp=name))
