@@ -99,6 +99,8 @@ def demo_home(root: Path) -> Paths:
 DEMO_UNMAPPED = ("OT-XL-001",)  # a SKU the simulated Odoo lacks: "product not mapped"
 # The demo's shop rules: everything since the scenario began, and payments into journals.
 DEMO_OPTIONS = {"initial_days": 60, "register_payments": True}
+# Orders come in from the shop; the simulated warehouse ships them, and the shipments go back.
+DEMO_FLOWS = ("orders", "fulfillments")
 
 
 def start_world(*, seed: int, orders: int, odoo_version: int) -> Any:

@@ -95,34 +95,53 @@ def run_demo(
     world = demo.start_world(seed=seed, orders=orders, odoo_version=odoo_version)
     try:
         facts = world.facts()
-        config = demo.write_config(paths, facts, options=demo.DEMO_OPTIONS)
+        config = demo.write_config(paths, facts, options=demo.DEMO_OPTIONS, flows=demo.DEMO_FLOWS)
         setup_logging(paths)
         engine, store, connections = build_engine(
             paths, config, secret_source=demo.secret_source(facts)
         )
         demo.seed_mappings(engine.queue, next(iter(engine.shops)), facts)
+        from shopodoo_console.sim.world import WarehouseActivity  # the demo only
+
+        warehouse = WarehouseActivity(world, seed=seed)
         if headless:
-            return _headless(engine, store, world, root)
+            return _headless(engine, store, world, root, warehouse)
         from shopodoo_console.ui.app import run_console
 
         activity = demo.ShopActivity(world, seed=seed).start()
+        warehouse.start()
         try:
             return run_console(engine, store, config, paths, **ui_hooks(engine, connections))
         finally:
             activity.stop()
+            warehouse.stop()
             print(f"Demo files kept in {root} (delete the folder when done).")
     finally:
         world.stop()
 
 
-def _headless(engine: Engine, store: Store, world: Any, root: Path) -> int:
-    """Sync until the queue settles, then print what happened."""
+def _headless(engine: Engine, store: Store, world: Any, root: Path, warehouse: Any) -> int:
+    """Sync until the queue settles, ship what is ready in the simulated warehouse, sync
+    again until it settles, then print what happened."""
     print(
         f"Simulated Shopify at {world.shopify.base_url}, Odoo {world.odoo_version} at "
         f"{world.odoo.url}; demo files in {root}"
     )
-    passes = 0
     started = time.monotonic()
+    _settle(engine, store)
+    shipped = sum(1 for _ in range(HEADLESS_SHIPMENTS) if warehouse.tick() is not None)
+    _settle(engine, store)
+    engine.close_flows()
+    _print_summary(store, world, time.monotonic() - started)
+    _print_shipments(store, world, shipped)
+    return 0
+
+
+HEADLESS_SHIPMENTS = 8  # deliveries the headless demo's warehouse ships between two syncs
+
+
+def _settle(engine: Engine, store: Store) -> None:
+    passes = 0
     while passes < 12:
         passes += 1
         summary = engine.sync_once()
@@ -134,9 +153,22 @@ def _headless(engine: Engine, store: Store, world: Any, root: Path) -> int:
             break
         if due is not None and due > time.time():
             time.sleep(min(10.0, due - time.time() + 0.05))
-    engine.close_flows()
-    _print_summary(store, world, time.monotonic() - started)
-    return 0
+
+
+def _print_shipments(store: Store, world: Any, shipped: int) -> None:
+    made = sum(
+        len(world.shopify.control.fulfillments(gid)) for gid in list(world.shopify.store.orders)
+    )
+    rows = dict(
+        store.execute(
+            "SELECT state, count(*) FROM job WHERE flow = 'fulfillments' GROUP BY state"
+        ).fetchall()
+    )
+    sys.stdout.write(
+        f"\nThe warehouse shipped {shipped} deliveries in Odoo: fulfillments jobs "
+        + ", ".join(f"{n} {s}" for s, n in sorted(rows.items()))
+        + f"; {made} fulfillments in Shopify (with those made before the demo).\n"
+    )
 
 
 def _print_summary(store: Store, world: Any, seconds: float) -> None:
