@@ -33,6 +33,7 @@ from fulfil_support import (
 from orders_support import Console, make_world
 
 from shopodoo_console.causes import Cause
+from shopodoo_console.cli import main
 from shopodoo_console.engine import mappings
 from shopodoo_console.sim.world import World
 from shopodoo_console.store import links
@@ -398,8 +399,13 @@ def test_lines_at_two_locations_in_one_delivery_are_explained_then_mapped(
 # ---------------------------------------------------------------- review mode
 
 
-def test_review_mode_waits_then_bulk_approval_ships(world: World, tmp_path: Path) -> None:
-    console = shipping_console(world, tmp_path / "home", mode="review")
+def test_review_mode_waits_then_bulk_approval_ships(
+    world: World, isolated_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Review mode shows each delivery's plan and waits; `jobs approve --flow fulfillments`
+    approves them all at once; `jobs show` then tells the picking, the fulfillment and the
+    tracking."""
+    console = shipping_console(world, isolated_home, mode="review")
     try:
         orders = [place_approved(console, [(SKUS[n], 1)]) for n in range(2)]
         for _, name in orders:
@@ -408,12 +414,17 @@ def test_review_mode_waits_then_bulk_approval_ships(world: World, tmp_path: Path
         waiting = [j for j in fulfilment_jobs(console) if j["state"] == "awaiting_approval"]
         assert len(waiting) == 2
         assert all(fulfillments(console, gid) == [] for gid, _ in orders)
-        assert console.engine.queue.approve([j["id"] for j in waiting]) == [
-            j["id"] for j in waiting
-        ]
+        assert main(["jobs", "approve", "--flow", "fulfillments"]) == 0
+        assert "2 fulfillments plan(s) approved" in capsys.readouterr().out
         console.engine.runner.drain()
         assert [j["state"] for j in fulfilment_jobs(console)] == ["done", "done"]
         assert all(len(fulfillments(console, gid)) == 1 for gid, _ in orders)
+        assert main(["jobs", "show", str(waiting[0]["id"])]) == 0
+        shown = capsys.readouterr().out
+        assert "[odoo] Fetched Odoo delivery BER/OUT/" in shown
+        assert "tracking 1Z999AA10123456784 (DHL Express)" in shown
+        assert "[shopify] Created fulfillment #10" in shown
+        assert "Plan approved by the operator" in shown
     finally:
         console.engine.close_flows()
         console.store.close()
