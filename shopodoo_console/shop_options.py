@@ -149,6 +149,7 @@ SHOP_OPTIONS: tuple[Option, ...] = (
         True,
         "fulfillments: Shopify e-mails the customer the shipping confirmation (with the "
         "tracking link) when a delivery done in Odoo is recorded",
+        label="Notify customers of shipments",
     ),
 )
 BY_NAME: dict[str, Option] = {o.name: o for o in SHOP_OPTIONS}
