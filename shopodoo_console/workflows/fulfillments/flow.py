@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from shopodoo_console.causes import Cause, CauseError
@@ -26,6 +27,7 @@ from shopodoo_console.odoo.stock import Picking, StockLayout
 from shopodoo_console.store import fulfillments as reads
 from shopodoo_console.store import links as store_links
 from shopodoo_console.store.db import Store
+from shopodoo_console.store.links import LinkRow
 from shopodoo_console.workflows.connections import Connections
 from shopodoo_console.workflows.fulfillments.apply import Apply
 from shopodoo_console.workflows.fulfillments.fetch import (
@@ -35,7 +37,7 @@ from shopodoo_console.workflows.fulfillments.fetch import (
     read_states,
 )
 from shopodoo_console.workflows.fulfillments.jobs import ShipmentJob, source_id
-from shopodoo_console.workflows.fulfillments.lines import pair_moves
+from shopodoo_console.workflows.fulfillments.lines import Pairing, pair_moves
 from shopodoo_console.workflows.fulfillments.link import KIND, MODEL, ShipmentLinks
 from shopodoo_console.workflows.fulfillments.match import (
     HOW,
@@ -138,43 +140,28 @@ class _Batch:
         if not wanted:
             return
         lines, stamps = read_odoo_facts(self.odoo, wanted, self.slug)
-        ids = [j.picking.id for j in wanted if j.picking]
-        ours = reads.shop_links_by_odoo(self.store, self.shop.id, KIND, MODEL, ids)
-        shown = [
-            str(f.get("id")) for j in wanted for f in (j.state or {}).get("fulfillments") or []
-        ]
-        linked = store_links.find_links(self.store, self.shop.id, KIND, shown)
-        intents = reads.intents(self.store, self.shop.id, NAME, [source_id(i) for i in ids])
+        known = self._known(wanted, stamps)
         for job in wanted:
             picking, state = job.picking, job.state
             assert picking is not None and state is not None
-            marker, _ = marker_of(state)
-            taken = {gid for gid, row in linked.items() if row.odoo_id != picking.id}
-            taken |= {
-                str(entry.get("fulfillment"))
-                for key, entry in marker.items()
-                if key != str(picking.id) and isinstance(entry, dict)
-            }
-            evidence = Evidence(
-                link=ours.get(picking.id),
-                stamps=tuple(stamps.get(picking.id, [])),
-                marker=marker.get(str(picking.id)),
-                taken=frozenset(taken),
-                intents=tuple(intents.get(source_id(picking.id), [])),
-            )
-            job.synced = synced_state(ours.get(picking.id))
-            job.found = find_ours(picking, state, evidence, self.slug)
+            job.synced = synced_state(known.links.get(picking.id))
+            job.found = find_ours(picking, state, known.evidence(picking, state), self.slug)
             if job.found is not None:
                 self._adopt(job)
-                continue
-            order_lines = lines.get(picking.sale_order_id or 0, {})
-            moved = {m.sale_line_id for m in picking.moves if m.sale_line_id}
-            job.pairing = pair_moves(
-                picking.moves,
-                {i: n for i, n in order_lines.items() if i in moved},
-                order_lines,
-                state,
-            )
+            else:
+                job.pairing = _pair(picking, lines.get(picking.sale_order_id or 0, {}), state)
+
+    def _known(self, wanted: list[ShipmentJob], stamps: Mapping[int, list[str]]) -> _Known:
+        ids = [j.picking.id for j in wanted if j.picking]
+        shown = [
+            str(f.get("id")) for j in wanted for f in (j.state or {}).get("fulfillments") or []
+        ]
+        return _Known(
+            reads.shop_links_by_odoo(self.store, self.shop.id, KIND, MODEL, ids),
+            store_links.find_links(self.store, self.shop.id, KIND, shown),
+            stamps,
+            reads.intents(self.store, self.shop.id, NAME, [source_id(i) for i in ids]),
+        )
 
     def _adopt(self, job: ShipmentJob) -> None:
         found = job.found
@@ -267,6 +254,38 @@ class _Batch:
             return
         if job.all_done:
             self.links.settle(job)
+
+
+@dataclass(frozen=True)
+class _Known:
+    """What this console and Odoo know of the batch's deliveries and their fulfillments."""
+
+    links: Mapping[int, LinkRow]  # picking → its fulfillment link
+    linked: Mapping[str, LinkRow]  # fulfillment (of the orders read) → its link
+    stamps: Mapping[int, list[str]]  # picking → its console stamps in Odoo
+    intents: Mapping[str, list[dict[str, Any]]]  # job source id → intents, newest first
+
+    def evidence(self, picking: Picking, state: Mapping[str, Any]) -> Evidence:
+        marker, _ = marker_of(state)
+        taken = {gid for gid, row in self.linked.items() if row.odoo_id != picking.id}
+        taken |= {
+            str(entry.get("fulfillment"))
+            for key, entry in marker.items()
+            if key != str(picking.id) and isinstance(entry, dict)
+        }
+        return Evidence(
+            link=self.links.get(picking.id),
+            stamps=tuple(self.stamps.get(picking.id, [])),
+            marker=marker.get(str(picking.id)),
+            taken=frozenset(taken),
+            intents=tuple(self.intents.get(source_id(picking.id), [])),
+        )
+
+
+def _pair(picking: Picking, order_lines: Mapping[int, str], state: Mapping[str, Any]) -> Pairing:
+    moved = {m.sale_line_id for m in picking.moves if m.sale_line_id}
+    shipped = {i: n for i, n in order_lines.items() if i in moved}
+    return pair_moves(picking.moves, shipped, order_lines, state)
 
 
 def _sends(picking: Picking | None) -> bool:
