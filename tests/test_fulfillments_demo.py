@@ -30,7 +30,7 @@ def test_the_headless_demo_ships_and_explains_the_awkward_orders(tmp_path: Path)
     assert "0 duplicates." in out
     assert "The warehouse shipped 8 deliveries in Odoo: fulfillments jobs" in out
     for code, words in (
-        ("fulfillment.on_hold", "is on hold: INCORRECT_ADDRESS (No house number) in Shopify"),
+        ("fulfillment.on_hold", "is on hold: incorrect address (No house number) in Shopify"),
         ("fulfillment.split", "Outlet Store: 1 × "),
         ("fulfillment.service", "assigned to a fulfillment service (request accepted)"),
     ):

@@ -278,7 +278,7 @@ def test_a_fulfillment_order_on_hold_waits_with_a_cause_then_goes_through(
     assert cause.explain().splitlines()[:4] == [
         f"Which record: Odoo {picking['name']} → Shopify order {name}",
         "What is missing: 1 × Ceramic Mug — Blue (CM-BLU-000): the fulfillment order at Main "
-        "Warehouse is on hold: INCORRECT_ADDRESS (No house number) in Shopify",
+        "Warehouse is on hold: incorrect address (No house number) in Shopify",
         "Temporary or configuration: configuration — needs a fix before retry",
         "Retry safe after the fix: yes — nothing was sent to Shopify for this delivery; the "
         "retry reads the order's fulfillments first and sends only what is still open",

@@ -9,6 +9,7 @@ can do about it, and that nothing was sent — so retrying after the fix is safe
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -85,7 +86,13 @@ def blocked_causes(
     return causes
 
 
+def _words(text: str) -> str:
+    """Shopify's codes as words: ``INCORRECT_ADDRESS`` → ``incorrect address``."""
+    return re.sub(r"\b[A-Z][A-Z_]{2,}\b", lambda m: m.group(0).replace("_", " ").lower(), text)
+
+
 def _missing(reason: str, what: str, at: str, detail: str, shipped_from: str, mapped: bool) -> str:
+    detail = _words(detail)
     if reason == rules.ON_HOLD:
         return f"{what}: the fulfillment order at {at} is {detail} in Shopify"
     if reason == rules.FULFILLMENT_SERVICE:
