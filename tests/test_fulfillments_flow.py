@@ -512,3 +512,29 @@ def test_a_second_console_with_its_own_database_adopts_through_the_stamp(
     finally:
         other.engine.close_flows()
         other.store.close()
+
+
+def test_without_link_or_stamp_the_marker_on_the_order_says_which_delivery_it_is(
+    console: Console, world: World, tmp_path: Path
+) -> None:
+    """A fresh console, and the picking's stamp gone from Odoo (someone cleaned up external
+    ids): the picking reference recorded on the Shopify order still names its fulfillment —
+    and the stamp is written again."""
+    gid, name = place(console, [(SKUS[2], 2)])
+    (picking,) = pickings(console, name)
+    ship(console, picking["id"], tracking=None, carrier=None)
+    console.engine.sync_once()
+    (fulfillment,) = fulfillments(console, gid)
+    world.odoo.env["ir.model.data"].unlink([s["id"] for s in stamps(console)])
+    other = shipping_console(world, tmp_path / "other-home")
+    try:
+        other.engine.sync_once()
+        job = job_of(other, picking["id"])
+        assert job["state"] == "done", job
+        assert "found by the picking reference recorded on the Shopify order" in job["result"]
+        assert "stamped the picking" in job["result"]
+        assert [s["res_id"] for s in stamps(console)] == [picking["id"]]
+        assert [f["id"] for f in fulfillments(console, gid)] == [fulfillment["id"]]
+    finally:
+        other.engine.close_flows()
+        other.store.close()
