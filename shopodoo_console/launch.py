@@ -23,6 +23,7 @@ from shopodoo_console.engine.metrics import Metrics
 from shopodoo_console.engine.queries import cause_groups
 from shopodoo_console.logs import setup_logging
 from shopodoo_console.store.db import Store
+from shopodoo_console.store.fulfillments import states_of_flow
 from shopodoo_console.workflows import build_flows
 from shopodoo_console.workflows.checks import (
     search_records,
@@ -202,11 +203,7 @@ def _print_shipments(store: Store, world: Any, shipped: int) -> None:
     made = sum(
         len(world.shopify.control.fulfillments(gid)) for gid in list(world.shopify.store.orders)
     )
-    rows = dict(
-        store.execute(
-            "SELECT state, count(*) FROM job WHERE flow = 'fulfillments' GROUP BY state"
-        ).fetchall()
-    )
+    rows = states_of_flow(store, "fulfillments")
     sys.stdout.write(
         f"\nThe warehouse shipped {shipped} deliveries in Odoo: fulfillments jobs "
         + ", ".join(f"{n} {s}" for s, n in sorted(rows.items()))

@@ -96,3 +96,11 @@ def intents(
 def shop_domains(store: Store) -> dict[int, str]:
     """Every shop's domain by id (to name the shop a record belongs to)."""
     return {int(i): str(d) for i, d in store.execute("SELECT id, domain FROM shop").fetchall()}
+
+
+def states_of_flow(store: Store, flow: str) -> dict[str, int]:
+    """Jobs of one flow by state (the headless demo's summary of its shipments)."""
+    rows = store.execute(
+        "SELECT state, count(*) FROM job WHERE flow = ? GROUP BY state", (flow,)
+    ).fetchall()
+    return {str(state): int(n) for state, n in rows}
