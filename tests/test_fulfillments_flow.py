@@ -538,3 +538,30 @@ def test_without_link_or_stamp_the_marker_on_the_order_says_which_delivery_it_is
     finally:
         other.engine.close_flows()
         other.store.close()
+
+
+def test_tracking_added_in_odoo_later_is_set_on_the_fulfillment(
+    console: Console, world: World
+) -> None:
+    """Validated without a tracking number, the number typed in later: the next version of
+    the delivery sets it on its fulfillment — no second fulfillment."""
+    gid, name = place(console, [(SKUS[0], 1)])
+    (picking,) = pickings(console, name)
+    ship(console, picking["id"], tracking=None)
+    console.engine.sync_once()
+    (before,) = fulfillments(console, gid)
+    assert before["trackingInfo"] == []
+    world.odoo.env["stock.picking"].write([picking["id"]], {"carrier_tracking_ref": "1ZLATER"})
+    console.engine.sync_once()
+    (after,) = fulfillments(console, gid)
+    assert after["id"] == before["id"]
+    assert [(t["number"], t["company"]) for t in after["trackingInfo"]] == [
+        ("1ZLATER", "DHL Express")
+    ]
+    jobs = fulfilment_jobs(console)
+    assert [j["state"] for j in jobs] == ["done", "done"]
+    assert jobs[1]["result"].startswith(f"Set the tracking of {before['name']} to 1ZLATER")
+    assert world_calls(console, "FulfillmentCreate") == 1
+    console.engine.sync_once()  # in step now: the same version makes nothing more
+    assert len(fulfilment_jobs(console)) == 2
+    assert world_calls(console, "FulfillmentTrackingInfoUpdate") == 1

@@ -827,6 +827,28 @@ class ShopifyClient:
                 fulfillment=payload["fulfillment"],
             )
 
+    def fulfillment_tracking_update(
+        self, fulfillment_gid: str, tracking: Tracking, *, notify_customer: bool = False
+    ) -> FulfillmentResult:
+        """Set a fulfillment's tracking (a number added or corrected after shipping). Setting
+        a value: resent after a lost answer, it changes nothing more."""
+        reply = self.execute(
+            "FulfillmentTrackingInfoUpdate",
+            {
+                "fulfillmentId": fulfillment_gid,
+                "trackingInfoInput": tracking.as_input(),
+                "notifyCustomer": notify_customer,
+            },
+            default_cost=10,
+            idempotent=True,
+        )
+        with self.shaped("FulfillmentTrackingInfoUpdate"):
+            payload = reply.data["fulfillmentTrackingInfoUpdate"]
+            return FulfillmentResult(
+                user_errors=UserError.many(payload["userErrors"]),
+                fulfillment=payload["fulfillment"],
+            )
+
     def fulfill(
         self,
         order_gid: str,

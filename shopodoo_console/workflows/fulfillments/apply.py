@@ -45,6 +45,7 @@ class Apply:
     def run(self, jobs: Sequence[ShipmentJob]) -> None:
         for job in jobs:
             self.fulfill(job)
+            self.track(job)
         self.stamp(jobs)
         self.mark(jobs)
 
@@ -87,6 +88,37 @@ class Apply:
         )
         self.links.unsynced(job, fulfillment)
         job.record(Effect.done(action, "fulfilled", fulfillment=fulfillment.get("id")))
+
+    # ---------------------------------------------------------------- track
+
+    def track(self, job: ShipmentJob) -> None:
+        """Tracking added or changed in Odoo after the fulfillment was made."""
+        action = job.wants("track")
+        if action is None:
+            return
+        data = action.data
+        tracking = _tracking(data.get("tracking"))
+        assert tracking is not None
+        try:
+            result = self.shopify.fulfillment_tracking_update(
+                str(data["fulfillment"]), tracking, notify_customer=bool(data["notify"])
+            )
+        except CauseError as exc:
+            self._failed(job, action, exc.cause, "shopify")
+            return
+        if not result.ok or result.fulfillment is None:
+            cause = Cause(
+                code="shopify.user_error",
+                missing=f"Shopify refused the new tracking: {result.messages}",
+                operation="Shopify fulfillmentTrackingInfoUpdate",
+                detail=result.messages,
+                retry_note="the fulfillment keeps its tracking; nothing else changed",
+            )
+            self._failed(job, action, cause, "shopify")
+            return
+        job.fulfillment = {**(job.fulfillment or {}), **dict(result.fulfillment)}
+        job.audit("shopify", "tracking", action.summary)
+        job.record(Effect.done(action, "tracking set"))
 
     # ---------------------------------------------------------------- stamp
 

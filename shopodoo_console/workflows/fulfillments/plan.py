@@ -201,8 +201,11 @@ def _existing(facts: Facts, record: str, rules_: Rules) -> Plan:
             retry_note="the console never sends a cancelled delivery again",
         )
         return Plan.skipped(record, f"{found.name} was cancelled in Shopify: not sent again", cause)
-    actions = _bookkeeping(picking, order, found.id, rules_, found)
-    notes = [f"{found.name} {HOW.get(found.how, found.how)}", *_tracking_note(picking, found)]
+    actions = [
+        *_track(picking, found, rules_),
+        *_bookkeeping(picking, order, found.id, rules_, found),
+    ]
+    notes = [f"{found.name} {HOW.get(found.how, found.how)}"]
     in_step = facts.synced is not None and facts.synced.digest == picking_digest(picking)
     if not actions:
         if in_step:
@@ -213,27 +216,49 @@ def _existing(facts: Facts, record: str, rules_: Rules) -> Plan:
                 f"({HOW.get(found.how, found.how)})"
             )
         return Plan.skipped(record, "; ".join([reason, *notes[1:]]), found=found.id)
-    return Plan.to_do(
-        record,
-        actions,
-        f"{picking.name} is already {found.name} in Shopify ({HOW.get(found.how, found.how)}): "
-        "record it",
-        notes,
-        found=found.id,
+    track = next((a for a in actions if a.kind == "track"), None)
+    summary = (
+        track.summary
+        if track is not None
+        else f"{picking.name} is already {found.name} in Shopify "
+        f"({HOW.get(found.how, found.how)}): record it"
     )
+    return Plan.to_do(record, actions, summary, notes, found=found.id)
 
 
-def _tracking_note(picking: Picking, found: Found) -> list[str]:
+def _track(picking: Picking, found: Found, rules_: Rules) -> list[Action]:
+    """Tracking added or changed in Odoo after the fulfillment was made (a label printed
+    later, a number corrected): set on the fulfillment. Tracking removed in Odoo is left as
+    Shopify has it (the customer may have it already)."""
+    ours = picking.tracking_numbers
+    if "trackingInfo" not in found.fulfillment or not ours:
+        return []
     theirs = [
         str(t.get("number")) for t in found.fulfillment.get("trackingInfo") or [] if t.get("number")
     ]
-    ours = picking.tracking_numbers
-    if "trackingInfo" in found.fulfillment and ours and sorted(ours) != sorted(theirs):
-        return [
-            f"tracking in Odoo is now {', '.join(ours)}; Shopify's fulfillment keeps "
-            f"{', '.join(theirs) or 'none'} (change it in Shopify if needed)"
-        ]
-    return []
+    if sorted(ours) == sorted(theirs):
+        return []
+    tracking = tracking_of(picking)
+    assert tracking is not None
+    summary = (
+        f"Set the tracking of {found.name} to {', '.join(ours)}"
+        + (f" ({tracking.company})" if tracking.company else "")
+        + (f", was {', '.join(theirs)}" if theirs else "")
+        + ("; customer notified" if rules_.notify_customer else "")
+    )
+    return [
+        Action(
+            "track",
+            summary,
+            Guard.NATURAL,
+            key=found.id,
+            data={
+                "fulfillment": found.id,
+                "tracking": tracking.as_input(),
+                "notify": rules_.notify_customer,
+            },
+        )
+    ]
 
 
 def _bookkeeping(

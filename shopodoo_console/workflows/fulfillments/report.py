@@ -17,6 +17,8 @@ def done_message(job: ShipmentJob) -> str:
         return plan.summary.replace(
             f"Fulfil Shopify order {order}", f"Fulfilled Shopify order {order} as {name}", 1
         )
+    if "track" in done:
+        return plan.summary
     how = HOW.get(job.found.how, job.found.how) if job.found else "already there"
     then = " and ".join(
         {"stamp": "stamped the picking", "mark": "recorded it on the order"}[k]
