@@ -22,6 +22,7 @@ from shopodoo_console.engine.core import Engine
 from shopodoo_console.engine.metrics import Metrics
 from shopodoo_console.engine.queries import cause_groups
 from shopodoo_console.logs import setup_logging
+from shopodoo_console.store import views
 from shopodoo_console.store.db import Store
 from shopodoo_console.store.fulfillments import states_of_flow
 from shopodoo_console.workflows import build_flows
@@ -190,9 +191,7 @@ def _settle(engine: Engine, store: Store) -> None:
         passes += 1
         summary = engine.sync_once()
         new = sum(p.new for p in summary.polls)
-        due = store.execute(
-            "SELECT min(next_run_at) FROM job WHERE state IN ('queued', 'retrying')"
-        ).fetchone()[0]
+        due = views.next_due(store)
         if summary.drain.claimed == 0 and new == 0 and due is None:
             break
         if due is not None and due > time.time():
@@ -222,15 +221,15 @@ def _temporary_note(kept: bool) -> None:
 
 
 def _print_summary(store: Store, world: Any, seconds: float) -> None:
-    rows = dict(store.execute("SELECT state, count(*) FROM job GROUP BY state").fetchall())
-    sightings, jobs = store.execute("SELECT sum(seen_count), count(*) FROM job").fetchone()
+    counted = views.totals(store)
+    rows, sightings, jobs = counted.by_state, counted.sightings, counted.jobs
     orders = world.odoo.env["sale.order"].search_read([], ["client_order_ref", "state"])
     refs: dict[str, int] = {}
     for order in orders:
         refs[order["client_order_ref"]] = refs.get(order["client_order_ref"], 0) + 1
     duplicates = sum(n - 1 for n in refs.values() if n > 1)
     shop_orders = len(world.shopify.store.orders)
-    adopted = store.execute("SELECT count(*) FROM audit WHERE event = 'adopted'").fetchone()[0]
+    adopted = counted.adopted
     throttled = world.shopify.counters["throttled"]
     out = sys.stdout
     out.write(

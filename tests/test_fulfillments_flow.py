@@ -35,6 +35,7 @@ from orders_support import Console, make_world
 from shopodoo_console.causes import Cause
 from shopodoo_console.cli import main
 from shopodoo_console.engine import mappings
+from shopodoo_console.engine.retry import RetryPolicy
 from shopodoo_console.sim.world import World
 from shopodoo_console.store import links
 from shopodoo_console.workflows.pipeline import Synced
@@ -152,6 +153,7 @@ def test_a_newer_version_of_a_delivery_whose_answer_was_lost_recovers_it_too(
     (picking,) = pickings(console, name)
     ship(console, picking["id"], {SKUS[1]: 1}, tracking=None, carrier=None)
     world.shopify.faults.add(action="drop_after_apply", operation="FulfillmentCreate")
+    console.engine.queue.policy = RetryPolicy(base=60.0, cap=60.0)  # the retry waits a minute
     console.engine.sync_once()
     (first,) = fulfilment_jobs(console)
     assert first["state"] == "retrying"

@@ -21,6 +21,7 @@ from typing import Any
 from shopodoo_console.causes import Cause, CauseError
 from shopodoo_console.config import ShopConfig
 from shopodoo_console.engine.flows import JobContext, Outcome, Page, ShopRef
+from shopodoo_console.engine.keys import key_after, record_prefix
 from shopodoo_console.engine.mappings import MappingRow, list_mappings
 from shopodoo_console.odoo import OdooClient
 from shopodoo_console.odoo.stock import Picking, StockLayout
@@ -153,6 +154,7 @@ class _Batch:
 
     def _known(self, wanted: list[ShipmentJob], stamps: Mapping[int, list[str]]) -> _Known:
         ids = [j.picking.id for j in wanted if j.picking]
+        prefix = record_prefix(self.shop.domain, NAME)
         shown = [
             str(f.get("id")) for j in wanted for f in (j.state or {}).get("fulfillments") or []
         ]
@@ -160,7 +162,7 @@ class _Batch:
             reads.shop_links_by_odoo(self.store, self.shop.id, KIND, MODEL, ids),
             store_links.find_links(self.store, self.shop.id, KIND, shown),
             stamps,
-            reads.intents(self.store, self.shop.id, NAME, [source_id(i) for i in ids]),
+            reads.intents(self.store, [key_after(prefix, source_id(i), "") for i in ids]),
         )
 
     def _adopt(self, job: ShipmentJob) -> None:
