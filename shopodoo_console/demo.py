@@ -116,6 +116,14 @@ def start_world(*, seed: int, orders: int, odoo_version: int) -> Any:
     return world
 
 
+def warehouse(world: Any, *, seed: int, every: float = 10.0) -> Any:
+    """The simulated warehouse at work: it ships deliveries in Odoo (the seeded held, split
+    and 3PL orders first), so the fulfillments flow has shipments to send back."""
+    from shopodoo_console.sim.world import WarehouseActivity
+
+    return WarehouseActivity(world, seed=seed, every=every)
+
+
 class ShopActivity:
     """New orders keep arriving in the simulated shop while the console is open."""
 

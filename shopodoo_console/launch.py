@@ -126,9 +126,7 @@ def run_demo(
             paths, config, secret_source=demo.secret_source(facts)
         )
         demo.seed_mappings(engine.queue, next(iter(engine.shops)), facts)
-        from shopodoo_console.sim.world import WarehouseActivity  # the demo only
-
-        warehouse = WarehouseActivity(world, seed=seed)
+        warehouse = demo.warehouse(world, seed=seed)
         if headless:
             return _headless(engine, store, world, root, warehouse, kept=home is not None)
         from shopodoo_console.ui.app import run_console

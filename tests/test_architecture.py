@@ -16,8 +16,9 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "shopodoo_console"
 # Import nothing from the product but each other; everyone may use them: causes and their
-# plain-language wording, redaction, and the catalog of shop options.
-LEAVES = {"causes", "redact", "explain", "shop_options"}
+# plain-language wording, redaction, the catalog of shop options, and the server-clock
+# estimate both clients keep.
+LEAVES = {"causes", "redact", "explain", "shop_options", "clock"}
 
 
 def modules() -> dict[str, set[str]]:
