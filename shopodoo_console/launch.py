@@ -56,6 +56,7 @@ class UiHooks(TypedDict):
     suggester: Callable[..., Any]
     record_search: Callable[..., Any]
     on_config_saved: Callable[..., Any]
+    reconcile: Any  # workflows.reconcile.service.Reconcile: audit and backfill runs
 
 
 def ui_hooks(engine: Engine, connections: Connections) -> UiHooks:
@@ -86,12 +87,15 @@ def ui_hooks(engine: Engine, connections: Connections) -> UiHooks:
         connections.reconfigure(config)  # first: polls rescheduled next use the new clients
         engine.apply_config(config)
 
+    from shopodoo_console.workflows.reconcile.service import Reconcile
+
     return UiHooks(
         validator=validator,
         tester=tester,
         suggester=suggester,
         record_search=record_search,
         on_config_saved=on_config_saved,
+        reconcile=Reconcile(engine.store, engine.config, connections, engine.queue),
     )
 
 

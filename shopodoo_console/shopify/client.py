@@ -750,9 +750,7 @@ class ShopifyClient:
         available: int | None = None,
     ) -> inventory.ActivateResult:
         """Stock an item at a location where it is not stocked yet (idempotent by key)."""
-        return inventory.activate(
-            self, inventory_item_id, location_id, available, idempotency_key
-        )
+        return inventory.activate(self, inventory_item_id, location_id, available, idempotency_key)
 
     def inventory_set_quantities(
         self,

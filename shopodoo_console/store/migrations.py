@@ -15,7 +15,8 @@ Versions: 1 — the first schema; 2 — indexes for pruning and for counts per s
 every claim and every enqueue had to maintain are dropped: ``job_state_next_run`` (the
 runnable jobs' own partial index, ``job_runnable``, answers when the next one falls due) and
 ``job_record`` (the unique key index, which starts with the record's identity, finds a
-record's versions).
+record's versions); 4 — audits and backfills (``reconcile_run``, ``finding``) and the review's
+indexes (attempts by when they ended, timeline events by kind).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from peewee import SchemaManager, SqliteDatabase
 from playhouse.migrate import SqliteMigrator, migrate
 
 from shopodoo_console.store import sqlite
-from shopodoo_console.store.models import ALL_MODELS, INDEXES, Job
+from shopodoo_console.store.models import ALL_MODELS, INDEXES, Finding, Job, ReconcileRun
 
 
 class NewerDatabaseError(Exception):
@@ -52,8 +53,21 @@ def _to_3(db: SqliteDatabase, migrator: SqliteMigrator) -> None:
     )
 
 
-STEPS: dict[int, Callable[[SqliteDatabase, SqliteMigrator], None]] = {2: _to_2, 3: _to_3}
-LATEST = 3
+def _to_4(db: SqliteDatabase, migrator: SqliteMigrator) -> None:
+    for model in (ReconcileRun, Finding):
+        schema = SchemaManager(model, db)
+        schema.create_table(safe=False)
+        schema.create_indexes(safe=False)
+    _create_index(db, "attempt_ended")
+    _create_index(db, "audit_event")
+
+
+STEPS: dict[int, Callable[[SqliteDatabase, SqliteMigrator], None]] = {
+    2: _to_2,
+    3: _to_3,
+    4: _to_4,
+}
+LATEST = 4
 
 
 def check_not_newer(version: int, path: str) -> None:
