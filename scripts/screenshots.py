@@ -197,7 +197,7 @@ async def shoot_demo(out: Path, folder: Path) -> list[Path]:
             app.post_message(OpenJob(first_job(store, "done")))
             await settle(app, pilot, JobScreen)
             await save(app, out, "4-job-detail", written)
-            # 9: the fulfillments the warehouse's deliveries became, and the awkward ones
+            # 10, 11: the fulfillments the warehouse's deliveries became, and the awkward ones
             await press(pilot, "escape", "3")
             failures = await settle(app, pilot, FailuresScreen)
             failures.select_group("fulfillment.on_hold")
@@ -206,13 +206,13 @@ async def shoot_demo(out: Path, folder: Path) -> list[Path]:
                 what="the held order's group",
             )
             await pilot.pause(0.3)
-            await save(app, out, "9-fulfillment-on-hold", written)
+            await save(app, out, "10-fulfillment-on-hold", written)
             app.post_message(OpenJob(fulfilled_job(store)))
             job = await settle(app, pilot, JobScreen)
             timeline = job.query_one("#job-timeline")  # the delivery, the fulfillment, tracking
             job.query_one("#job").scroll_to_widget(timeline, top=True, animate=False)
             await pilot.pause(0.3)
-            await save(app, out, "10-fulfillment-job", written)
+            await save(app, out, "11-fulfillment-job", written)
             await press(pilot, "escape", "question_mark")
             await wait_for(lambda: isinstance(app.screen, HelpScreen))
             await pilot.pause(0.2)
