@@ -50,7 +50,7 @@ def start_demo(folder: Path) -> tuple[Any, Any, Any, Any]:
     world = demo.start_world(seed=7, orders=60, odoo_version=19)
     facts = world.facts()
     paths = demo.demo_home(folder)
-    config = demo.write_config(paths, facts, options=demo.DEMO_OPTIONS)
+    config = demo.write_config(paths, facts, options=demo.DEMO_OPTIONS, flows=demo.DEMO_FLOWS)
     engine, store, connections = build_engine(
         paths, config, secret_source=demo.secret_source(facts)
     )
@@ -76,6 +76,35 @@ def first_job(store: Any, state: str) -> int:
     ).fetchone()
     if row[0] is None:
         row = store.execute("SELECT min(id) FROM job WHERE state = ?", (state,)).fetchone()
+    return int(row[0] or 1)
+
+
+def shipped_some(store: Any) -> None:
+    """Wait until the warehouse's deliveries met the fulfillments flow: the seeded held,
+    split and 3PL orders explained, and a few shipments fulfilled."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        causes = {
+            row[0]
+            for row in store.execute(
+                "SELECT cause_code FROM job WHERE flow = 'fulfillments' AND cause_code IS NOT NULL"
+            ).fetchall()
+        }
+        (done,) = store.execute(
+            "SELECT count(*) FROM job WHERE flow = 'fulfillments' AND state = 'done'"
+        ).fetchone()
+        wanted = {"fulfillment.on_hold", "fulfillment.split", "fulfillment.service"}
+        if wanted <= causes and done >= 3:
+            return
+        time.sleep(0.5)  # a script watching a live demo, not a test
+
+
+def fulfilled_job(store: Any) -> int:
+    """A delivery that became a fulfillment with its tracking number."""
+    row = store.execute(
+        "SELECT min(id) FROM job WHERE flow = 'fulfillments' AND state = 'done' "
+        "AND result LIKE 'Fulfilled%tracking%'"
+    ).fetchone()
     return int(row[0] or 1)
 
 
@@ -106,9 +135,12 @@ async def save(app: Any, out: Path, name: str, written: list[Path]) -> None:
 async def shoot_demo(out: Path, folder: Path) -> list[Path]:
     from shopodoo_console import demo
     from shopodoo_console.launch import ui_hooks
+    from shopodoo_console.sim.world import WarehouseActivity
 
     world, engine, store, connections = start_demo(folder)
     activity = demo.ShopActivity(world, seed=7, every=3.0).start()  # new orders keep coming
+    warehouse = WarehouseActivity(world, seed=7, every=1.0).start()  # and the warehouse ships
+    shipped_some(store)
     app = ShopodooApp(
         engine=engine,
         store=store,
@@ -123,8 +155,10 @@ async def shoot_demo(out: Path, folder: Path) -> list[Path]:
             dashboard = await settle(app, pilot, DashboardScreen)
             await wait_for(lambda: "done/min" in screen_text(app), what="the chart")
             await wait_for(  # a live demo: the gauges' history builds up over some seconds
-                lambda: dashboard.query_one("#budget-spark").data
-                and dashboard.query_one("#latency-spark").data,
+                lambda: (
+                    dashboard.query_one("#budget-spark").data
+                    and dashboard.query_one("#latency-spark").data
+                ),
                 timeout=90,
                 what="a history for the sparklines",
             )
@@ -163,12 +197,29 @@ async def shoot_demo(out: Path, folder: Path) -> list[Path]:
             app.post_message(OpenJob(first_job(store, "done")))
             await settle(app, pilot, JobScreen)
             await save(app, out, "4-job-detail", written)
+            # 10, 11: the fulfillments the warehouse's deliveries became, and the awkward ones
+            await press(pilot, "escape", "3")
+            failures = await settle(app, pilot, FailuresScreen)
+            failures.select_group("fulfillment.on_hold")
+            await wait_for(
+                lambda: failures.data.code == "fulfillment.on_hold" and failures.data.jobs,
+                what="the held order's group",
+            )
+            await pilot.pause(0.3)
+            await save(app, out, "10-fulfillment-on-hold", written)
+            app.post_message(OpenJob(fulfilled_job(store)))
+            job = await settle(app, pilot, JobScreen)
+            timeline = job.query_one("#job-timeline")  # the delivery, the fulfillment, tracking
+            job.query_one("#job").scroll_to_widget(timeline, top=True, animate=False)
+            await pilot.pause(0.3)
+            await save(app, out, "11-fulfillment-job", written)
             await press(pilot, "escape", "question_mark")
             await wait_for(lambda: isinstance(app.screen, HelpScreen))
             await pilot.pause(0.2)
             await save(app, out, "7-help", written)
     finally:
         activity.stop()
+        warehouse.stop()
         engine.stop()
         store.close()
         world.stop()

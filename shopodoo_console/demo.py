@@ -33,15 +33,17 @@ def write_config(
     odoo_protocol: str = "auto",
     poll_seconds: int = 5,
     engine: dict[str, Any] | None = None,
+    flows: tuple[str, ...] = ("orders",),
 ) -> Config:
-    """Write ``config.toml`` for the simulated shop and Odoo, and load it back (validated)."""
+    """Write ``config.toml`` for the simulated shop and Odoo, and load it back (validated).
+    ``flows``: the flows switched on (in ``mode``)."""
     paths.ensure()
     shop: dict[str, Any] = {
         "domain": facts["shop_domain"],
         "base_url": facts["shop_base_url"],
         "odoo_company_id": facts["company_id"],
-        "flows": {"orders": mode},
-        "poll_seconds": {"orders": poll_seconds},
+        "flows": dict.fromkeys(flows, mode),
+        "poll_seconds": dict.fromkeys(flows, poll_seconds),
         "options": {"initial_days": 60, **(options or {})},
     }
     if facts.get("warehouse_id"):
@@ -97,6 +99,8 @@ def demo_home(root: Path) -> Paths:
 DEMO_UNMAPPED = ("OT-XL-001",)  # a SKU the simulated Odoo lacks: "product not mapped"
 # The demo's shop rules: everything since the scenario began, and payments into journals.
 DEMO_OPTIONS = {"initial_days": 60, "register_payments": True}
+# Orders come in from the shop; the simulated warehouse ships them, and the shipments go back.
+DEMO_FLOWS = ("orders", "fulfillments")
 
 
 def start_world(*, seed: int, orders: int, odoo_version: int) -> Any:
@@ -110,6 +114,14 @@ def start_world(*, seed: int, orders: int, odoo_version: int) -> Any:
     # A throttled burst: Shopify answers THROTTLED twice while orders are fetched.
     world.shopify.faults.add(action="throttle", operation="OrdersForSync", times=2)
     return world
+
+
+def warehouse(world: Any, *, seed: int, every: float = 10.0) -> Any:
+    """The simulated warehouse at work: it ships deliveries in Odoo (the seeded held, split
+    and 3PL orders first), so the fulfillments flow has shipments to send back."""
+    from shopodoo_console.sim.world import WarehouseActivity
+
+    return WarehouseActivity(world, seed=seed, every=every)
 
 
 class ShopActivity:

@@ -20,7 +20,16 @@ from shopodoo_console.workflows.connections import Connections
 log = logging.getLogger(__name__)
 
 # What the orders flow reads and creates in Odoo, for the rights check.
-ODOO_MODELS = ("sale.order", "res.partner", "product.product", "ir.model.data")
+ODOO_MODELS = (
+    "sale.order",
+    "res.partner",
+    "product.product",
+    "ir.model.data",
+    # the fulfillments flow: deliveries, their moves and the sale lines they ship
+    "stock.picking",
+    "stock.move",
+    "sale.order.line",
+)
 
 
 def validate_mapping(

@@ -104,6 +104,13 @@ class QueueScreen(LiveScreen[QueuePage]):
         Binding("s", "cycle_state", "State filter", id="queue.state"),
         Binding("r", "retry", "Retry", id="queue.retry"),
         Binding("a", "approve", "Approve plan", id="queue.approve"),
+        Binding(
+            "A",
+            "approve_shown",
+            "Approve all shown",
+            id="queue.approve_all",
+            tooltip="review mode in bulk: every plan waiting for approval that the filters show",
+        ),
         Binding("x", "resolve", "Resolve…", id="queue.resolve"),
         Binding("c", "cancel_job", "Cancel…", id="queue.cancel"),
         Binding("escape", "clear_filters", "Clear filters", show=False, id="queue.clear"),
@@ -301,6 +308,26 @@ class QueueScreen(LiveScreen[QueuePage]):
 
     def action_approve(self) -> None:
         self.console_app.approve_jobs(self._selected())
+
+    def action_approve_shown(self) -> None:
+        """Review mode in bulk: every plan waiting for approval that the filters show (all
+        pages, not only the rows loaded), read and approved off the event loop."""
+        shown = self.filters
+        filters = JobFilter(
+            states=("awaiting_approval",), shop=shown.shop, flow=shown.flow, text=shown.text
+        )
+        store = self.console_app.store
+
+        def ids() -> list[int]:
+            out: list[int] = []
+            page = read_page(store, filters, 500)
+            while page:
+                out += [job.id for job in page]
+                page = read_page(store, filters, 500, page[-1].id)
+            return out
+
+        what = " ".join(p for p in (shown.flow or "", shown.shop or "") if p) or "every flow"
+        self.console_app.approve_all(ids, what)
 
     def action_resolve(self) -> None:
         ids = self._selected()
