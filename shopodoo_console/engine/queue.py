@@ -91,7 +91,7 @@ class Queue:
     def _hold(self, jobs_: Iterable[JobView]) -> None:
         with self._held_lock:
             for job in jobs_:
-                self._held[job.id] = Claim(job.id, job.attempts, job.owner)
+                self._held[job.id] = job.claim
 
     # ------------------------------------------------------------------ enqueue
 
@@ -233,7 +233,8 @@ class Queue:
             rows = jobs.claim(
                 self.store, owner=owner, now=now, until=now + lease_seconds, limit=limit, **which
             )
-        claimed = sorted((_job_view(row) for row in rows), key=lambda j: j.id)
+        rows.sort()  # by job id (the first column; unique)
+        claimed = [_job_view(row) for row in rows]
         self._hold(claimed)
         if self.events.listened:
             for job in claimed:
@@ -637,19 +638,19 @@ class Finish:
         )
 
     def ending(self, claim: Claim, now: float) -> jobs.Ending:
-        *written, terminal = self._written
+        written, terminal = self._written
         return jobs.Ending._make(
             (claim.job_id, claim.token, *written, now + self.delay, now if terminal else None)
         )
 
     @cached_property
-    def _written(self) -> tuple[Any, ...]:
-        """What this ending writes whatever the job: worked out once per outcome (a batch's
-        jobs often share one), redacted and serialised."""
+    def _written(self) -> tuple[tuple[Any, ...], bool]:
+        """What this ending writes whatever the job, and whether it ends the job for good:
+        worked out once per outcome (a batch's jobs may share one), redacted and serialised."""
         message = redact(self.message) if self.message else ""
         attempt_cause = self.attempt_cause or self.cause
         result = message or (json.dumps(self.result, sort_keys=True) if self.result else None)
-        return (
+        written = (
             self.outcome,
             message,
             attempt_cause.code if attempt_cause else None,
@@ -662,8 +663,8 @@ class Finish:
             self.retries,
             json.dumps(self.counts, sort_keys=True) if self.counts is not None else None,
             self.since,
-            self.state in (State.DONE, State.SKIPPED),
         )
+        return written, self.state in (State.DONE, State.SKIPPED)
 
 
 def _lost(claim: Claim, decision: Decision, state: State, now: float) -> jobs.Ending:
@@ -701,6 +702,8 @@ def _blocked(cause: Cause | None) -> str | None:
 
 
 def _job_view(row: Sequence[Any]) -> JobView:
+    """A claimed row (:data:`jobs.CLAIM_COLUMNS`, in :class:`JobView`'s field order) as the
+    handler sees it; built positionally (a claimed batch builds 25 at a time)."""
     (
         job_id,
         key,
@@ -720,20 +723,20 @@ def _job_view(row: Sequence[Any]) -> JobView:
         since,
     ) = row
     return JobView(
-        id=job_id,
-        key=key,
-        shop_id=shop_id,
-        flow=flow,
-        source_id=source_id,
-        source_version=version,
-        label=label,
-        payload=json.loads(payload) if payload and payload != "{}" else {},
-        attempts=attempts,
-        retries=retries,
-        intent=json.loads(intent) if intent else None,
-        plan=json.loads(plan) if plan else None,
-        approved=approved_at is not None,
-        owner=owner or "",
-        retry_counts=json.loads(counts) if counts else {},
-        retrying_since=since,
+        job_id,
+        key,
+        shop_id,
+        flow,
+        source_id,
+        version,
+        label,
+        json.loads(payload) if payload and payload != "{}" else {},
+        attempts,
+        retries,
+        json.loads(intent) if intent else None,
+        json.loads(plan) if plan else None,
+        approved_at is not None,
+        owner or "",
+        json.loads(counts) if counts else {},
+        since,
     )
