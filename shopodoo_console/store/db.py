@@ -161,8 +161,15 @@ class Store:
 
     # ------------------------------------------------------------ plumbing
 
-    def atomic(self) -> Any:
-        """A write transaction (``BEGIN IMMEDIATE``); nested, a savepoint."""
+    def atomic(self, *, bulk: bool = False) -> Any:
+        """A write transaction (``BEGIN IMMEDIATE``); nested, a savepoint.
+
+        ``bulk``: its statements each write many rows (a poll page), so SQLite keeps their
+        undo records in memory, not in a temporary file (:func:`sqlite.bulk_transaction`).
+        That is decided when the transaction begins: the outermost one says.
+        """
+        if bulk and not self.db.in_transaction():
+            return sqlite.bulk_transaction(self.db)
         return self.db.atomic()
 
     @contextmanager
