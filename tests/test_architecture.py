@@ -3,16 +3,21 @@
 ui → engine, store, config; workflows → engine, shopify, odoo, store; engine → store;
 store → nothing above it; the clients and the simulator stand alone; nothing outside ``ui/``
 imports Textual or Rich; the product imports ``sim/`` only to run the demo and ``shopodoo
-sim``. (Imports inside functions count too: a lazy import is still a dependency.)
+sim``. (Imports inside functions count too: a lazy import is still a dependency.) SQL text
+lives in ``store/`` only, and no function grows past radon grade C.
 """
 
 from __future__ import annotations
 
 import ast
 import re
+import textwrap
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pytest
+from radon.complexity import cc_rank, cc_visit
+from radon.visitors import Class, Function
 
 PACKAGE = Path(__file__).resolve().parents[1] / "shopodoo_console"
 # Import nothing from the product but each other; everyone may use them: causes and their
@@ -237,3 +242,62 @@ def test_only_sqlite_py_the_compiler_and_the_debug_helper_run_sql_text() -> None
             continue
         wrong += [f"{relative}:{c}" for c in text_runs(path.read_text(encoding="utf-8"))]
     assert not wrong, wrong
+
+
+# ---------------------------------------------------------------- complexity
+
+# The project standard: a function that grows past radon grade C (cyclomatic complexity
+# above 20) is split.
+WORST_ALLOWED = "C"
+
+
+def _functions(blocks: Iterable[Function | Class]) -> Iterator[Function]:
+    """Every function radon grades: module functions, methods (of nested classes too) and
+    closures. Radon grades a closure apart from the function around it, so each is visited."""
+    for block in blocks:
+        if isinstance(block, Class):
+            yield from _functions(block.methods)
+            yield from _functions(block.inner_classes)
+        else:
+            yield block
+            yield from _functions(block.closures)
+
+
+def too_complex(source: str) -> list[str]:
+    """``name:line grade (complexity)`` of each function graded worse than C."""
+    return sorted(
+        {
+            f"{f.fullname}:{f.lineno} {cc_rank(f.complexity)} ({f.complexity})"
+            for f in _functions(cc_visit(source))
+            if cc_rank(f.complexity) > WORST_ALLOWED
+        }
+    )
+
+
+def test_the_complexity_check_grades_functions_methods_and_closures() -> None:
+    """The check below is not vacuous: 21 branches is grade D wherever the function sits."""
+    branches = "".join(f"    if x == {i}:\n        return {i}\n" for i in range(20))
+    sample = (
+        f"def plain(x):\n{branches}    return -1\n\n"
+        f"class Model:\n    def method(self, x):\n{textwrap.indent(branches, '    ')}"
+        "        return -1\n\n"
+        f"def outer(x):\n    def inner(x):\n{textwrap.indent(branches, '    ')}"
+        "        return -1\n    return inner(x)\n\n"
+        "def simple(x):\n    return x\n"
+    )
+    assert too_complex(sample) == [
+        "Model.method:45 D (21)",
+        "inner:89 D (21)",
+        "plain:1 D (21)",
+    ]
+
+
+def test_no_function_is_past_radon_grade_c() -> None:
+    """Every function of the product is graded C or better by radon (the standard: split it into
+    well-named helpers; ``radon cc -s -n D shopodoo_console`` lists the offenders)."""
+    wrong = [
+        f"{path.relative_to(PACKAGE)} {found}"
+        for path in sorted(PACKAGE.rglob("*.py"))
+        for found in too_complex(path.read_text(encoding="utf-8"))
+    ]
+    assert not wrong, f"past radon grade C, split them: {wrong}"

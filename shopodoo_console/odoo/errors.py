@@ -11,6 +11,7 @@ whether the request may have reached Odoo: a write whose answer is lost is
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import httpx
@@ -95,104 +96,179 @@ def _is(name: str, *classes: str) -> bool:
     return any(name.endswith(c) for c in classes)
 
 
-def classify(name: str | None, message: str, op: Operation, *, status: int | None = None) -> Cause:
-    """One Odoo error (class name, message, JSON-2 status) as a cause."""
-    name = name or ""
-    text = message or ""
-    low = text.lower()
-    if _is(name, "AccessDenied", "Unauthorized", "SessionExpiredException") or status == 401:
-        return _cause(
-            "odoo.access_denied",
-            op,
-            f"Odoo refused the login '{op.login}' or its API key on database '{op.database}' "
-            "(wrong, revoked or expired key).",
-            text,
-            retry_note="nothing was changed in Odoo",
-        )
-    if _is(name, "AccessError") or (status == 403 and not name):
-        return _access_error(text, op)
-    if _is(name, "MissingError"):
-        return _cause(
-            "odoo.record_deleted",
-            op,
-            f"{op.describe_record() or op.model} does not exist in Odoo any more "
-            "(deleted, or an id from another database).",
-            text,
-            retry_note="re-resolve the link before retrying: the record must be found again "
-            "or created anew",
-        )
-    if (
-        _is(
-            name,
-            "LockError",
-            "SerializationFailure",
-            "ConcurrencyError",
-            "DeadlockDetected",
-            "LockNotAvailable",
-            "TransactionRollbackError",
-        )
-        or status == 409
+@dataclass(frozen=True)
+class _Said:
+    """What Odoo said about one failure: its exception class, its message, the JSON-2 status."""
+
+    name: str
+    text: str
+    status: int | None
+
+    @property
+    def low(self) -> str:
+        return self.text.lower()
+
+
+def _login_refused(said: _Said) -> bool:
+    return _is(said.name, "AccessDenied", "Unauthorized", "SessionExpiredException") or (
+        said.status == 401
+    )
+
+
+def _access_refused(said: _Said) -> bool:
+    return _is(said.name, "AccessError") or (said.status == 403 and not said.name)
+
+
+def _concurrent(said: _Said) -> bool:
+    """A lock or serialization failure, named or only worded (Odoo retries some itself)."""
+    low = said.low
+    return (
+        _is(said.name, *_CONCURRENCY_CLASSES)
+        or said.status == 409
         or "could not serialize access" in low
         or "deadlock detected" in low
-    ):
-        return _cause(
-            "odoo.concurrency",
-            op,
-            f"Odoo was busy with the same {op.model} records and rolled the call back.",
-            text,
-            retry_note="Odoo rolled the call back; nothing was changed",
+    )
+
+
+def _no_such_method(said: _Said) -> bool:
+    """The model or method is missing: JSON-2's NotFound, or JSON-RPC's wordings of it."""
+    low = said.low
+    return (
+        _is(said.name, "NotFound")
+        or (_is(said.name, "AttributeError") and "does not exist" in low)
+        or (
+            _is(said.name, "UserError")
+            and "doesn't exist" in low
+            and said.text.startswith("Object ")
         )
-    if (
-        _is(name, "NotFound")
-        or (_is(name, "AttributeError") and "does not exist" in low)
-        or (_is(name, "UserError") and "doesn't exist" in low and text.startswith("Object "))
-    ):
-        return _cause(
-            "odoo.validation",
-            op,
-            f"Odoo has no {op.model}.{op.method}: the module that provides it is not installed, "
-            "or the method is private.",
-            text,
-            kind=Kind.CONFIGURATION,
-            retry_note="nothing was changed in Odoo",
-        )
-    if "ir_model_data_module_name_uniq_index" in text:
-        # A lost race (odoo.md §5.1): another worker committed the same stamp while this call
-        # ran. Temporary by nature: looking the stamp up again finds the winner's record.
-        return _cause(
-            "odoo.stamp_taken",
-            op,
-            f"Another worker created this {op.model} with the same stamp at the same moment; "
-            "Odoo kept theirs and rolled this call back.",
-            text,
-            retry_note="nothing new was created; the stamp is looked up again and the existing "
-            "record adopted",
-        )
-    if "incompatible companies on records" in low:
-        return _cause(
-            "odoo.validation",
-            op,
-            f"The {op.model} refers to records of another company (partner, product, tax or "
-            "warehouse mapped to the wrong company).",
-            text,
-            kind=Kind.CONFIGURATION,
-            retry_note="nothing was changed in Odoo",
-        )
-    if _is(name, "ValidationError", "UserError", "RedirectWarning") or status == 422:
-        return _cause(
-            "odoo.validation",
-            op,
-            f"Odoo refused the {op.model} {op.method}: {_first(text)}",
-            text,
-            retry_note="Odoo rolled the call back; nothing was changed",
-        )
+    )
+
+
+def _refused_by_rule(said: _Said) -> bool:
+    return _is(said.name, "ValidationError", "UserError", "RedirectWarning") or said.status == 422
+
+
+def _login_cause(said: _Said, op: Operation) -> Cause:
+    return _cause(
+        "odoo.access_denied",
+        op,
+        f"Odoo refused the login '{op.login}' or its API key on database '{op.database}' "
+        "(wrong, revoked or expired key).",
+        said.text,
+        retry_note="nothing was changed in Odoo",
+    )
+
+
+def _deleted_cause(said: _Said, op: Operation) -> Cause:
+    return _cause(
+        "odoo.record_deleted",
+        op,
+        f"{op.describe_record() or op.model} does not exist in Odoo any more "
+        "(deleted, or an id from another database).",
+        said.text,
+        retry_note="re-resolve the link before retrying: the record must be found again "
+        "or created anew",
+    )
+
+
+def _concurrency_cause(said: _Said, op: Operation) -> Cause:
+    return _cause(
+        "odoo.concurrency",
+        op,
+        f"Odoo was busy with the same {op.model} records and rolled the call back.",
+        said.text,
+        retry_note="Odoo rolled the call back; nothing was changed",
+    )
+
+
+def _no_method_cause(said: _Said, op: Operation) -> Cause:
     return _cause(
         "odoo.validation",
         op,
-        f"Odoo failed on {op.model} {op.method} with {name or f'HTTP {status}'}: {_first(text)}",
-        text,
+        f"Odoo has no {op.model}.{op.method}: the module that provides it is not installed, "
+        "or the method is private.",
+        said.text,
+        kind=Kind.CONFIGURATION,
+        retry_note="nothing was changed in Odoo",
+    )
+
+
+def _stamp_taken_cause(said: _Said, op: Operation) -> Cause:
+    # A lost race (odoo.md §5.1): another worker committed the same stamp while this call
+    # ran. Temporary by nature: looking the stamp up again finds the winner's record.
+    return _cause(
+        "odoo.stamp_taken",
+        op,
+        f"Another worker created this {op.model} with the same stamp at the same moment; "
+        "Odoo kept theirs and rolled this call back.",
+        said.text,
+        retry_note="nothing new was created; the stamp is looked up again and the existing "
+        "record adopted",
+    )
+
+
+def _companies_cause(said: _Said, op: Operation) -> Cause:
+    return _cause(
+        "odoo.validation",
+        op,
+        f"The {op.model} refers to records of another company (partner, product, tax or "
+        "warehouse mapped to the wrong company).",
+        said.text,
+        kind=Kind.CONFIGURATION,
+        retry_note="nothing was changed in Odoo",
+    )
+
+
+def _refused_cause(said: _Said, op: Operation) -> Cause:
+    return _cause(
+        "odoo.validation",
+        op,
+        f"Odoo refused the {op.model} {op.method}: {_first(said.text)}",
+        said.text,
+        retry_note="Odoo rolled the call back; nothing was changed",
+    )
+
+
+def _unknown_cause(said: _Said, op: Operation) -> Cause:
+    name, status = said.name, said.status
+    return _cause(
+        "odoo.validation",
+        op,
+        f"Odoo failed on {op.model} {op.method} with {name or f'HTTP {status}'}: "
+        f"{_first(said.text)}",
+        said.text,
         retry_note="Odoo answered with an error, so the call was rolled back",
     )
+
+
+_CONCURRENCY_CLASSES = (
+    "LockError",
+    "SerializationFailure",
+    "ConcurrencyError",
+    "DeadlockDetected",
+    "LockNotAvailable",
+    "TransactionRollbackError",
+)
+# In order: the first rule that matches names the cause (a message can match several).
+_RULES: tuple[tuple[Callable[[_Said], bool], Callable[[_Said, Operation], Cause]], ...] = (
+    (_login_refused, _login_cause),
+    (_access_refused, lambda said, op: _access_error(said.text, op)),
+    (lambda said: _is(said.name, "MissingError"), _deleted_cause),
+    (_concurrent, _concurrency_cause),
+    (_no_such_method, _no_method_cause),
+    (lambda said: "ir_model_data_module_name_uniq_index" in said.text, _stamp_taken_cause),
+    (lambda said: "incompatible companies on records" in said.low, _companies_cause),
+    (_refused_by_rule, _refused_cause),
+)
+
+
+def classify(name: str | None, message: str, op: Operation, *, status: int | None = None) -> Cause:
+    """One Odoo error (class name, message, JSON-2 status) as a cause."""
+    said = _Said(name or "", message or "", status)
+    for matches, cause in _RULES:
+        if matches(said):
+            return cause(said, op)
+    return _unknown_cause(said, op)
 
 
 def _first(text: str) -> str:

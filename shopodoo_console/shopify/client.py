@@ -25,6 +25,7 @@ import time
 import urllib.parse
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -90,6 +91,19 @@ def search_time(when: datetime) -> str:
     if when.tzinfo is None:
         raise ValueError("use an aware datetime (UTC) for Shopify searches")
     return "'" + when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") + "'"
+
+
+@dataclass
+class _Tries:
+    """Where one :meth:`ShopifyClient.execute` call stands: attempts (they count toward
+    ``retries``), throttled answers (they do not) and whether the token was renewed (once)."""
+
+    name: str
+    units: int | None
+    resendable: bool
+    attempts: int = 0
+    throttled: int = 0
+    renewed: bool = False
 
 
 class ShopifyClient:
@@ -295,26 +309,10 @@ class ShopifyClient:
         """
         doc = documents.load(name)
         payload = {"query": doc.text, "variables": dict(variables or {}), "operationName": name}
-        resendable = not doc.is_mutation or idempotent
-        attempt = 0
-        throttled = 0
-        renewed = False
+        tries = _Tries(name, units, resendable=not doc.is_mutation or idempotent)
         while True:
             estimate = self._estimate(name, units, default_cost)
-            try:
-                self._throttle.acquire(
-                    estimate, self._max_throttle_wait, self._on_wait(name, estimate)
-                )
-            except BudgetExceeded as exc:
-                raise CauseError(
-                    Cause(
-                        code="shopify.throttled",
-                        missing="Shopify's rate limit bucket needs longer to refill than the "
-                        "console waits in one go.",
-                        operation=f"Shopify {name}",
-                        retry_after=exc.wait,
-                    )
-                ) from None
+            self._acquire(name, estimate)
             try:
                 token = self._access_token()
             except BaseException:
@@ -329,29 +327,7 @@ class ShopifyClient:
                 )
             except httpx.TransportError as exc:
                 self._throttle.release(estimate)
-                sent = not isinstance(exc, NOT_SENT)
-                if sent and not resendable:
-                    raise CauseError(
-                        Cause(
-                            code="shopify.outcome_unknown",
-                            missing=f"The connection to {self.domain} broke after {name} was "
-                            "sent: Shopify may or may not have applied it.",
-                            operation=f"Shopify {name}",
-                            detail=redact(f"{type(exc).__name__}: {exc}"),
-                            retry_note="the retry re-reads Shopify before writing again",
-                        )
-                    ) from None
-                attempt += 1
-                if attempt > self._retries:
-                    raise CauseError(
-                        Cause(
-                            code="shopify.unavailable",
-                            missing=f"{self.domain} did not answer {name} after {attempt} tries.",
-                            operation=f"Shopify {name}",
-                            detail=redact(f"{type(exc).__name__}: {exc}"),
-                        )
-                    ) from None
-                self._pause(name, attempt, type(exc).__name__)
+                self._after_lost(tries, exc)
                 continue
             try:
                 reply = read_reply(
@@ -361,72 +337,137 @@ class ShopifyClient:
                     operation=name,
                     shop=self.domain,
                 )
-            except Throttled as exc:
+            except CauseError as exc:
                 self._throttle.release(estimate)
-                throttled += 1
-                if exc.status is not None:
-                    self._throttle.update(exc.status)
-                if exc.requested is not None:
-                    self._learn(name, units, exc.requested)
-                wait = exc.cause.retry_after or 0.0
-                if response.status_code == 429:
-                    self._throttle.hold(wait)
-                else:  # THROTTLED: at least a short, growing pause against a persistent one
-                    self._throttle.hold(min(2.0, 0.05 * 2 ** min(throttled, 6)))
-                self._emit(
-                    "throttled",
-                    operation=name,
-                    http_status=response.status_code,
-                    wait=wait,
-                    requested=exc.requested,
-                )
-                if throttled > 50:
-                    raise
+                self._after_refusal(tries, exc, response.status_code, token)
                 continue
-            except CredentialsRejected:
-                self._throttle.release(estimate)
-                if not renewed and self._token_rejected(token):
-                    renewed = True
-                    continue
-                raise
-            except ServerBusy as exc:
-                self._throttle.release(estimate)
-                if not resendable:
-                    raise CauseError(
-                        Cause(
-                            code="shopify.outcome_unknown",
-                            missing=f"Shopify answered HTTP {exc.status} to {name}: it may or may "
-                            "not have applied it.",
-                            operation=f"Shopify {name}",
-                            detail=exc.cause.detail,
-                            retry_note="the retry re-reads Shopify before writing again",
-                        )
-                    ) from None
-                attempt += 1
-                if attempt > self._retries:
-                    raise
-                self._pause(name, attempt, f"HTTP {exc.status}")
-                continue
-            except CauseError:
-                self._throttle.release(estimate)
-                raise
-            self.server_clock.sample(response.headers.get("date"), time.time())
-            if reply.cost is not None and reply.cost.throttle is not None:
-                self._throttle.update(reply.cost.throttle)
-            self._throttle.release(estimate)
-            if reply.cost is not None:
-                self._learn(name, units, reply.cost.requested)
-            self._emit(
-                "request",
-                operation=name,
-                seconds=time.monotonic() - started,
-                requested=reply.cost.requested if reply.cost else None,
-                actual=reply.cost.actual if reply.cost else None,
-                available=reply.cost.throttle.available
-                if reply.cost and reply.cost.throttle
-                else None,
-            )
+            self._settle(tries, estimate, reply, response, started)
             return reply
+
+    def _acquire(self, name: str, estimate: float) -> None:
+        """Take ``estimate`` points from the shared bucket, waiting at most
+        ``max_throttle_wait``: a longer wait is the job's to make, not a worker's."""
+        try:
+            self._throttle.acquire(estimate, self._max_throttle_wait, self._on_wait(name, estimate))
+        except BudgetExceeded as exc:
+            raise CauseError(
+                Cause(
+                    code="shopify.throttled",
+                    missing="Shopify's rate limit bucket needs longer to refill than the "
+                    "console waits in one go.",
+                    operation=f"Shopify {name}",
+                    retry_after=exc.wait,
+                )
+            ) from None
+
+    def _after_lost(self, tries: _Tries, exc: httpx.TransportError) -> None:
+        """A request without an answer: resend it after a pause if it never left or may be
+        sent twice; else its outcome is unknown, and so is the job's."""
+        name = tries.name
+        sent = not isinstance(exc, NOT_SENT)
+        if sent and not tries.resendable:
+            raise CauseError(
+                Cause(
+                    code="shopify.outcome_unknown",
+                    missing=f"The connection to {self.domain} broke after {name} was "
+                    "sent: Shopify may or may not have applied it.",
+                    operation=f"Shopify {name}",
+                    detail=redact(f"{type(exc).__name__}: {exc}"),
+                    retry_note="the retry re-reads Shopify before writing again",
+                )
+            ) from None
+        tries.attempts += 1
+        if tries.attempts > self._retries:
+            raise CauseError(
+                Cause(
+                    code="shopify.unavailable",
+                    missing=f"{self.domain} did not answer {name} after {tries.attempts} tries.",
+                    operation=f"Shopify {name}",
+                    detail=redact(f"{type(exc).__name__}: {exc}"),
+                )
+            ) from None
+        self._pause(name, tries.attempts, type(exc).__name__)
+
+    def _after_refusal(self, tries: _Tries, exc: CauseError, status: int, token: str) -> None:
+        """Return to send again (throttled, a renewed token, a busy server that may be
+        asked again); raise what cannot be recovered here."""
+        if isinstance(exc, Throttled):
+            self._after_throttled(tries, exc, status)
+        elif isinstance(exc, CredentialsRejected):
+            if tries.renewed or not self._token_rejected(token):
+                raise exc
+            tries.renewed = True
+        elif isinstance(exc, ServerBusy):
+            self._after_busy(tries, exc)
+        else:
+            raise exc
+
+    def _after_throttled(self, tries: _Tries, exc: Throttled, status: int) -> None:
+        """Learn the bucket and the cost from the refusal and hold every thread back; a
+        throttled answer is not an attempt, but 50 in a row give up."""
+        tries.throttled += 1
+        if exc.status is not None:
+            self._throttle.update(exc.status)
+        if exc.requested is not None:
+            self._learn(tries.name, tries.units, exc.requested)
+        wait = exc.cause.retry_after or 0.0
+        if status == 429:
+            self._throttle.hold(wait)
+        else:  # THROTTLED: at least a short, growing pause against a persistent one
+            self._throttle.hold(min(2.0, 0.05 * 2 ** min(tries.throttled, 6)))
+        self._emit(
+            "throttled",
+            operation=tries.name,
+            http_status=status,
+            wait=wait,
+            requested=exc.requested,
+        )
+        if tries.throttled > 50:
+            raise exc
+
+    def _after_busy(self, tries: _Tries, exc: ServerBusy) -> None:
+        """A 5xx: a read is asked again after a pause; a write's outcome is unknown."""
+        name = tries.name
+        if not tries.resendable:
+            raise CauseError(
+                Cause(
+                    code="shopify.outcome_unknown",
+                    missing=f"Shopify answered HTTP {exc.status} to {name}: it may or may "
+                    "not have applied it.",
+                    operation=f"Shopify {name}",
+                    detail=exc.cause.detail,
+                    retry_note="the retry re-reads Shopify before writing again",
+                )
+            ) from None
+        tries.attempts += 1
+        if tries.attempts > self._retries:
+            raise exc
+        self._pause(name, tries.attempts, f"HTTP {exc.status}")
+
+    def _settle(
+        self,
+        tries: _Tries,
+        estimate: float,
+        reply: Reply,
+        response: httpx.Response,
+        started: float,
+    ) -> None:
+        """An answer: the server's clock, the bucket it reported and the cost it charged
+        replace the estimates; the dashboard hears of the request."""
+        self.server_clock.sample(response.headers.get("date"), time.time())
+        if reply.cost is not None and reply.cost.throttle is not None:
+            self._throttle.update(reply.cost.throttle)
+        self._throttle.release(estimate)
+        if reply.cost is not None:
+            self._learn(tries.name, tries.units, reply.cost.requested)
+        self._emit(
+            "request",
+            operation=tries.name,
+            seconds=time.monotonic() - started,
+            requested=reply.cost.requested if reply.cost else None,
+            actual=reply.cost.actual if reply.cost else None,
+            available=reply.cost.throttle.available if reply.cost and reply.cost.throttle else None,
+        )
 
     def _pause(self, name: str, attempt: int, reason: str) -> None:
         delay = min(30.0, self._backoff * 2 ** (attempt - 1)) * (0.5 + random.random() / 2)

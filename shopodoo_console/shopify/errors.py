@@ -141,6 +141,210 @@ def _retry_after(headers: Mapping[str, str]) -> float | None:
     return None
 
 
+# HTTP statuses that end a call with one sentence each (shopify.md §4): the exception, the
+# cause code and what the operator is told ({shop} is the shop's name).
+_REFUSALS: dict[int, tuple[type[CauseError], str, str]] = {
+    401: (
+        CredentialsRejected,
+        "shopify.unauthorized",
+        "Shopify rejected the access token for {shop}: it is wrong or expired, was revoked, or "
+        "the app was uninstalled.",
+    ),
+    402: (
+        CauseError,
+        "shopify.shop_frozen",
+        "{shop} is frozen: the shop owner must log in to the Shopify admin and pay the "
+        "outstanding balance.",
+    ),
+    403: (
+        CauseError,
+        "shopify.scope_missing",
+        "The Shopify app is not allowed to do this on {shop} (HTTP 403): an access scope is "
+        "missing or not approved.",
+    ),
+    423: (
+        CauseError,
+        "shopify.shop_frozen",
+        "{shop} is locked by Shopify (repeatedly over the API limits, or an account problem "
+        "such as suspected fraud).",
+    ),
+    430: (
+        CauseError,
+        "shopify.unauthorized",
+        "Shopify's security checks rejected the request (HTTP 430 Security Rejection); check "
+        "the app and the network the console calls from.",
+    ),
+}
+
+
+def _http_error(
+    status: int, headers: Mapping[str, str], call: str, detail: str, shop: str
+) -> CauseError:
+    """What a status other than 200 means; GraphQL's own errors come with 200 (shopify.md §3)."""
+    refusal = _REFUSALS.get(status)
+    if refusal is not None:
+        error, code, missing = refusal
+        return error(_cause(code, missing.format(shop=shop), call, detail))
+    if status == 429:
+        wait = _retry_after(headers)
+        return Throttled(
+            _cause(
+                "shopify.throttled",
+                "Shopify asked the console to slow down (HTTP 429).",
+                call,
+                detail,
+                retry_after=wait if wait is not None else 1.0,
+            )
+        )
+    if status >= 500 and status != 501:
+        return ServerBusy(
+            _cause(
+                "shopify.unavailable",
+                f"Shopify answered HTTP {status}"
+                + (" (the request took too long; smaller pages may help)" if status == 504 else "")
+                + ".",
+                call,
+                detail,
+            ),
+            status=status,
+        )
+    missing = (
+        f"No Admin API answers at this address (HTTP 404): check the shop domain {shop} and "
+        "the API version."
+        if status == 404
+        else f"Shopify refused the request with HTTP {status}."
+    )
+    return CauseError(_cause("shopify.query_rejected", missing, call, detail))
+
+
+def _throttled(cost: QueryCost | None, call: str, message: str) -> Throttled:
+    """THROTTLED: the wait is what the bucket lacks for this request at its refill rate."""
+    wait = None
+    if cost and cost.throttle and cost.requested is not None and cost.throttle.restore_rate:
+        wait = max(0.0, (cost.requested - cost.throttle.available) / cost.throttle.restore_rate)
+    return Throttled(
+        _cause(
+            "shopify.throttled",
+            "Shopify's rate limit bucket is empty for now.",
+            call,
+            message,
+            retry_after=wait,
+        ),
+        requested=cost.requested if cost else None,
+        status=cost.throttle if cost else None,
+    )
+
+
+def _cost_too_high(extensions: Mapping[str, Any], call: str, message: str) -> CostTooHigh:
+    """MAX_COST_EXCEEDED: the caller must ask for fewer records, so it gets both numbers."""
+    return CostTooHigh(
+        _cause(
+            "shopify.query_rejected",
+            f"The request would cost {extensions.get('cost')} points, more than Shopify's "
+            f"single-query limit of {extensions.get('maxCost', 1000)}.",
+            call,
+            message,
+        ),
+        cost=_int(extensions.get("cost")),
+        max_cost=_int(extensions.get("maxCost")),
+    )
+
+
+def _access_denied(
+    error: Mapping[str, Any], extensions: Mapping[str, Any], call: str, message: str
+) -> CauseError:
+    """ACCESS_DENIED names the scope to add (``requiredAccess``) and the field that needed it."""
+    required = extensions.get("requiredAccess") or ""
+    what = f"the {required.strip('.')}" if required else "an access scope"
+    return CauseError(
+        _cause(
+            "shopify.scope_missing",
+            f"The Shopify app lacks {what}"
+            + (f" needed for {error['path'][0]}" if error.get("path") else "")
+            + "; add it to the app and reinstall it.",
+            call,
+            message,
+        )
+    )
+
+
+def _graphql_error(
+    error: Mapping[str, Any], cost: QueryCost | None, call: str, shop: str
+) -> CauseError | None:
+    """The cause one GraphQL error is known to mean, or ``None`` for an unknown code."""
+    extensions = error.get("extensions") or {}
+    code = extensions.get("code")
+    message = str(error.get("message", ""))
+    if code == "THROTTLED":
+        return _throttled(cost, call, message)
+    if code == "MAX_COST_EXCEEDED":
+        return _cost_too_high(extensions, call, message)
+    if code == "ACCESS_DENIED":
+        return _access_denied(error, extensions, call, message)
+    if code == "SHOP_INACTIVE":
+        return CauseError(
+            _cause(
+                "shopify.shop_frozen",
+                f"{shop} is not active (closed, paused or not paid).",
+                call,
+                message,
+            )
+        )
+    if code in ("INTERNAL_SERVER_ERROR", "SERVICE_UNAVAILABLE"):
+        return ServerBusy(
+            _cause("shopify.unavailable", "Shopify had an internal error.", call, message),
+            status=500,
+        )
+    if code in ("RESOURCE_NOT_FOUND", "NOT_FOUND"):
+        return CauseError(
+            _cause(
+                "shopify.not_found",
+                "Shopify does not know the record the console asked for.",
+                call,
+                message,
+            )
+        )
+    return None
+
+
+def _raise_graphql_errors(errors: list[Any], cost: QueryCost | None, call: str, shop: str) -> None:
+    """The first error of a known code decides; unknown ones are refused together."""
+    fatal: list[Mapping[str, Any]] = []
+    for error in errors:
+        if not isinstance(error, Mapping):
+            continue
+        known = _graphql_error(error, cost, call, shop)
+        if known is not None:
+            raise known
+        fatal.append(error)
+    if fatal:
+        codes = sorted({str((e.get("extensions") or {}).get("code", "error")) for e in fatal})
+        raise CauseError(
+            _cause(
+                "shopify.query_rejected",
+                f"Shopify rejected the console's GraphQL request ({', '.join(codes)}).",
+                call,
+                "; ".join(str(e.get("message", "")) for e in fatal),
+            )
+        )
+
+
+def _raise_search_warnings(extensions: Mapping[str, Any], call: str) -> None:
+    """A search Shopify partly ignored would answer wider than asked (shopify.md §5.3)."""
+    for search in extensions.get("search") or []:
+        warnings = search.get("warnings") if isinstance(search, Mapping) else None
+        if warnings:
+            raise CauseError(
+                _cause(
+                    "shopify.query_rejected",
+                    f"Shopify ignored part of the search {search.get('query')!r}, so the "
+                    "result would be wider than asked (shopify.md §5.3).",
+                    call,
+                    "; ".join(f"{w.get('field')}: {w.get('message')}" for w in warnings),
+                )
+            )
+
+
 def read_reply(
     status: int,
     headers: Mapping[str, str],
@@ -153,87 +357,8 @@ def read_reply(
     body = _decode(content)
     detail = _detail(body)
     call = f"Shopify {operation}"
-    if status == 401:
-        raise CredentialsRejected(
-            _cause(
-                "shopify.unauthorized",
-                f"Shopify rejected the access token for {shop}: it is wrong or expired, was "
-                "revoked, or the app was uninstalled.",
-                call,
-                detail,
-            )
-        )
-    if status == 402:
-        raise CauseError(
-            _cause(
-                "shopify.shop_frozen",
-                f"{shop} is frozen: the shop owner must log in to the Shopify admin and pay the "
-                "outstanding balance.",
-                call,
-                detail,
-            )
-        )
-    if status == 403:
-        raise CauseError(
-            _cause(
-                "shopify.scope_missing",
-                f"The Shopify app is not allowed to do this on {shop} (HTTP 403): an access scope "
-                "is missing or not approved.",
-                call,
-                detail,
-            )
-        )
-    if status == 423:
-        raise CauseError(
-            _cause(
-                "shopify.shop_frozen",
-                f"{shop} is locked by Shopify (repeatedly over the API limits, or an account "
-                "problem such as suspected fraud).",
-                call,
-                detail,
-            )
-        )
-    if status == 429:
-        wait = _retry_after(headers)
-        raise Throttled(
-            _cause(
-                "shopify.throttled",
-                "Shopify asked the console to slow down (HTTP 429).",
-                call,
-                detail,
-                retry_after=wait if wait is not None else 1.0,
-            )
-        )
-    if status == 430:
-        raise CauseError(
-            _cause(
-                "shopify.unauthorized",
-                "Shopify's security checks rejected the request (HTTP 430 Security Rejection); "
-                "check the app and the network the console calls from.",
-                call,
-                detail,
-            )
-        )
-    if status >= 500 and status != 501:
-        raise ServerBusy(
-            _cause(
-                "shopify.unavailable",
-                f"Shopify answered HTTP {status}"
-                + (" (the request took too long; smaller pages may help)" if status == 504 else "")
-                + ".",
-                call,
-                detail,
-            ),
-            status=status,
-        )
     if status != 200:
-        missing = (
-            f"No Admin API answers at this address (HTTP 404): check the shop domain {shop} and "
-            "the API version."
-            if status == 404
-            else f"Shopify refused the request with HTTP {status}."
-        )
-        raise CauseError(_cause("shopify.query_rejected", missing, call, detail))
+        raise _http_error(status, headers, call, detail, shop)
     if not isinstance(body, Mapping):
         raise CauseError(
             _cause(
@@ -249,89 +374,7 @@ def read_reply(
         raise CauseError(
             _cause("shopify.query_rejected", "Shopify refused the request.", call, detail)
         )
-    fatal: list[Mapping[str, Any]] = []
-    for error in errors or []:
-        if not isinstance(error, Mapping):
-            continue
-        extensions = error.get("extensions") or {}
-        code = extensions.get("code")
-        message = str(error.get("message", ""))
-        if code == "THROTTLED":
-            wait = None
-            if cost and cost.throttle and cost.requested is not None and cost.throttle.restore_rate:
-                wait = max(
-                    0.0, (cost.requested - cost.throttle.available) / cost.throttle.restore_rate
-                )
-            raise Throttled(
-                _cause(
-                    "shopify.throttled",
-                    "Shopify's rate limit bucket is empty for now.",
-                    call,
-                    message,
-                    retry_after=wait,
-                ),
-                requested=cost.requested if cost else None,
-                status=cost.throttle if cost else None,
-            )
-        if code == "MAX_COST_EXCEEDED":
-            raise CostTooHigh(
-                _cause(
-                    "shopify.query_rejected",
-                    f"The request would cost {extensions.get('cost')} points, more than Shopify's "
-                    f"single-query limit of {extensions.get('maxCost', 1000)}.",
-                    call,
-                    message,
-                ),
-                cost=_int(extensions.get("cost")),
-                max_cost=_int(extensions.get("maxCost")),
-            )
-        if code == "ACCESS_DENIED":
-            required = extensions.get("requiredAccess") or ""
-            what = f"the {required.strip('.')}" if required else "an access scope"
-            raise CauseError(
-                _cause(
-                    "shopify.scope_missing",
-                    f"The Shopify app lacks {what}"
-                    + (f" needed for {error['path'][0]}" if error.get("path") else "")
-                    + "; add it to the app and reinstall it.",
-                    call,
-                    message,
-                )
-            )
-        if code == "SHOP_INACTIVE":
-            raise CauseError(
-                _cause(
-                    "shopify.shop_frozen",
-                    f"{shop} is not active (closed, paused or not paid).",
-                    call,
-                    message,
-                )
-            )
-        if code in ("INTERNAL_SERVER_ERROR", "SERVICE_UNAVAILABLE"):
-            raise ServerBusy(
-                _cause("shopify.unavailable", "Shopify had an internal error.", call, message),
-                status=500,
-            )
-        if code in ("RESOURCE_NOT_FOUND", "NOT_FOUND"):
-            raise CauseError(
-                _cause(
-                    "shopify.not_found",
-                    "Shopify does not know the record the console asked for.",
-                    call,
-                    message,
-                )
-            )
-        fatal.append(error)
-    if fatal:
-        codes = sorted({str((e.get("extensions") or {}).get("code", "error")) for e in fatal})
-        raise CauseError(
-            _cause(
-                "shopify.query_rejected",
-                f"Shopify rejected the console's GraphQL request ({', '.join(codes)}).",
-                call,
-                "; ".join(str(e.get("message", "")) for e in fatal),
-            )
-        )
+    _raise_graphql_errors(errors or [], cost, call, shop)
     data = body.get("data")
     if not isinstance(data, Mapping):
         raise CauseError(
@@ -339,18 +382,7 @@ def read_reply(
         )
     raw_extensions = body.get("extensions")
     top: Mapping[str, Any] = raw_extensions if isinstance(raw_extensions, Mapping) else {}
-    for search in top.get("search") or []:
-        warnings = search.get("warnings") if isinstance(search, Mapping) else None
-        if warnings:
-            raise CauseError(
-                _cause(
-                    "shopify.query_rejected",
-                    f"Shopify ignored part of the search {search.get('query')!r}, so the "
-                    "result would be wider than asked (shopify.md §5.3).",
-                    call,
-                    "; ".join(f"{w.get('field')}: {w.get('message')}" for w in warnings),
-                )
-            )
+    _raise_search_warnings(top, call)
     return Reply(data=dict(data), cost=cost, errors=tuple(errors or ()), extensions=dict(top))
 
 

@@ -240,37 +240,57 @@ def button_validate(model: Model, ids: list[int]) -> Any:
     model.env.security.check_rules(model, [model.row(i) for i in ids], "write")
     ctx = model.env.context
     su = model.sudo()
-    done_f = _done_field(model)
-    for pid in ids:
-        if su.row(pid).get("state") in ("done", "cancel"):
-            raise UserError(f"The transfer {su.row(pid)['name']} is already done or cancelled.")
+    _refuse_finished(su, ids)
     if model.env.version == 16:
-        nothing_done = [p for p in ids if not any(m.get(done_f) for m in _moves(su, p))]
+        nothing_done = _nothing_done(su, ids)
         if nothing_done and not ctx.get("skip_immediate"):
             return _wizard_action("Immediate Transfer?", "stock.immediate.transfer", nothing_done)
     else:
-        for pid in ids:
-            moves = _moves(su, pid)
-            if all(not m.get("picked") for m in moves):
-                # 17+: nothing picked means "everything picked" (auto-pick, odoo.md §6).
-                if all(not m.get("quantity") for m in moves):
-                    raise UserError(
-                        "You cannot validate a transfer if no quantities are reserved. To force "
-                        "the transfer, encode quantities."
-                    )
-                for m in moves:
-                    su.env["stock.move"].write([m["id"]], {"picked": True})
-    partial = [
-        p
-        for p in ids
-        if any(_done_qty(su, m) < (m.get("product_uom_qty") or 0.0) for m in _moves(su, p))
-    ]
+        _auto_pick(su, ids)
+    partial = _partial(su, ids)
     if partial and not ctx.get("skip_backorder"):
         return _wizard_action("Create Backorder?", "stock.backorder.confirmation", partial)
     no_backorder = set(ctx.get("picking_ids_not_to_backorder") or [])
     for pid in ids:
         _validate(su, pid, backorder=pid not in no_backorder and not ctx.get("cancel_backorder"))
     return True
+
+
+def _refuse_finished(model: Model, ids: list[int]) -> None:
+    """A transfer already done or cancelled cannot be validated (nothing is changed)."""
+    for pid in ids:
+        if model.row(pid).get("state") in ("done", "cancel"):
+            raise UserError(f"The transfer {model.row(pid)['name']} is already done or cancelled.")
+
+
+def _partial(model: Model, ids: list[int]) -> list[int]:
+    """The transfers with a move done for less than its demand (the backorder wizard's)."""
+    return [
+        p
+        for p in ids
+        if any(_done_qty(model, m) < (m.get("product_uom_qty") or 0.0) for m in _moves(model, p))
+    ]
+
+
+def _nothing_done(model: Model, ids: list[int]) -> list[int]:
+    """16: the transfers without any done quantity (the immediate-transfer wizard's)."""
+    done_f = _done_field(model)
+    return [p for p in ids if not any(m.get(done_f) for m in _moves(model, p))]
+
+
+def _auto_pick(model: Model, ids: list[int]) -> None:
+    """17+: a transfer with nothing picked counts as everything picked (odoo.md §6), unless
+    nothing is reserved either."""
+    for pid in ids:
+        moves = _moves(model, pid)
+        if all(not m.get("picked") for m in moves):
+            if all(not m.get("quantity") for m in moves):
+                raise UserError(
+                    "You cannot validate a transfer if no quantities are reserved. To force "
+                    "the transfer, encode quantities."
+                )
+            for m in moves:
+                model.env["stock.move"].write([m["id"]], {"picked": True})
 
 
 def _done_qty(model: Model, move: Row) -> float:

@@ -7,6 +7,7 @@ not like ilike not ilike =like =ilike =? child_of parent_of``.
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Callable, Sequence
 from functools import lru_cache
@@ -129,57 +130,91 @@ def _empty(value: Any) -> bool:
     return value is None or value is False or value == [] or value == ""
 
 
+def _compare_many(value: Any, op: str, right: Any) -> bool:
+    """An x2many leaf: ``=``/``in`` match any shared id (``False``/``[]``: none at all)."""
+    ids = set(value or [])
+    if op in ("=", "in"):
+        wanted = set(right if isinstance(right, list | tuple) else [right])
+        if right is False or right == []:
+            return not ids
+        return bool(ids & wanted)
+    if op in ("!=", "not in"):
+        return not compare(value, "in" if op == "not in" else "=", right, many=True)
+    raise PyError("ValueError", f"Operator {op!r} not supported on x2many fields")
+
+
+def _equal(value: Any, op: str, right: Any) -> bool:
+    """``= False`` (or ``None``) matches an unset value, as in Odoo."""
+    if right is False or right is None:
+        return _empty(value)
+    return value == right
+
+
+def _not_equal(value: Any, op: str, right: Any) -> bool:
+    return not _equal(value, "=", right)
+
+
+def _member(value: Any, op: str, right: Any) -> bool:
+    """``in``/``not in`` need a list; ``False`` in it matches an unset value."""
+    if not isinstance(right, list | tuple):
+        raise PyError("ValueError", f"The domain term '{op}' needs a list, not {right!r}")
+    hit = value in right or (_empty(value) and False in right)
+    return hit if op == "in" else not hit
+
+
+def _like_match(value: Any, op: str, right: Any) -> bool:
+    """SQL LIKE patterns (``=`` prefix: anchored; ``i``: any case); ``like False`` asks
+    whether the value is set at all."""
+    negative = op.startswith("not ")
+    base = op.removeprefix("not ")
+    if right is False or right is None:
+        return (not _empty(value)) if not negative else _empty(value)
+    if _empty(value):
+        return negative
+    pat = _like(str(right), anchored=base.startswith("="), ci="ilike" in base)
+    hit = pat.fullmatch(str(value)) is not None
+    return not hit if negative else hit
+
+
+_ORDERINGS: dict[str, Callable[[Any, Any], bool]] = {
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+
+
+def _ordered(value: Any, op: str, right: Any) -> bool:
+    """``< <= > >=``: an unset value never matches, nor do values that do not compare."""
+    if _empty(value) and not isinstance(value, int | float):
+        return False
+    if value is None or value is False:
+        return False
+    test = _ORDERINGS.get(op)
+    if test is None:
+        raise PyError("ValueError", f"Invalid operator {op!r}")
+    try:
+        return test(value, right)
+    except TypeError:
+        return False
+
+
+_SCALAR_TESTS: dict[str, Callable[[Any, str, Any], bool]] = {
+    "=": _equal,
+    "!=": _not_equal,
+    "in": _member,
+    "not in": _member,
+    **{op: _like_match for op in ("like", "ilike", "=like", "=ilike", "not like", "not ilike")},
+}
+
+
 def compare(value: Any, op: str, right: Any, *, many: bool = False) -> bool:
     """One leaf's test for a single stored value (``many``: value is a list of ids)."""
     if op == "=?":
         return True if _empty(right) else compare(value, "=", right, many=many)
     if many:
-        ids = set(value or [])
-        if op in ("=", "in"):
-            wanted = set(right if isinstance(right, list | tuple) else [right])
-            if right is False or right == []:
-                return not ids
-            return bool(ids & wanted)
-        if op in ("!=", "not in"):
-            return not compare(value, "in" if op == "not in" else "=", right, many=True)
-        raise PyError("ValueError", f"Operator {op!r} not supported on x2many fields")
-    if op == "=":
-        if right is False or right is None:
-            return _empty(value)
-        return value == right
-    if op == "!=":
-        return not compare(value, "=", right)
-    if op in ("in", "not in"):
-        if not isinstance(right, list | tuple):
-            raise PyError("ValueError", f"The domain term '{op}' needs a list, not {right!r}")
-        hit = value in right or (_empty(value) and False in right)
-        return hit if op == "in" else not hit
-    if op in ("like", "ilike", "=like", "=ilike", "not like", "not ilike"):
-        negative = op.startswith("not ")
-        base = op.removeprefix("not ")
-        if right is False or right is None:
-            return (not _empty(value)) if not negative else _empty(value)
-        if _empty(value):
-            return negative
-        pat = _like(str(right), anchored=base.startswith("="), ci="ilike" in base)
-        hit = pat.fullmatch(str(value)) is not None
-        return not hit if negative else hit
-    if _empty(value) and not isinstance(value, int | float):
-        return False
-    if value is None or value is False:
-        return False
-    try:
-        if op == "<":
-            return value < right
-        if op == "<=":
-            return value <= right
-        if op == ">":
-            return value > right
-        if op == ">=":
-            return value >= right
-    except TypeError:
-        return False
-    raise PyError("ValueError", f"Invalid operator {op!r}")
+        return _compare_many(value, op, right)
+    return _SCALAR_TESTS.get(op, _ordered)(value, op, right)
 
 
 Resolver = Callable[[dict[str, Any], str, str, Any], bool]

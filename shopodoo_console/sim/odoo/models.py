@@ -316,14 +316,26 @@ def _imd_complete(env: Env, row: Row) -> str:
 def build_registry(version: int) -> dict[str, ModelDef]:
     """All model definitions for one Odoo major version."""
     v = version
-    tax_f = "tax_ids" if v >= 19 else "tax_id"
-    uom_f = "product_uom_id" if v >= 19 else "product_uom"
+    # One Field object each, shared by the models below that have a company.
     company = m2o("res.company", "Company", default=_company)
     shared_company = m2o("res.company", "Company")
-    models: list[ModelDef] = []
+    models = [
+        *_contact_models(v),
+        *_product_models(v, shared_company),
+        *_sale_models(v),
+        *_stock_models(v, company),
+        *_accounting_models(v, company, shared_company),
+        _external_ids_model(),
+    ]
+    registry = {m.name: m for m in models}
+    stock.extend_registry(registry, version)
+    return registry
 
-    def add(mdef: ModelDef) -> None:
-        models.append(mdef)
+
+def _contact_models(v: int) -> list[ModelDef]:
+    """Contacts, currencies, countries, companies, groups, users and units of measure."""
+    models: list[ModelDef] = []
+    add = models.append
 
     partner_types = [
         ("contact", "Contact"),
@@ -431,6 +443,13 @@ def build_registry(version: int) -> dict[str, ModelDef]:
             {"name": char("Unit", required=True), "factor": num("Ratio", default=1.0)},
         )
     )
+    return models
+
+
+def _product_models(v: int, shared_company: Field) -> list[ModelDef]:
+    """Product templates and their variants (``_inherits``: the template's fields are related)."""
+    models: list[ModelDef] = []
+    add = models.append
 
     type_sel = (
         [("consu", "Consumable"), ("service", "Service"), ("product", "Storable Product")]
@@ -499,7 +518,15 @@ def build_registry(version: int) -> dict[str, ModelDef]:
             order="default_code, id",
         )
     )
+    return models
 
+
+def _sale_models(v: int) -> list[ModelDef]:
+    """Sales orders and their lines (the tax and unit fields are named per version)."""
+    models: list[ModelDef] = []
+    add = models.append
+
+    tax_f, uom_f = line_fields(v)
     so_states = [("draft", "Quotation"), ("sent", "Quotation Sent"), ("sale", "Sales Order")]
     so_states += [("done", "Locked")] if v == 16 else []
     so_states += [("cancel", "Cancelled")]
@@ -598,6 +625,13 @@ def build_registry(version: int) -> dict[str, ModelDef]:
             order="order_id, sequence, id",
         )
     )
+    return models
+
+
+def _stock_models(v: int, company: Field) -> list[ModelDef]:
+    """Locations, warehouses, operation types, quants, transfers, moves and their wizards."""
+    models: list[ModelDef] = []
+    add = models.append
 
     add(
         ModelDef(
@@ -778,6 +812,13 @@ def build_registry(version: int) -> dict[str, ModelDef]:
             rec_name="id",
         )
     )
+    return models
+
+
+def _accounting_models(v: int, company: Field, shared_company: Field) -> list[ModelDef]:
+    """Delivery methods, taxes, journals, payments, invoices and their lines."""
+    models: list[ModelDef] = []
+    add = models.append
 
     add(
         ModelDef(
@@ -963,30 +1004,30 @@ def build_registry(version: int) -> dict[str, ModelDef]:
             },
         )
     )
-    add(
-        ModelDef(
-            "ir.model.data",
-            "Model Data",
-            {
-                "name": char("External Identifier", required=True),
-                "module": char("Module", required=True, default=""),
-                "model": char("Model Name", required=True),
-                "res_id": Field("many2one_reference", "Record ID"),
-                "noupdate": flag("Non Updatable"),
-                "complete_name": computed("char", _imd_complete, "Complete ID"),
-                "reference": computed(
-                    "char", lambda env, r: f"{r.get('model')},{r.get('res_id')}", "Reference"
-                ),
-            },
-            prepare_create=_xmlid_prepare,
-            display=_imd_complete,
-            order="module, name",
-            indexed=("name", "res_id"),
-        )
+    return models
+
+
+def _external_ids_model() -> ModelDef:
+    """``ir.model.data``: external ids (``module.name``), the stamps the console creates with."""
+    return ModelDef(
+        "ir.model.data",
+        "Model Data",
+        {
+            "name": char("External Identifier", required=True),
+            "module": char("Module", required=True, default=""),
+            "model": char("Model Name", required=True),
+            "res_id": Field("many2one_reference", "Record ID"),
+            "noupdate": flag("Non Updatable"),
+            "complete_name": computed("char", _imd_complete, "Complete ID"),
+            "reference": computed(
+                "char", lambda env, r: f"{r.get('model')},{r.get('res_id')}", "Reference"
+            ),
+        },
+        prepare_create=_xmlid_prepare,
+        display=_imd_complete,
+        order="module, name",
+        indexed=("name", "res_id"),
     )
-    registry = {m.name: m for m in models}
-    stock.extend_registry(registry, version)
-    return registry
 
 
 def line_fields(version: int) -> tuple[str, str]:

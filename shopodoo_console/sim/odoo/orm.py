@@ -311,30 +311,35 @@ class Model:
         return (self.table[i] for i in ids)
 
     def _indexed_ids(self, tree: dom.Node) -> set[int] | None:
+        """The fewest ids an index names for a leaf every match must satisfy; ``None`` when
+        no such leaf can use an index (the search then tests every row)."""
         best: set[int] | None = None
         for leaf in dom.required_leaves(tree):
             _, path, op, right = leaf
-            if op not in ("=", "in") or "." in path or path not in self.d.fields:
-                continue
-            if op == "=" and isinstance(right, list | tuple):
-                continue
-            values = list(right) if isinstance(right, list | tuple) else [right]
-            if any(v is False or v is None or isinstance(v, list | dict) for v in values):
-                continue
-            if self.d.fields[path].type == "many2one" and not all(
-                isinstance(v, int) and not isinstance(v, bool) for v in values
-            ):
-                continue  # a name, compared with the display name: no index for that
-            if path == "id":
-                ids = {v for v in values if isinstance(v, int) and v in self.table}
-            elif path in self.env.store.m2o_fields.get(self.name, ()):
-                index = self.env.store.reverse[(self.name, path)]
-                ids = set().union(*(index.get(v, ()) for v in values)) if values else set()
-            else:
-                continue
-            if best is None or len(ids) < len(best):
+            values = self._index_values(path, op, right)
+            ids = self._ids_by_index(path, values) if values is not None else None
+            if ids is not None and (best is None or len(ids) < len(best)):
                 best = ids
         return best
+
+    def _index_values(self, path: str, op: str, right: Any) -> list[Any] | None:
+        """The values of an ``=``/``in`` leaf on a field of this model an index can look
+        up; ``None`` for any other leaf (dotted, unset values, a many2one by name)."""
+        if op not in ("=", "in") or "." in path or path not in self.d.fields:
+            return None
+        if op == "=" and isinstance(right, list | tuple):
+            return None
+        return _lookup_values(right, many2one=self.d.fields[path].type == "many2one")
+
+    def _ids_by_index(self, path: str, values: list[Any]) -> set[int] | None:
+        """The ids whose ``path`` is one of ``values``: the table's own ids, or the store's
+        reverse index of a many2one; ``None`` when the field has no index."""
+        if path == "id":
+            return {v for v in values if isinstance(v, int) and v in self.table}
+        if path in self.env.store.m2o_fields.get(self.name, ()):
+            index = self.env.store.reverse[(self.name, path)]
+            return set().union(*(index.get(v, ()) for v in values)) if values else set()
+        return None
 
     def _active(self, row: Row, domain: Sequence[Any] | None) -> bool:
         """Archived records are hidden unless the domain mentions ``active`` (Odoo's rule)."""
@@ -456,12 +461,7 @@ class Model:
 
     def _create_one(self, vals: dict[str, Any]) -> int:
         self._check_names(vals)
-        for key, value in self.env.context.items():  # Odoo's ``default_<field>`` context keys
-            if key.startswith("default_") and key[8:] in self.d.fields and key[8:] not in vals:
-                vals[key[8:]] = value
-        for n, f in self.d.fields.items():
-            if n not in vals and f.default is not None:
-                vals[n] = f.default(self.env) if callable(f.default) else f.default
+        self._fill_defaults(vals)
         if self.d.prepare_create:
             self.d.prepare_create(self, vals)
         if self.d.delegate:
@@ -476,6 +476,26 @@ class Model:
             "create_uid": self.env.uid,
             "write_uid": self.env.uid,
         }
+        later = self._new_values(row, vals)
+        store.insert(self.name, row)
+        self.env.security.check_rules(self, [row], "create")
+        self._write_later(rid, later)
+        self._check_company([row])
+        return rid
+
+    def _fill_defaults(self, vals: dict[str, Any]) -> None:
+        """Values not given: Odoo's ``default_<field>`` context keys first, then the
+        fields' own defaults."""
+        for key, value in self.env.context.items():
+            if key.startswith("default_") and key[8:] in self.d.fields and key[8:] not in vals:
+                vals[key[8:]] = value
+        for n, f in self.d.fields.items():
+            if n not in vals and f.default is not None:
+                vals[n] = f.default(self.env) if callable(f.default) else f.default
+
+    def _new_values(self, row: Row, vals: dict[str, Any]) -> dict[str, Any]:
+        """Put the stored values in ``row`` (every stored field set, required ones not
+        empty); return what is written once the row exists (one2many, related)."""
         later: dict[str, Any] = {}
         for n, v in vals.items():
             f = self.d.fields[n]
@@ -489,11 +509,7 @@ class Model:
                 row[n] = [] if f.type in X2MANY else False
             if f.required and f.stored and (row.get(n) is False or row.get(n) is None):
                 raise self._not_null(f)
-        store.insert(self.name, row)
-        self.env.security.check_rules(self, [row], "create")
-        self._write_later(rid, later)
-        self._check_company([row])
-        return rid
+        return later
 
     def _delegate_create(self, vals: dict[str, Any]) -> None:
         """``_inherits``: values of the parent model's fields go to a parent record."""
@@ -579,52 +595,57 @@ class Model:
     def _convert(self, f: Field, value: Any, current: list[int]) -> Any:
         """Check and normalise one stored value (many2one ids, selections, m2m commands)."""
         if f.type == "many2one":
-            if isinstance(value, list | tuple) and value:  # [id, name] from a read
-                value = value[0]
-            if value in (None, False, 0):
-                return False
-            if not isinstance(value, int) or isinstance(value, bool):
-                raise PyError("ValueError", f"Wrong value for {self.name}.{f.name}: {value!r}")
-            if value not in self.env.store.tables[f.relation or ""]:
-                raise sql_error(
-                    "another model requires the record being deleted. If possible, archive it "
-                    f"instead.\n\nModel: {self.d.description} ({self.name})\n"
-                    f"Constraint: {self.name.replace('.', '_')}_{f.name}_fkey"
-                )
-            return value
+            return self._many2one_value(f, value)
         if f.type == "many2many":
-            ids = list(current)
-            for cmd in _commands(value, f):
-                if cmd[0] == 6:
-                    ids = list(cmd[2])
-                elif cmd[0] == 4 and cmd[1] not in ids:
-                    ids.append(cmd[1])
-                elif cmd[0] == 3 and cmd[1] in ids:
-                    ids.remove(cmd[1])
-                elif cmd[0] == 5:
-                    ids = []
-                else:
-                    raise PyError("ValueError", f"Unsupported command {cmd!r} on {f.name}")
-            table = self.env.store.tables[f.relation or ""]
-            for i in ids:
-                if i not in table:
-                    raise self.env[f.relation or ""]._missing([i])
-            return ids
-        if f.type == "selection" and value not in (False, None):
-            allowed = {k for k, _ in f.selection or []}
-            if value not in allowed:
-                raise PyError("ValueError", f"Wrong value for {self.name}.{f.name}: {value!r}")
-        if f.type in ("float", "monetary") and value not in (False, None):
-            if not isinstance(value, int | float) or isinstance(value, bool):
-                raise PyError("ValueError", f"Wrong value for {self.name}.{f.name}: {value!r}")
-            return float(value)
-        if f.type == "integer" and value not in (False, None) and not isinstance(value, int):
-            raise PyError("ValueError", f"Wrong value for {self.name}.{f.name}: {value!r}")
+            return self._many2many_value(f, value, current)
         if f.type == "boolean":
             return bool(value)
-        if f.type in ("char", "text") and value not in (False, None) and not isinstance(value, str):
-            value = str(value)
-        return False if value is None else value
+        if value in (False, None):
+            return False if value is None else value
+        check = _SCALAR_CHECKS.get(f.type)
+        if check is None:
+            return value
+        converted = check(f, value)
+        if converted is _WRONG:
+            raise PyError("ValueError", f"Wrong value for {self.name}.{f.name}: {value!r}")
+        return converted
+
+    def _many2one_value(self, f: Field, value: Any) -> Any:
+        """An id (or ``[id, name]`` as read) of an existing record, or ``False``."""
+        if isinstance(value, list | tuple) and value:  # [id, name] from a read
+            value = value[0]
+        if value in (None, False, 0):
+            return False
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise PyError("ValueError", f"Wrong value for {self.name}.{f.name}: {value!r}")
+        if value not in self.env.store.tables[f.relation or ""]:
+            raise sql_error(
+                "another model requires the record being deleted. If possible, archive it "
+                f"instead.\n\nModel: {self.d.description} ({self.name})\n"
+                f"Constraint: {self.name.replace('.', '_')}_{f.name}_fkey"
+            )
+        return value
+
+    def _many2many_value(self, f: Field, value: Any, current: list[int]) -> list[int]:
+        """The ids after applying the commands (6 set, 4 link, 3 unlink, 5 clear) to
+        ``current``; every id must exist."""
+        ids = list(current)
+        for cmd in _commands(value, f):
+            if cmd[0] == 6:
+                ids = list(cmd[2])
+            elif cmd[0] == 4 and cmd[1] not in ids:
+                ids.append(cmd[1])
+            elif cmd[0] == 3 and cmd[1] in ids:
+                ids.remove(cmd[1])
+            elif cmd[0] == 5:
+                ids = []
+            else:
+                raise PyError("ValueError", f"Unsupported command {cmd!r} on {f.name}")
+        table = self.env.store.tables[f.relation or ""]
+        for i in ids:
+            if i not in table:
+                raise self.env[f.relation or ""]._missing([i])
+        return ids
 
     def _missing(self, ids: list[int]) -> Exception:
         return missing_error(self.name, ids, self.env.uid)
@@ -706,6 +727,50 @@ class Model:
             k for k, r in imd.items() if r.get("model") == self.name and r.get("res_id") == rid
         ]:
             store.delete("ir.model.data", xid)
+
+
+def _lookup_values(right: Any, *, many2one: bool) -> list[Any] | None:
+    """An ``=``/``in`` leaf's values if an index can look them up: no unset or composite
+    value, and ids (not names, compared with the display name) on a many2one."""
+    values = list(right) if isinstance(right, list | tuple) else [right]
+    if any(v is False or v is None or isinstance(v, list | dict) for v in values):
+        return None
+    if many2one and not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        return None
+    return values
+
+
+_WRONG = object()  # what a value check answers for a value the field cannot hold
+
+
+def _selection_value(f: Field, value: Any) -> Any:
+    return value if value in {k for k, _ in f.selection or []} else _WRONG
+
+
+def _float_value(f: Field, value: Any) -> Any:
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return _WRONG
+    return float(value)
+
+
+def _integer_value(f: Field, value: Any) -> Any:
+    return value if isinstance(value, int) else _WRONG
+
+
+def _text_value(f: Field, value: Any) -> Any:
+    return value if isinstance(value, str) else str(value)
+
+
+# How a set value (not False/None) of each type is checked and normalised: floats become
+# float, text becomes str; ``_WRONG`` refuses it (types not listed are stored as given).
+_SCALAR_CHECKS: dict[str, Callable[[Field, Any], Any]] = {
+    "selection": _selection_value,
+    "float": _float_value,
+    "monetary": _float_value,
+    "integer": _integer_value,
+    "char": _text_value,
+    "text": _text_value,
+}
 
 
 def _positive(op: str) -> str:

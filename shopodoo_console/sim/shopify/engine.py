@@ -18,6 +18,7 @@ from typing import Any, cast
 
 from graphql import (
     DocumentNode,
+    ExecutionResult,
     FragmentDefinitionNode,
     GraphQLError,
     GraphQLSchema,
@@ -262,45 +263,37 @@ def _variable_error(error: GraphQLError, request: Request) -> dict[str, Any]:
     return out
 
 
-def run(
-    request: Request,
-    store: Store,
-    scopes: frozenset[str],
-    bucket: cost.Bucket,
-    *,
-    app: str = "static",
-    api_version: str = "2026-07",
-    bulk_operations: bulk.BulkOperations | None = None,
-) -> Result:
-    """Validate, charge and execute a parsed request (as ``app``, on ``api_version``)."""
+def _no_operation(request: Request) -> Result:
+    """No operation to run: the name matches none, or several exist and none is named."""
     assert request.document is not None
-    if request.operation is None:
-        operations = [
-            d for d in request.document.definitions if isinstance(d, OperationDefinitionNode)
-        ]
-        message = (
-            f'No operation named "{request.operation_name}"'
-            if request.operation_name or not operations
-            else "An operation name is required"
-        )
-        return Result({"errors": [{"message": message}]})
-    op = request.operation
-    label = f"{op.operation.value} {op.name.value}" if op.name else op.operation.value
-    the_schema = schema()
+    operations = [d for d in request.document.definitions if isinstance(d, OperationDefinitionNode)]
+    message = (
+        f'No operation named "{request.operation_name}"'
+        if request.operation_name or not operations
+        else "An operation name is required"
+    )
+    return Result({"errors": [{"message": message}]})
+
+
+def _coerced(the_schema: GraphQLSchema, request: Request, label: str) -> Mapping[str, Any] | Result:
+    """The variables coerced to their types, or the validation / INVALID_VARIABLE errors
+    Shopify answers instead (no data, no cost)."""
+    assert request.document is not None and request.operation is not None
     errors = validate(the_schema, request.document)
     if errors:
         return Result({"errors": [_validation_error(e, label) for e in errors]})
-    values = get_variable_values(the_schema, op.variable_definitions or [], request.variables)
+    values = get_variable_values(
+        the_schema, request.operation.variable_definitions or [], request.variables
+    )
     if isinstance(values, list):
         return Result({"errors": [_variable_error(e, request) for e in values]})
     # graphql-core 3.3 wraps them, 3.2 does not
-    coerced: Mapping[str, Any] = cast(Mapping[str, Any], getattr(values, "coerced", values))
-    fragments = {
-        d.name.value: d
-        for d in request.document.definitions
-        if isinstance(d, FragmentDefinitionNode)
-    }
-    analysis = cost.analyse(the_schema, op, fragments, coerced)
+    return cast(Mapping[str, Any], getattr(values, "coerced", values))
+
+
+def _over_limits(analysis: cost.Analysis, label: str) -> Result | None:
+    """A page too large (or another cost problem), or a query over the single-query limit:
+    refused before anything is taken from the bucket."""
     if analysis.problems:
         problem = analysis.problems[0]
         return Result(
@@ -338,6 +331,44 @@ def run(
             },
             requested=requested,
         )
+    return None
+
+
+def _fragments(request: Request) -> dict[str, FragmentDefinitionNode]:
+    assert request.document is not None
+    return {
+        d.name.value: d
+        for d in request.document.definitions
+        if isinstance(d, FragmentDefinitionNode)
+    }
+
+
+def run(
+    request: Request,
+    store: Store,
+    scopes: frozenset[str],
+    bucket: cost.Bucket,
+    *,
+    app: str = "static",
+    api_version: str = "2026-07",
+    bulk_operations: bulk.BulkOperations | None = None,
+) -> Result:
+    """Validate, charge and execute a parsed request (as ``app``, on ``api_version``)."""
+    assert request.document is not None
+    if request.operation is None:
+        return _no_operation(request)
+    op = request.operation
+    label = f"{op.operation.value} {op.name.value}" if op.name else op.operation.value
+    the_schema = schema()
+    coerced = _coerced(the_schema, request, label)
+    if isinstance(coerced, Result):
+        return coerced
+    fragments = _fragments(request)
+    analysis = cost.analyse(the_schema, op, fragments, coerced)
+    refused = _over_limits(analysis, label)
+    if refused is not None:
+        return refused
+    requested = analysis.requested
     if not bucket.take(requested):
         return throttled(requested, bucket)
     context = resolvers.Context(
@@ -359,10 +390,23 @@ def run(
         data = outcome.data
         actual = min(cost.actual_cost(the_schema, op, fragments, coerced, data), requested)
     bucket.refund(requested - actual)
+    body = _body(outcome, requested, actual, bucket, context)
+    return Result(body, requested=requested, actual=actual)
+
+
+def _body(
+    outcome: ExecutionResult,
+    requested: int,
+    actual: int,
+    bucket: cost.Bucket,
+    context: resolvers.Context,
+) -> dict[str, Any]:
+    """Errors (if any), data, then ``extensions.cost`` and ``extensions.search``: Shopify's
+    order of keys."""
     body: dict[str, Any] = {}
     if outcome.errors:
         body["errors"] = [e.formatted for e in outcome.errors]
-    body["data"] = data
+    body["data"] = outcome.data
     body["extensions"] = {
         "cost": {
             "requestedQueryCost": requested,
@@ -372,7 +416,7 @@ def run(
     }
     if context.search:
         body["extensions"]["search"] = context.search
-    return Result(body, requested=requested, actual=actual)
+    return body
 
 
 def requested_cost(request: Request) -> int | None:

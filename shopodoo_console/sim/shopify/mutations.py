@@ -511,7 +511,87 @@ OWNER_SCOPES = {
 }
 
 
+def _metafield_errors(store: Store, index: int, item: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Shopify's userErrors for one input: the owner, the key, the namespace, the type a new
+    metafield needs, and the compare digest (compare-and-set, shopify.md §8.6)."""
+    at = ["metafields", str(index)]
+    namespace = item.get("namespace") or "app--shopodoo"
+    existing = store.metafields.get((item["ownerId"], namespace, item["key"]))
+    errors = []
+    if store.get(item["ownerId"]) is None:
+        errors.append(_user_error([*at, "ownerId"], "Owner does not exist.", "INVALID"))
+    if not _KEY.match(item["key"]):
+        errors.append(_user_error([*at, "key"], "Key is invalid.", "INVALID"))
+    if not 3 <= len(namespace) <= 255:
+        errors.append(_user_error([*at, "namespace"], "Namespace is invalid.", "INVALID"))
+    if existing is None and not item.get("type"):
+        errors.append(_user_error([*at, "type"], "Type can't be blank", "BLANK"))
+    if "compareDigest" in item:
+        errors += _digest_errors(at, item["compareDigest"], existing)
+    return errors
+
+
+def _digest_errors(
+    at: list[str], digest: str | None, existing: Mapping[str, Any] | None
+) -> list[dict[str, Any]]:
+    """``compareDigest``: malformed, or not the stored one (``null``: must not exist yet)."""
+    if digest is not None and not _DIGEST.match(digest):
+        return [
+            _user_error(
+                [*at, "compareDigest"],
+                "Invalid `compareDigest` value.",
+                "INVALID_COMPARE_DIGEST",
+            )
+        ]
+    if (digest is None and existing is not None) or (
+        digest is not None and (existing is None or existing["compareDigest"] != digest)
+    ):
+        return [
+            _user_error(
+                at,
+                "The resource has been updated since it was loaded. Try again with an "
+                "updated `compareDigest` value.",
+                "STALE_OBJECT",
+            )
+        ]
+    return []
+
+
+def _write_metafield(
+    store: Store, item: Mapping[str, Any], stamp: str, position: int
+) -> dict[str, Any]:
+    """Create or update one metafield; a new digest each write (``position`` keeps two
+    writes of one call apart), and the owner's ``updatedAt`` moves."""
+    namespace = item.get("namespace") or "app--shopodoo"
+    key = (item["ownerId"], namespace, item["key"])
+    record = store.metafields.get(key)
+    if record is None:
+        record = {
+            "__typename": "Metafield",
+            "id": store.new_gid("Metafield"),
+            "namespace": namespace,
+            "key": item["key"],
+            "type": item["type"],
+            "createdAt": stamp,
+            "_owner": item["ownerId"],
+        }
+        store.metafields[key] = record
+        store.add(record)
+    record["value"] = item["value"]
+    if item.get("type"):
+        record["type"] = item["type"]
+    record["updatedAt"] = stamp
+    record["compareDigest"] = hashlib.sha256(
+        f"{record['id']}:{record['value']}:{stamp}:{position}".encode()
+    ).hexdigest()
+    owner = store.nodes[item["ownerId"]]
+    if "updatedAt" in owner:
+        store.touch(owner)
+    return record
+
+
 def metafields_set(store: Store, inputs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """``metafieldsSet``: all inputs are checked before any is written (atomic, like Shopify)."""
     if len(inputs) > 25:
         return {
             "metafields": None,
@@ -524,73 +604,13 @@ def metafields_set(store: Store, inputs: Sequence[Mapping[str, Any]]) -> dict[st
                 )
             ],
         }
-    errors = []
-    for index, item in enumerate(inputs):
-        at = ["metafields", str(index)]
-        namespace = item.get("namespace") or "app--shopodoo"
-        existing = store.metafields.get((item["ownerId"], namespace, item["key"]))
-        if store.get(item["ownerId"]) is None:
-            errors.append(_user_error([*at, "ownerId"], "Owner does not exist.", "INVALID"))
-        if not _KEY.match(item["key"]):
-            errors.append(_user_error([*at, "key"], "Key is invalid.", "INVALID"))
-        if not 3 <= len(namespace) <= 255:
-            errors.append(_user_error([*at, "namespace"], "Namespace is invalid.", "INVALID"))
-        if existing is None and not item.get("type"):
-            errors.append(_user_error([*at, "type"], "Type can't be blank", "BLANK"))
-        if "compareDigest" in item:
-            digest = item["compareDigest"]
-            if digest is not None and not _DIGEST.match(digest):
-                errors.append(
-                    _user_error(
-                        [*at, "compareDigest"],
-                        "Invalid `compareDigest` value.",
-                        "INVALID_COMPARE_DIGEST",
-                    )
-                )
-            elif (digest is None and existing is not None) or (
-                digest is not None and (existing is None or existing["compareDigest"] != digest)
-            ):
-                errors.append(
-                    _user_error(
-                        at,
-                        "The resource has been updated since it was loaded. Try again with an "
-                        "updated `compareDigest` value.",
-                        "STALE_OBJECT",
-                    )
-                )
+    errors = [e for index, item in enumerate(inputs) for e in _metafield_errors(store, index, item)]
     if errors:
         for error in errors:
             error.setdefault("elementIndex", None)
         return {"metafields": [], "userErrors": errors}
-    written: list[dict[str, Any]] = []
     stamp = iso(now())
-    for item in inputs:
-        namespace = item.get("namespace") or "app--shopodoo"
-        key = (item["ownerId"], namespace, item["key"])
-        record = store.metafields.get(key)
-        if record is None:
-            record = {
-                "__typename": "Metafield",
-                "id": store.new_gid("Metafield"),
-                "namespace": namespace,
-                "key": item["key"],
-                "type": item["type"],
-                "createdAt": stamp,
-                "_owner": item["ownerId"],
-            }
-            store.metafields[key] = record
-            store.add(record)
-        record["value"] = item["value"]
-        if item.get("type"):
-            record["type"] = item["type"]
-        record["updatedAt"] = stamp
-        record["compareDigest"] = hashlib.sha256(
-            f"{record['id']}:{record['value']}:{stamp}:{len(written)}".encode()
-        ).hexdigest()
-        owner = store.nodes[item["ownerId"]]
-        if "updatedAt" in owner:
-            store.touch(owner)
-        written.append(record)
+    written = [_write_metafield(store, item, stamp, i) for i, item in enumerate(inputs)]
     return {"metafields": written, "userErrors": []}
 
 

@@ -80,34 +80,36 @@ def require(info: GraphQLResolveInfo, scopes: Iterable[str], what: str | None = 
 # -- connections --------------------------------------------------------------------------
 
 
-def paginate(
-    records: Iterable[Mapping[str, Any]],
-    args: Mapping[str, Any],
-    sort: Callable[[Mapping[str, Any]], Any] | None = None,
-) -> dict[str, Any]:
-    reverse = bool(args.get("reverse"))
-    first, last = args.get("first"), args.get("last")
-    if first is None and last is None:
-        raise GraphQLError("you must provide one of first or last")
-    keyed = sorted(
-        ((sort(r) if sort else 0, legacy(r["id"]), r) for r in records),
-        key=lambda t: (t[0], t[1]),
-        reverse=reverse,
-    )
+Keyed = tuple[Any, int, Mapping[str, Any]]  # (sort value, legacy id, record)
 
-    def position(value: str) -> tuple[Any, int]:
-        try:
-            last_id, last_value = cursor.decode(value)
-        except cursor.CursorError as exc:
-            raise GraphQLError(str(exc)) from exc
-        return (last_value if sort else 0), last_id
 
+def _position(value: str, sorted_: bool) -> tuple[Any, int]:
+    """A cursor as the (sort value, id) it stands for; a bad one is the client's error."""
+    try:
+        last_id, last_value = cursor.decode(value)
+    except cursor.CursorError as exc:
+        raise GraphQLError(str(exc)) from exc
+    return (last_value if sorted_ else 0), last_id
+
+
+def _between(
+    keyed: list[Keyed], args: Mapping[str, Any], sorted_: bool, reverse: bool
+) -> list[Keyed]:
+    """The rows strictly after ``after`` and before ``before``, in the listing's direction."""
     if args.get("after"):
-        mark = position(args["after"])
+        mark = _position(args["after"], sorted_)
         keyed = [t for t in keyed if ((t[0], t[1]) < mark if reverse else (t[0], t[1]) > mark)]
     if args.get("before"):
-        mark = position(args["before"])
+        mark = _position(args["before"], sorted_)
         keyed = [t for t in keyed if ((t[0], t[1]) > mark if reverse else (t[0], t[1]) < mark)]
+    return keyed
+
+
+def _window(
+    keyed: list[Keyed], args: Mapping[str, Any], first: int | None, last: int | None
+) -> tuple[list[Keyed], bool, bool]:
+    """``first``/``last`` cut the rows; whether a next or previous page exists, as Shopify
+    says it (a cursor given counts as a page on its side)."""
     has_next = has_previous = False
     if first is not None:
         has_next = len(keyed) > first
@@ -117,6 +119,27 @@ def paginate(
         has_previous = len(keyed) > last
         keyed = keyed[-last:] if last else []
         has_next = has_next or bool(args.get("before"))
+    return keyed, has_next, has_previous
+
+
+def paginate(
+    records: Iterable[Mapping[str, Any]],
+    args: Mapping[str, Any],
+    sort: Callable[[Mapping[str, Any]], Any] | None = None,
+) -> dict[str, Any]:
+    """A Relay connection over ``records``: ordered by ``sort`` then id, cursors that carry
+    both, ``first``/``last``/``after``/``before``/``reverse`` as Shopify reads them."""
+    reverse = bool(args.get("reverse"))
+    first, last = args.get("first"), args.get("last")
+    if first is None and last is None:
+        raise GraphQLError("you must provide one of first or last")
+    keyed = sorted(
+        ((sort(r) if sort else 0, legacy(r["id"]), r) for r in records),
+        key=lambda t: (t[0], t[1]),
+        reverse=reverse,
+    )
+    keyed = _between(keyed, args, bool(sort), reverse)
+    keyed, has_next, has_previous = _window(keyed, args, first, last)
     edges = [{"cursor": cursor.encode(t[1], t[0] if sort else None), "node": t[2]} for t in keyed]
     return {
         "edges": edges,

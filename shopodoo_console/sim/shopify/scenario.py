@@ -151,16 +151,33 @@ def generate(
     page), a cancelled order, partially and fully fulfilled orders, a multi-currency order, a
     test order, a customer without phone or address, an e-mail with capitals, accents
     everywhere.
+
+    The parts are drawn from one random generator in a fixed order (locations, products,
+    customers, orders): the helpers below must keep drawing in that order.
     """
     rng = random.Random(seed)
     end = (now or datetime.now(UTC)).replace(microsecond=0) - timedelta(minutes=5)
     n_customers = customers if customers is not None else max(5, orders // 3)
     n_products = products if products is not None else max(6, min(200, orders // 8))
+    location_specs = _location_specs(rng, locations)
+    names = [loc["name"] for loc in location_specs]
+    product_specs, skus = _product_specs(rng, n_products, names)
+    customer_specs = _customer_specs(rng, n_customers, end, days)
+    return {
+        "shop": {"name": "Shopodoo Demo Store", "domain": "shopodoo-demo.myshopify.com"},
+        "locations": location_specs,
+        "products": product_specs,
+        "customers": customer_specs,
+        "orders": _order_specs(rng, orders, end, days, customer_specs, skus),
+    }
 
-    location_specs = []
-    for i in range(max(1, locations)):
+
+def _location_specs(rng: random.Random, count: int) -> list[dict[str, Any]]:
+    """At least one location; the first always fulfils online orders."""
+    specs = []
+    for i in range(max(1, count)):
         country, province, city, zip_, street, _ = COUNTRIES[i % len(COUNTRIES)]
-        location_specs.append(
+        specs.append(
             {
                 "name": ["Main Warehouse", "Outlet Store", "Pop-up Shop", "Returns Center"][i % 4]
                 + ("" if i < 4 else f" {i}"),
@@ -174,10 +191,16 @@ def generate(
                 },
             }
         )
-    names = [loc["name"] for loc in location_specs]
+    return specs
 
-    product_specs, skus = [], []
-    for i in range(n_products):
+
+def _product_specs(
+    rng: random.Random, count: int, locations: list[str]
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """``count`` products with stock at every location, their SKUs, then the awkward
+    catalogue entries: a SKU shared by two variants and a variant without SKU."""
+    specs, skus = [], []
+    for i in range(count):
         title, options = PRODUCTS[i % len(PRODUCTS)]
         if i >= len(PRODUCTS):
             title = f"{title} {i // len(PRODUCTS) + 1}"
@@ -191,13 +214,12 @@ def generate(
                     "sku": sku,
                     "barcode": ean13(rng),
                     "price": f"{rng.randrange(5, 60)}.{rng.choice(['00', '50', '90', '95'])}",
-                    "stock": {name: rng.randrange(0, 80) for name in names},
+                    "stock": {name: rng.randrange(0, 80) for name in locations},
                 }
             )
             skus.append(sku)
-        product_specs.append({"title": title, "vendor": "Shopodoo Goods", "variants": variants})
-    # Awkward catalogue entries: a shared SKU, no SKU at all.
-    product_specs.append(
+        specs.append({"title": title, "vendor": "Shopodoo Goods", "variants": variants})
+    specs.append(
         {
             "title": "Gift Card Sleeve",
             "variants": [
@@ -207,64 +229,69 @@ def generate(
             ],
         }
     )
+    return specs, skus
 
-    customer_specs = []
-    for i in range(n_customers):
+
+def _customer_specs(
+    rng: random.Random, count: int, end: datetime, days: int
+) -> list[dict[str, Any]]:
+    """Customers with accents; the second's e-mail has capitals, the third has no phone,
+    the fourth no address."""
+    specs: list[dict[str, Any]] = []
+    for i in range(count):
         first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
         country, province, city, zip_, street, _ = rng.choice(COUNTRIES)
         email = f"{_ascii(first)}.{_ascii(last)}.{i}@example.com".lower()
         if i == 1:
             email = f"{_ascii(first).title()}.{_ascii(last).upper()}@Example.com"
-        spec: dict[str, Any] = {
-            "firstName": first,
-            "lastName": last,
-            "email": email,
-            "phone": None if i == 2 else f"+49151{rng.randrange(10**7, 10**8)}",
-            "tags": ["vip"] if rng.random() < 0.1 else [],
-            "createdAt": iso(end - timedelta(days=days + 30 - i % 30)),
-            "address": None
-            if i == 3
-            else {
+        specs.append(
+            {
                 "firstName": first,
                 "lastName": last,
-                "address1": street,
-                "city": city,
-                "provinceCode": province,
-                "zip": zip_,
-                "countryCodeV2": country,
-                "country": country,
-                "phone": None,
-            },
-        }
-        customer_specs.append(spec)
+                "email": email,
+                "phone": None if i == 2 else f"+49151{rng.randrange(10**7, 10**8)}",
+                "tags": ["vip"] if rng.random() < 0.1 else [],
+                "createdAt": iso(end - timedelta(days=days + 30 - i % 30)),
+                "address": None
+                if i == 3
+                else {
+                    "firstName": first,
+                    "lastName": last,
+                    "address1": street,
+                    "city": city,
+                    "provinceCode": province,
+                    "zip": zip_,
+                    "countryCodeV2": country,
+                    "country": country,
+                    "phone": None,
+                },
+            }
+        )
+    return specs
 
-    order_specs = []
+
+def _order_specs(
+    rng: random.Random,
+    count: int,
+    end: datetime,
+    days: int,
+    customers: list[dict[str, Any]],
+    skus: list[str],
+) -> list[dict[str, Any]]:
+    """``count`` orders spread evenly over the last ``days``, oldest first."""
+    specs = []
     span = timedelta(days=days).total_seconds()
-    for i in range(orders):
-        created = end - timedelta(seconds=span * (1 - (i + 1) / (orders + 1)))
+    for i in range(count):
+        created = end - timedelta(seconds=span * (1 - (i + 1) / (count + 1)))
         created = created.replace(microsecond=0)
         updated = min(end, created + timedelta(minutes=rng.choice([0, 0, 1, 5, 30, 600])))
-        customer = rng.choice(customer_specs)
+        customer = rng.choice(customers)
         country_rate = next(
             c[5]
             for c in COUNTRIES
             if c[0] == (customer["address"] or {}).get("countryCodeV2", "DE")
         )
-        n_lines = 12 if i == 3 else rng.randint(1, 5)
-        lines = []
-        for _ in range(n_lines):
-            line: dict[str, Any] = {
-                "sku": rng.choice(skus),
-                "quantity": rng.choice([1, 1, 1, 2, 3]),
-                "taxRate": country_rate,
-            }
-            if rng.random() < 0.15:
-                line["discount"] = f"{rng.randrange(1, 5)}.00"
-            lines.append(line)
-        if i == 5:
-            lines.append({"title": "Gift wrapping", "price": "3.50", "requiresShipping": False})
-        if i == 8:
-            lines.append({"sku": "DUP-SKU-1", "quantity": 1})
+        lines = _order_lines(rng, i, skus, country_rate)
         ship = rng.choice(SHIPPING)
         spec = {
             "customer": customer["email"],
@@ -278,31 +305,52 @@ def generate(
             "gateway": rng.choice(GATEWAYS),
             "tags": ["wholesale"] if rng.random() < 0.05 else [],
         }
-        if i % 20 == 4:
-            spec["customer"] = None
-            spec["email"] = f"guest.{i}@example.org"
-        if i % 10 == 7:
-            spec["fulfilled"] = "all"
-            spec["trackingNumber"] = f"1Z999AA1{i:08d}"
-        elif i % 10 == 9:
-            spec["fulfilled"] = "partial"
-            spec["trackingNumber"] = f"JJD0000{i:08d}"
-        if i == 11:
-            spec["cancelled"] = True
-        if i == 13:
-            spec["presentmentCurrencyCode"], spec["presentmentRate"] = "USD", "1.08"
-        if i == 17:
-            spec["test"] = True
-            spec["note"] = "Bitte klingeln – 2. Stock 🚪"
-        order_specs.append(spec)
+        _make_awkward(spec, i)
+        specs.append(spec)
+    return specs
 
-    return {
-        "shop": {"name": "Shopodoo Demo Store", "domain": "shopodoo-demo.myshopify.com"},
-        "locations": location_specs,
-        "products": product_specs,
-        "customers": customer_specs,
-        "orders": order_specs,
-    }
+
+def _order_lines(
+    rng: random.Random, i: int, skus: list[str], tax_rate: str
+) -> list[dict[str, Any]]:
+    """Order ``i``'s lines: 1-5 (12 for the fourth order, more than a page), a custom line
+    without variant on the sixth, the shared SKU on the ninth."""
+    lines = []
+    for _ in range(12 if i == 3 else rng.randint(1, 5)):
+        line: dict[str, Any] = {
+            "sku": rng.choice(skus),
+            "quantity": rng.choice([1, 1, 1, 2, 3]),
+            "taxRate": tax_rate,
+        }
+        if rng.random() < 0.15:
+            line["discount"] = f"{rng.randrange(1, 5)}.00"
+        lines.append(line)
+    if i == 5:
+        lines.append({"title": "Gift wrapping", "price": "3.50", "requiresShipping": False})
+    if i == 8:
+        lines.append({"sku": "DUP-SKU-1", "quantity": 1})
+    return lines
+
+
+def _make_awkward(spec: dict[str, Any], i: int) -> None:
+    """Order ``i``'s special case, if it has one: a guest, fulfilled (all or part),
+    cancelled, in another presentment currency, or a test order with a note."""
+    if i % 20 == 4:
+        spec["customer"] = None
+        spec["email"] = f"guest.{i}@example.org"
+    if i % 10 == 7:
+        spec["fulfilled"] = "all"
+        spec["trackingNumber"] = f"1Z999AA1{i:08d}"
+    elif i % 10 == 9:
+        spec["fulfilled"] = "partial"
+        spec["trackingNumber"] = f"JJD0000{i:08d}"
+    if i == 11:
+        spec["cancelled"] = True
+    if i == 13:
+        spec["presentmentCurrencyCode"], spec["presentmentRate"] = "USD", "1.08"
+    if i == 17:
+        spec["test"] = True
+        spec["note"] = "Bitte klingeln – 2. Stock 🚪"
 
 
 def _ascii(text: str) -> str:

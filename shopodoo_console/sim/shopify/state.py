@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import itertools
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -47,6 +47,8 @@ DEFAULT_SCOPES = (
     "write_assigned_fulfillment_orders",
 )
 CENT = Decimal("0.01")
+# Money in the shop's and the order's presentment currency, as a MoneyBag node.
+MoneyBag = Callable[[Decimal], dict[str, Any]]
 LOCATION_ADDRESS = (
     "address1",
     "address2",
@@ -90,6 +92,19 @@ def _address(spec: Mapping[str, Any] | None, number: int) -> dict[str, Any] | No
     if out["countryCodeV2"] is None and spec.get("countryCode"):
         out["countryCodeV2"] = spec["countryCode"]
     return out
+
+
+def _order_contact(
+    spec: Mapping[str, Any], customer: Mapping[str, Any] | None
+) -> tuple[str | None, Any]:
+    """The order's e-mail and shipping address: the spec's, else the customer's defaults."""
+    email = spec.get("email")
+    if email is None and customer and customer["defaultEmailAddress"]:
+        email = customer["defaultEmailAddress"]["emailAddress"]
+    ship_spec = spec.get("shippingAddress")
+    if ship_spec is None and customer and customer["defaultAddress"]:
+        ship_spec = customer["defaultAddress"]
+    return email, ship_spec
 
 
 class Store:
@@ -385,36 +400,9 @@ class Store:
             number = next(self.order_number)
             created = spec.get("createdAt") or iso(now())
             customer = self._order_customer(spec.get("customer"))
-            email = spec.get("email")
-            if email is None and customer and customer["defaultEmailAddress"]:
-                email = customer["defaultEmailAddress"]["emailAddress"]
-            ship_spec = spec.get("shippingAddress")
-            if ship_spec is None and customer and customer["defaultAddress"]:
-                ship_spec = customer["defaultAddress"]
-            lines, subtotal, taxes, discounts = [], Decimal(0), Decimal(0), Decimal(0)
-            for line_spec in spec.get("lines") or []:
-                line, line_net, line_tax, line_discount = self._line(line_spec, id_, money_bag)
-                lines.append(line)
-                subtotal += line_net
-                taxes += line_tax
-                discounts += line_discount
-            shipping_lines, shipping_total = [], Decimal(0)
-            for ship in spec.get("shipping") or []:
-                price = _d(ship.get("price", "0"))
-                tax = (price * _d(ship.get("taxRate", "0"))).quantize(CENT, ROUND_HALF_UP)
-                taxes += tax
-                shipping_total += price
-                shipping_lines.append(
-                    {
-                        "id": self.new_gid("ShippingLine"),
-                        "title": ship.get("title", "Standard"),
-                        "code": ship.get("code", ship.get("title", "Standard")),
-                        "source": ship.get("source", "shopify"),
-                        "originalPriceSet": money_bag(price),
-                        "discountedPriceSet": money_bag(price),
-                        "taxLines": [self._tax_line(ship, tax, money_bag)] if tax else [],
-                    }
-                )
+            email, ship_spec = _order_contact(spec, customer)
+            lines, subtotal, taxes, discounts = self._order_lines(spec, id_, money_bag)
+            shipping_lines, shipping_total, taxes = self._shipping_lines(spec, money_bag, taxes)
             total = subtotal + taxes + shipping_total
             order = self.add(
                 {
@@ -464,6 +452,42 @@ class Store:
             if customer is not None:
                 customer["_orders"] = [*customer.get("_orders", []), id_]
             return id_
+
+    def _order_lines(
+        self, spec: Mapping[str, Any], order_id: str, money_bag: MoneyBag
+    ) -> tuple[list[dict[str, Any]], Decimal, Decimal, Decimal]:
+        """The order's line items with their sums: net subtotal, taxes and discounts."""
+        lines, subtotal, taxes, discounts = [], Decimal(0), Decimal(0), Decimal(0)
+        for line_spec in spec.get("lines") or []:
+            line, line_net, line_tax, line_discount = self._line(line_spec, order_id, money_bag)
+            lines.append(line)
+            subtotal += line_net
+            taxes += line_tax
+            discounts += line_discount
+        return lines, subtotal, taxes, discounts
+
+    def _shipping_lines(
+        self, spec: Mapping[str, Any], money_bag: MoneyBag, taxes: Decimal
+    ) -> tuple[list[dict[str, Any]], Decimal, Decimal]:
+        """The shipping lines, their total, and ``taxes`` with their tax added."""
+        shipping_lines, shipping_total = [], Decimal(0)
+        for ship in spec.get("shipping") or []:
+            price = _d(ship.get("price", "0"))
+            tax = (price * _d(ship.get("taxRate", "0"))).quantize(CENT, ROUND_HALF_UP)
+            taxes += tax
+            shipping_total += price
+            shipping_lines.append(
+                {
+                    "id": self.new_gid("ShippingLine"),
+                    "title": ship.get("title", "Standard"),
+                    "code": ship.get("code", ship.get("title", "Standard")),
+                    "source": ship.get("source", "shopify"),
+                    "originalPriceSet": money_bag(price),
+                    "discountedPriceSet": money_bag(price),
+                    "taxLines": [self._tax_line(ship, tax, money_bag)] if tax else [],
+                }
+            )
+        return shipping_lines, shipping_total, taxes
 
     def _order_customer(self, ref: Any) -> dict[str, Any] | None:
         if ref is None:
