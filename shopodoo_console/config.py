@@ -24,6 +24,7 @@ from shopodoo_console.shop_options import OptionError, check_options
 APP_NAME = "shopodoo"
 DEFAULT_API_VERSION = "2026-07"
 FLOW_MODES = ("off", "review", "auto")
+MODE_ALIASES = {"on": "auto"}  # `stock = "on"` reads as the issue and the README write it
 KNOWN_FLOWS = ("orders", "products", "stock", "fulfillments", "payments")
 ODOO_PROTOCOLS = ("auto", "json2", "jsonrpc")
 SHOP_AUTH = ("token", "client_credentials")
@@ -311,7 +312,8 @@ def _parse_shop(s: _Section) -> ShopConfig:
             s.fail(s.key(name), f"expected a positive Odoo record id, got {value}")
         ids[name] = value
     flows = _parse_flow_table(s, "flows", str)
-    for flow, mode in flows.items():
+    for flow, mode in list(flows.items()):
+        flows[flow] = mode = MODE_ALIASES.get(mode, mode)
         if mode not in FLOW_MODES:
             options = " or ".join(f'"{m}"' for m in FLOW_MODES)
             s.fail(f"{s.key('flows')}.{flow}", f"expected {options}, got {mode!r}")

@@ -33,15 +33,18 @@ def write_config(
     odoo_protocol: str = "auto",
     poll_seconds: int = 5,
     engine: dict[str, Any] | None = None,
+    flows: dict[str, str] | None = None,
 ) -> Config:
-    """Write ``config.toml`` for the simulated shop and Odoo, and load it back (validated)."""
+    """Write ``config.toml`` for the simulated shop and Odoo, and load it back (validated).
+    ``flows`` (default: orders in ``mode``) says which flows run and how."""
     paths.ensure()
+    flows = flows or {"orders": mode}
     shop: dict[str, Any] = {
         "domain": facts["shop_domain"],
         "base_url": facts["shop_base_url"],
         "odoo_company_id": facts["company_id"],
-        "flows": {"orders": mode},
-        "poll_seconds": {"orders": poll_seconds},
+        "flows": flows,
+        "poll_seconds": dict.fromkeys(flows, poll_seconds),
         "options": {"initial_days": 60, **(options or {})},
     }
     if facts.get("warehouse_id"):
@@ -84,6 +87,20 @@ def seed_mappings(queue: Queue, shop_id: int, facts: dict[str, Any]) -> int:
             if found.get(name):
                 mappings.save_mapping(queue, shop_id, kind, key, found[name], label=name)
                 saved += 1
+    return saved
+
+
+def seed_location_mappings(
+    queue: Queue, shop_id: int, facts: dict[str, Any], locations: list[str] | None = None
+) -> int:
+    """Map Shopify locations (GIDs; default: all of them) to the stock location of the Odoo
+    warehouse at the same address, as an operator accepting the suggestion would."""
+    saved = 0
+    for gid, odoo_location in facts["stock_locations"].items():
+        if locations is None or gid in locations:
+            label = facts.get("stock_location_names", {}).get(odoo_location, "")
+            mappings.save_mapping(queue, shop_id, "location", gid, odoo_location, label=label)
+            saved += 1
     return saved
 
 

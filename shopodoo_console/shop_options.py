@@ -70,6 +70,27 @@ SHOP_OPTIONS: tuple[Option, ...] = (
         "an order already cancelled in Shopify when first seen: false skips it; true creates "
         "it in Odoo and cancels it in the same job",
     ),
+    Option(
+        "stock_quantity",
+        "choice",
+        "free",
+        "what Shopify's available shows: Odoo's free quantity (on hand minus reserved) of the "
+        "mapped locations, or their on hand",
+        ("free", "on_hand"),
+    ),
+    Option(
+        "stock_buffer",
+        "count",
+        0,
+        "units held back from every published level (a safety buffer; never below 0)",
+    ),
+    Option(
+        "stock_activate",
+        "flag",
+        False,
+        "an item Shopify does not stock at a mapped location: true stocks it there "
+        "(inventoryActivate); false leaves it and lists it as skipped",
+    ),
 )
 BY_NAME: dict[str, Option] = {o.name: o for o in SHOP_OPTIONS}
 

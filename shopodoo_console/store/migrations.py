@@ -151,7 +151,57 @@ CREATE INDEX job_superseded_by ON job(superseded_by) WHERE superseded_by IS NOT 
 CREATE INDEX job_shop_flow_state ON job(shop_id, flow, state);
 """
 
-MIGRATIONS: tuple[str, ...] = (M1_INITIAL, M2_INDEXES)
+M3_STOCK = """
+-- The stock flow (issue 12). A batch's inventorySetQuantities as sent, by its idempotency key:
+-- a job's retry after a crash resends exactly these quantities with this key, so Shopify
+-- replays the first result instead of applying it twice (each job's intent names the key).
+CREATE TABLE stock_send (
+    key TEXT PRIMARY KEY,
+    shop_id INTEGER NOT NULL REFERENCES shop(id) ON DELETE CASCADE,
+    targets TEXT NOT NULL,
+    created_at REAL NOT NULL
+);
+CREATE INDEX stock_send_created ON stock_send(created_at);
+
+-- What the stock flow leaves alone, and why (the Mappings screen lists them): a location
+-- not mapped, a variant without an Odoo product, an untracked item, an archived product.
+CREATE TABLE stock_skip (
+    id INTEGER PRIMARY KEY,
+    shop_id INTEGER NOT NULL REFERENCES shop(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    label TEXT NOT NULL DEFAULT '',
+    reason TEXT NOT NULL,
+    seen INTEGER NOT NULL DEFAULT 1,
+    first_seen_at REAL NOT NULL,
+    last_seen_at REAL NOT NULL,
+    UNIQUE (shop_id, kind, subject)
+);
+
+-- A full stock resync: how far the listing of Shopify's variants got (resumable after a
+-- kill) and the version its jobs carry (their progress is counted from the job table).
+CREATE TABLE stock_resync (
+    id INTEGER PRIMARY KEY,
+    shop_id INTEGER NOT NULL REFERENCES shop(id) ON DELETE CASCADE,
+    state TEXT NOT NULL,
+    version TEXT NOT NULL,
+    after TEXT,
+    variants INTEGER NOT NULL DEFAULT 0,
+    jobs INTEGER NOT NULL DEFAULT 0,
+    skipped INTEGER NOT NULL DEFAULT 0,
+    started_at REAL NOT NULL,
+    listed_at REAL,
+    finished_at REAL,
+    updated_at REAL NOT NULL
+);
+-- At most one resync runs per shop: starting another adopts it.
+CREATE UNIQUE INDEX stock_resync_active ON stock_resync(shop_id)
+    WHERE state IN ('listing', 'working');
+-- A resync's progress counts its jobs by version.
+CREATE INDEX job_flow_version ON job(shop_id, flow, source_version);
+"""
+
+MIGRATIONS: tuple[str, ...] = (M1_INITIAL, M2_INDEXES, M3_STOCK)
 LATEST = len(MIGRATIONS)
 
 

@@ -157,4 +157,56 @@ class Lease(BaseModel):
     expires_at = FloatField()
 
 
-ALL_MODELS: tuple[type[BaseModel], ...] = (Shop, Job, Attempt, Link, Mapping, Cursor, Audit, Lease)
+class StockSend(BaseModel):
+    """A stock batch's ``inventorySetQuantities`` as sent, by its key (replayed on retry)."""
+
+    key = CharField(primary_key=True)
+    shop = ForeignKeyField(Shop, column_name="shop_id", on_delete="CASCADE")
+    targets = JSONField()
+    created_at = FloatField()
+
+
+class StockSkip(BaseModel):
+    """Something the stock flow leaves alone, with the reason (listed on the Mappings screen)."""
+
+    id = AutoField()
+    shop = ForeignKeyField(Shop, column_name="shop_id", on_delete="CASCADE")
+    kind = CharField()  # location | variant | item | product | level
+    subject = CharField()
+    label = CharField(default="")
+    reason = TextField()
+    seen = IntegerField(default=1)
+    first_seen_at = FloatField()
+    last_seen_at = FloatField()
+
+
+class StockResync(BaseModel):
+    """A full stock resync: listing progress and the version its jobs carry."""
+
+    id = AutoField()
+    shop = ForeignKeyField(Shop, column_name="shop_id", on_delete="CASCADE")
+    state = CharField()  # listing | working | done | cancelled
+    version = CharField()
+    after = CharField(null=True)
+    variants = IntegerField(default=0)
+    jobs = IntegerField(default=0)
+    skipped = IntegerField(default=0)
+    started_at = FloatField()
+    listed_at = FloatField(null=True)
+    finished_at = FloatField(null=True)
+    updated_at = FloatField()
+
+
+ALL_MODELS: tuple[type[BaseModel], ...] = (
+    Shop,
+    Job,
+    Attempt,
+    Link,
+    Mapping,
+    Cursor,
+    Audit,
+    Lease,
+    StockSend,
+    StockSkip,
+    StockResync,
+)
