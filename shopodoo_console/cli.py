@@ -768,6 +768,13 @@ def cmd_mappings_rm(args: argparse.Namespace, paths: Paths) -> int:
     return EXIT_OK
 
 
+def _stock_resync(args: argparse.Namespace, paths: Paths) -> int:
+    from shopodoo_console.resync_cli import cmd_stock_resync
+
+    setup_logging(paths, stderr_level=logging.WARNING)
+    return cmd_stock_resync(args, paths)
+
+
 # ---------------------------------------------------------------- parser
 
 
@@ -828,6 +835,17 @@ def build_parser() -> argparse.ArgumentParser:
     rewind.add_argument("stream")
     rewind.add_argument("--to", required=True, help="ISO time, e.g. 2026-11-01T00:00:00Z")
     rewind.set_defaults(func=cmd_cursors_rewind)
+
+    stock = sub.add_parser("stock", help="the stock flow (Odoo → Shopify levels)")
+    ssub = stock.add_subparsers(
+        dest="stock_command", metavar="ACTION", parser_class=_Parser, required=True
+    )
+    resync = ssub.add_parser(
+        "resync", help="bring every level in step (paced, resumable, progress bar and ETA)"
+    )
+    resync.add_argument("--shop", help="only this shop (default: every shop)")
+    resync.add_argument("--cancel", action="store_true", help="stop the running resync")
+    resync.set_defaults(func=_stock_resync)
 
     connect = sub.add_parser("connect", help="store credentials in the OS keyring")
     consub = connect.add_subparsers(

@@ -742,6 +742,30 @@ class ShopifyClient:
         full resync: the page size fits 1000 points for ``levels`` locations per item."""
         return inventory.variant_pages(self, query, levels, page_size)
 
+    def variant_catalog_pages(
+        self, *, after: str | None = None, page_size: int = 250
+    ) -> Iterator[tuple[list[dict[str, Any]], str | None, bool, int | None]]:
+        """Every variant (id, SKU, barcode, product status, item tracked), page after page
+        from ``after``: ``(nodes, end cursor, more pages?, variants in the shop)``. Resumable:
+        keep the cursor of the last page handled and pass it back."""
+        while True:
+            reply = self.execute(
+                "VariantsCatalog",
+                {"first": page_size, "after": after},
+                units=page_size,
+                default_cost=page_size * 3 + 3,
+            )
+            with self.shaped("VariantsCatalog"):
+                connection = reply.data["productVariants"]
+                count = (reply.data.get("productVariantsCount") or {}).get("count")
+                info = connection["pageInfo"]
+                more = bool(info["hasNextPage"])
+                after = info["endCursor"]
+                page = nodes(connection)
+            yield page, after, more, count
+            if not more:
+                return
+
     def inventory_by_codes(
         self, skus: Sequence[str], barcodes: Sequence[str] = (), *, levels: int = 10
     ) -> list[inventory.ItemInventory]:
@@ -799,9 +823,7 @@ class ShopifyClient:
         available: int | None = None,
     ) -> inventory.ActivateResult:
         """Stock an item at a location where it is not stocked yet (idempotent by key)."""
-        return inventory.activate(
-            self, inventory_item_id, location_id, available, idempotency_key
-        )
+        return inventory.activate(self, inventory_item_id, location_id, available, idempotency_key)
 
     def inventory_set_quantities(
         self,

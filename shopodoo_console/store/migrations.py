@@ -186,6 +186,7 @@ CREATE TABLE stock_resync (
     state TEXT NOT NULL,
     version TEXT NOT NULL,
     after TEXT,
+    total INTEGER,
     variants INTEGER NOT NULL DEFAULT 0,
     jobs INTEGER NOT NULL DEFAULT 0,
     skipped INTEGER NOT NULL DEFAULT 0,

@@ -188,6 +188,7 @@ class StockResync(BaseModel):
     state = CharField()  # listing | working | done | cancelled
     version = CharField()
     after = CharField(null=True)
+    total = IntegerField(null=True)  # variants in the shop when the listing began
     variants = IntegerField(default=0)
     jobs = IntegerField(default=0)
     skipped = IntegerField(default=0)

@@ -196,31 +196,33 @@ def list_skips(
 
 # -- resyncs --------------------------------------------------------------------------------
 
-ACTIVE = ("listing", "working")
+WAITING = ("queued", "retrying", "running")
+PROBLEMS = ("failed", "needs_attention", "awaiting_approval")
 
 
 @dataclass(frozen=True)
 class ResyncRow:
     id: int
     shop_id: int
-    state: str
+    state: str  # listing | working | done | cancelled
     version: str
     after: str | None
+    total: int | None
     variants: int
-    jobs: int
-    skipped: int
+    jobs: int  # variants that became a job
+    skipped: int  # variants left alone at listing (or already queued for their product)
     started_at: float
     listed_at: float | None
     finished_at: float | None
 
     @property
-    def listed(self) -> bool:
-        return self.listed_at is not None
+    def active(self) -> bool:
+        return self.state in ("listing", "working")
 
 
 _RESYNC = (
-    "id, shop_id, state, version, after, variants, jobs, skipped, started_at, listed_at, "
-    "finished_at"
+    "id, shop_id, state, version, after, total, variants, jobs, skipped, started_at, "
+    "listed_at, finished_at"
 )
 
 
@@ -250,6 +252,7 @@ def active_resync(store: Store, shop_id: int) -> ResyncRow | None:
 
 
 def last_resync(store: Store, shop_id: int) -> ResyncRow | None:
+    """The running resync, else the latest one."""
     row = store.execute(
         f"SELECT {_RESYNC} FROM stock_resync WHERE shop_id = ? ORDER BY id DESC LIMIT 1",
         (shop_id,),
@@ -258,14 +261,22 @@ def last_resync(store: Store, shop_id: int) -> ResyncRow | None:
 
 
 def listed_page(
-    store: Store, resync_id: int, after: str | None, variants: int, jobs: int, skipped: int
+    store: Store,
+    resync_id: int,
+    *,
+    after: str | None,
+    total: int | None,
+    variants: int,
+    jobs: int,
+    skipped: int,
 ) -> None:
     """A page of variants listed: where the listing resumes, and the counts so far. Call it in
     the transaction that enqueues the page's jobs, so a kill repeats nothing and loses nothing."""
     store.execute(
-        "UPDATE stock_resync SET after = ?, variants = variants + ?, jobs = jobs + ?, "
-        "skipped = skipped + ?, updated_at = ? WHERE id = ? AND state = 'listing'",
-        (after, variants, jobs, skipped, time.time(), resync_id),
+        "UPDATE stock_resync SET after = ?, total = COALESCE(?, total), "
+        "variants = variants + ?, jobs = jobs + ?, skipped = skipped + ?, updated_at = ? "
+        "WHERE id = ? AND state = 'listing'",
+        (after, total, variants, jobs, skipped, time.time(), resync_id),
     )
 
 
@@ -293,6 +304,20 @@ def end_resync(store: Store, resync_id: int, state: str = "done") -> bool:
     )
 
 
+def finish_resyncs(store: Store, shop_id: int, running: Sequence[int] = ()) -> int:
+    """Mark done the shop's listed resyncs none of whose jobs waits any more (``running``:
+    jobs of the caller's batch, about to finish). One statement."""
+    now = time.time()
+    exclude = f"AND j.id NOT IN ({_marks(running)}) " if running else ""
+    return store.execute(
+        "UPDATE stock_resync SET state = 'done', finished_at = ?, updated_at = ? "
+        "WHERE shop_id = ? AND state = 'working' AND NOT EXISTS (SELECT 1 FROM job AS j "
+        "WHERE j.shop_id = stock_resync.shop_id AND j.flow = 'stock' "
+        f"AND j.source_version = stock_resync.version AND j.state IN {WAITING} {exclude})",
+        [now, now, shop_id, *running],
+    ).rowcount
+
+
 def job_states(store: Store, shop_id: int, version: str) -> dict[str, int]:
     """Stock jobs carrying ``version`` (a resync's), counted by state."""
     rows = store.execute(
@@ -303,11 +328,72 @@ def job_states(store: Store, shop_id: int, version: str) -> dict[str, int]:
     return {str(s): int(n) for s, n in rows}
 
 
-def finished_times(store: Store, shop_id: int, version: str, limit: int = 200) -> list[float]:
+def queued_job_ids(store: Store, shop_id: int, version: str) -> list[int]:
+    """A resync's jobs not started yet (what cancelling it cancels)."""
+    rows = store.execute(
+        "SELECT id FROM job WHERE shop_id = ? AND flow = 'stock' AND source_version = ? "
+        "AND state IN ('queued', 'retrying')",
+        (shop_id, version),
+    ).fetchall()
+    return [int(r[0]) for r in rows]
+
+
+def finished_times(store: Store, shop_id: int, version: str, limit: int = 300) -> list[float]:
     """When the latest jobs of a resync finished, newest first (its pace, for the ETA)."""
     rows = store.execute(
-        "SELECT finished_at FROM job WHERE shop_id = ? AND flow = 'stock' "
-        "AND source_version = ? AND finished_at IS NOT NULL ORDER BY finished_at DESC LIMIT ?",
+        "SELECT updated_at FROM job WHERE shop_id = ? AND flow = 'stock' "
+        "AND source_version = ? AND state NOT IN ('queued', 'retrying', 'running') "
+        "ORDER BY updated_at DESC LIMIT ?",
         (shop_id, version, limit),
     ).fetchall()
     return [float(r[0]) for r in rows]
+
+
+@dataclass(frozen=True)
+class ResyncProgress:
+    """A resync as its progress bar shows it. Units are variants: each one listed is either
+    left alone at once (no Odoo product, untracked...) or becomes a job, finished when the
+    job is."""
+
+    resync: ResyncRow
+    total: int  # variants to go through (the shop's count until the listing ends)
+    finished: int  # variants left alone at listing + jobs finished
+    waiting: int  # jobs still queued, retrying or running
+    problems: int  # jobs that failed, need attention or wait for approval
+    states: dict[str, int]
+    rate: float | None  # variants per second lately
+    eta: float | None  # seconds left, once the pace is known
+
+    @property
+    def fraction(self) -> float:
+        return min(1.0, self.finished / self.total) if self.total else 0.0
+
+    @property
+    def done(self) -> bool:
+        return not self.resync.active
+
+
+def resync_progress(store: Store, shop_id: int, now: float | None = None) -> ResyncProgress | None:
+    """The running (or latest) resync of a shop and how far it got; a read only."""
+    row = last_resync(store, shop_id)
+    if row is None:
+        return None
+    states = job_states(store, shop_id, row.version)
+    waiting = sum(states.get(s, 0) for s in WAITING)
+    problems = sum(states.get(s, 0) for s in PROBLEMS)
+    finished_jobs = sum(states.values()) - waiting - problems
+    listed = row.state != "listing"
+    total = row.variants if listed else max(row.variants, row.total or 0)
+    finished = row.skipped + finished_jobs
+    rate = _rate(finished_times(store, shop_id, row.version), now or time.time())
+    left = max(0, total - finished - problems)
+    eta = left / rate if rate and row.active else None
+    return ResyncProgress(row, total, finished, waiting, problems, states, rate, eta)
+
+
+def _rate(times: list[float], now: float) -> float | None:
+    """Jobs per second over the latest finishes (``None`` until there are a few)."""
+    if len(times) < 5:
+        return None
+    span = max(now, times[0]) - times[-1]
+    return (len(times) - 1) / span if span > 0 else None

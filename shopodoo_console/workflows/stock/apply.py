@@ -260,16 +260,25 @@ class StockApply:
                     )
                 )
                 continue
-            before = {k: v.available for k, v in job.inventory.levels.items()}
+            changed = []
+            for location, level in job.inventory.levels.items():
+                again = now.levels.get(location)
+                if again is None or again.available == level.available:
+                    continue
+                name = self.names.get(location, location)
+                changed.append(f"{name} {level.available} → {again.available}")
+                sold = level.available - again.available
+                if sold > 0:  # sold since the read: Odoo has not seen that order yet
+                    job.sold[location] = job.sold.get(location, 0) + sold
             job.inventory = dataclasses.replace(
                 job.inventory, levels=now.levels, tracked=now.tracked
             )
-            after = {k: v.available for k, v in now.levels.items()}
             job.audit(
                 "shopify",
                 "stale",
-                f"The level changed in Shopify since it was read ({before} → {after}); "
-                "planned again from the fresh level",
+                "The level changed in Shopify between the read and the write ("
+                + (", ".join(changed) or "no longer stocked")
+                + "): nothing was overwritten; planned again from the fresh level",
             )
             self.replan(job)
 

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 
 from shopodoo_console.causes import Cause, CauseError
 from shopodoo_console.config import ShopConfig
-from shopodoo_console.engine.flows import JobContext, Outcome, Page, ShopRef
+from shopodoo_console.engine.flows import Failed, JobContext, Outcome, Page, ShopRef
 from shopodoo_console.store import stock as store_stock
 from shopodoo_console.store.db import Store
 from shopodoo_console.store.stock import STOCK_LINK
@@ -80,9 +80,12 @@ class StockFlow:
             for job in jobs:
                 if not job.all_done:
                     job.fail(exc.cause)
+        outcomes = [outcome(job, done_message(job), job.result()) for job in jobs]
         if batch is not None:
-            batch.settle(jobs)
-        return [outcome(job, done_message(job), job.result()) for job in jobs]
+            finishing = [j.ctx.job.id for j, o in zip(jobs, outcomes, strict=True) if not
+                         isinstance(o, Failed)]  # fmt: skip
+            batch.settle(jobs, finishing)
+        return outcomes
 
 
 class _Batch:
@@ -95,9 +98,12 @@ class _Batch:
         self.settings = StockSettings.from_shop(config)
         self.mode = config.mode(NAME)
         shopify = flow.connections.shopify(config)
-        locations = flow.locations.get(shop.domain, lambda: shopify.locations(include_legacy=True))
+        locations = flow.locations.get(
+            shop.domain, lambda: shopify.locations(include_inactive=True, include_legacy=True)
+        )
         self.names = {loc.id: loc.name for loc in locations}
         active = [loc for loc in locations if loc.active]
+        self.sellable = frozenset(loc.id for loc in active)
         self.sides = Sides(
             store=flow.store,
             shop=shop,
@@ -136,6 +142,8 @@ class _Batch:
             quantities=job.quantities,
             mapped=self.sides.mapped,
             names=self.names,
+            sellable=self.sellable,
+            sold=job.sold,
         )
         job.plan, notes = plan_levels(facts, self.settings)
         job.notes = notes
@@ -144,7 +152,7 @@ class _Batch:
             job.end(waiting)
             job.audit("console", "planned", f"Waiting for approval: {waiting.summary}")
 
-    def settle(self, jobs: Sequence[StockJob]) -> None:
+    def settle(self, jobs: Sequence[StockJob], finishing: list[int]) -> None:
         """Links in step for every job that finished in step; skips noted, or forgotten."""
         synced: list[str] = []
         for job in jobs:
@@ -166,8 +174,11 @@ class _Batch:
             store_stock.clear_skips(
                 self.store, self.shop.id, "level", [s for s in levels if s not in noted]
             )
-        except Exception:  # the listing is informative: it must not cost the jobs their outcome
-            log.exception("could not record the stock flow's skips")
+            # A resync is done once none of its jobs waits (its last one may be this batch's,
+            # or one a newer change superseded): every batch of the shop looks.
+            store_stock.finish_resyncs(self.store, self.shop.id, finishing)
+        except Exception:  # bookkeeping for the screens: it must not cost the jobs their outcome
+            log.exception("could not record the stock flow's skips or resync progress")
 
 
 def _in_step(job: StockJob) -> bool:

@@ -43,6 +43,7 @@ class StockJob(Item):
     inventory: ItemInventory | None = None
     quantities: dict[str, StockQuantity] = field(default_factory=dict)  # by Shopify location
     notes: list[SkipNote] = field(default_factory=list)  # left alone, with the reason
+    sold: dict[str, int] = field(default_factory=dict)  # by location: sold since the first read
     replayed: bool = False  # finished by replaying an interrupted send
     applied: list[str] = field(default_factory=list)  # what took effect, in words
 

@@ -4,8 +4,8 @@ For a batch of jobs, in a constant number of calls:
 
 * **Odoo products** — one ``read``: a product deleted in Odoo, or not storable (a service, a
   consumable), has no stock to publish;
-* **the variant** — the stock link first (kept from an earlier match), then the variant a
-  resync listed, then the product mappings read backwards (a SKU or a variant mapped to this
+* **the variant** — the stock link first (kept from an earlier match), then the product
+  mappings read backwards (a SKU or a variant mapped to this
   product), then the product's internal reference and barcode searched in Shopify (one search
   per 25 values). Exactly one variant, or none: several variants with one SKU are never
   guessed between; a variant whose SKU is mapped to another product is that product's. A
@@ -97,8 +97,6 @@ def match_variants(sides: Sides, jobs: Sequence[StockJob]) -> None:
         link = links.get(job.product_id)
         if link is not None:
             job.variant_id, job.matched_by = link.shopify_id, "link"
-        elif job.ctx.job.payload.get("variant_id"):
-            job.variant_id, job.matched_by = str(job.ctx.job.payload["variant_id"]), "resync"
     known = [j for j in jobs if j.variant_id]
     read = sides.shopify.inventory_by_variants(
         [j.variant_id for j in known if j.variant_id], levels=sides.levels

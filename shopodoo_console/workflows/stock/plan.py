@@ -8,6 +8,11 @@ that does not gets a ``set_quantity`` whose ``change_from`` is the ``available``
 and whose key names the job, the location and the quantity read — so a re-read after a stale
 answer makes a new plan with a new key, and an approval covers exactly what it showed.
 
+A sale in Shopify between the read and the write is not undone either: when the re-read finds
+fewer units than were read, those units were sold and Odoo has not seen the order yet, so they
+are held back from the quantity published (the order reaches Odoo and the next change
+publishes the same number).
+
 What is left alone is said, never silently dropped: an untracked item, an archived product, a
 location not mapped, an item not stocked where activation is off.
 """
@@ -15,7 +20,7 @@ location not mapped, an item not stocked where activation is off.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from shopodoo_console.odoo.stock import StockQuantity
 from shopodoo_console.shopify.inventory import ItemInventory
@@ -43,6 +48,8 @@ class StockFacts:
     quantities: Mapping[str, StockQuantity]  # Odoo quantity per mapped Shopify location
     mapped: Mapping[str, MappedLocation]
     names: Mapping[str, str]  # Shopify location names
+    sellable: frozenset[str] = frozenset()  # active locations (an inactive one sells nothing)
+    sold: Mapping[str, int] = field(default_factory=dict)  # units sold in Shopify since read
 
 
 def set_key(job_key: str, location: str, change_from: int, quantity: int) -> str:
@@ -64,7 +71,7 @@ def plan_levels(facts: StockFacts, settings: StockSettings) -> tuple[Plan, list[
     notes = [
         SkipNote("location", loc, facts.names.get(loc, loc), UNMAPPED)
         for loc in sorted(item.levels)
-        if loc not in facts.mapped
+        if loc not in facts.mapped and (loc in facts.sellable or not facts.sellable)
     ]
     if not facts.mapped:
         return Plan.skipped(facts.record, "No Shopify location is mapped to Odoo yet"), notes
@@ -75,8 +82,11 @@ def plan_levels(facts: StockFacts, settings: StockSettings) -> tuple[Plan, list[
     for location in ordered:
         name = facts.names.get(location, location)
         quantity = facts.quantities.get(location, StockQuantity())
-        target = settings.publish(quantity.free, quantity.on_hand)
+        sold = facts.sold.get(location, 0)
+        target = max(0, settings.publish(quantity.free, quantity.on_hand) - sold)
         why = _why(quantity, facts.mapped[location], settings)
+        if sold:
+            why += f", less {sold} sold in Shopify since it was read (Odoo has not seen it yet)"
         level = item.levels.get(location)
         if level is None:
             if settings.activate:

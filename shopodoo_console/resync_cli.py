@@ -1,0 +1,161 @@
+"""``shopodoo stock resync [--shop S]``: every level brought in step, with a progress bar.
+
+The command takes the scheduler lease (like ``sync --once``), lists the shop's variants and
+lets the engine's workers run the jobs, paced by the Shopify budget, printing a progress bar
+and an ETA. Killed, it is simply run again: the resync resumes where it stopped and nothing is
+set twice. ``--cancel`` stops a running resync (its queued jobs are cancelled).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import TextIO
+
+from shopodoo_console.config import Config, Paths, load_config
+from shopodoo_console.engine.core import LeaseHeld
+from shopodoo_console.engine.flows import ShopRef
+from shopodoo_console.engine.lease import LeaseKeeper
+from shopodoo_console.store.stock import ResyncProgress
+
+EXIT_OK, EXIT_ATTENTION, EXIT_USAGE = 0, 1, 2
+BAR = 28
+
+
+def duration(seconds: float) -> str:
+    seconds = max(0, round(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+
+
+def progress_line(domain: str, p: ResyncProgress) -> str:
+    """``shop [████░░░] 42% 420/1000 variants · 180/min · ETA 3m12s · 2 need you``."""
+    filled = round(p.fraction * BAR)
+    bar = "█" * filled + "░" * (BAR - filled)
+    parts = [f"{domain} [{bar}] {p.fraction:4.0%} {p.finished}/{p.total} variants"]
+    if p.resync.state == "listing":
+        parts.append(f"listing ({p.resync.variants} so far)")
+    if p.rate:
+        parts.append(f"{p.rate * 60:.0f}/min")
+    if p.eta is not None:
+        parts.append(f"ETA {duration(p.eta)}")
+    elif p.resync.active:
+        parts.append("ETA estimating…")
+    if p.problems:
+        parts.append(f"{p.problems} need you")
+    if not p.resync.active:
+        parts.append(p.resync.state)
+    return " · ".join(parts)
+
+
+class _Printer:
+    """One line redrawn in place on a terminal; a line every few seconds otherwise."""
+
+    def __init__(self, out: TextIO, domain: str) -> None:
+        self.out = out
+        self.domain = domain
+        self.tty = out.isatty()
+        self.last = 0.0
+
+    def __call__(self, progress: ResyncProgress) -> None:
+        line = progress_line(self.domain, progress)
+        if self.tty:
+            self.out.write("\r\x1b[2K" + line)
+            self.out.flush()
+        elif time.monotonic() - self.last >= 5 or progress.done:
+            self.last = time.monotonic()
+            self.out.write(line + "\n")
+            self.out.flush()
+
+    def end(self) -> None:
+        if self.tty:
+            self.out.write("\n")
+
+
+def cmd_stock_resync(args: argparse.Namespace, paths: Paths) -> int:
+    from shopodoo_console.launch import build_engine
+    from shopodoo_console.workflows.stock.resync import Resync
+
+    config: Config = load_config(paths.config_file)
+    shops = [s for s in config.shops if args.shop in (None, s.domain)]
+    if not shops:
+        print(f"shopodoo: no shop {args.shop!r} in {paths.config_file}", file=sys.stderr)
+        return EXIT_USAGE
+    off = [s.domain for s in shops if s.mode("stock") == "off"]
+    if off and not args.cancel:
+        print(
+            f"shopodoo: the stock flow is off for {', '.join(off)}: set [shops.flows] "
+            'stock = "on" (or "review") in the config first',
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    engine, store, connections = build_engine(paths, config)
+    holder = engine.lease.acquire()
+    if holder is not None:
+        print(
+            f"shopodoo: {LeaseHeld(holder)} Start the resync from that console "
+            "(Dashboard › Resync stock), or stop it first.",
+            file=sys.stderr,
+        )
+        return EXIT_ATTENTION
+    problems = 0
+    try:
+        with LeaseKeeper(engine.lease):
+            engine.queue.expire_leases()
+            engine.runner.start()
+            try:
+                for shop in shops:
+                    ref = next(r for r in engine.shops.values() if r.domain == shop.domain)
+                    resync = Resync(
+                        store,
+                        engine.queue,
+                        ref,
+                        connections.shopify(shop),
+                        connections.odoo(),
+                        company_id=shop.odoo_company_id,
+                    )
+                    problems += _one(resync, ref, args.cancel)
+            finally:
+                engine.runner.stop()
+    finally:
+        engine.lease.release()
+        engine.close_flows()
+        store.close()
+    return EXIT_ATTENTION if problems else EXIT_OK
+
+
+def _one(resync: object, shop: ShopRef, cancel: bool) -> int:
+    from shopodoo_console.workflows.stock.resync import Resync
+
+    assert isinstance(resync, Resync)
+    if cancel:
+        cancelled = resync.cancel()
+        print(f"{shop.domain}: resync cancelled ({cancelled} queued job(s) cancelled).")
+        return 0
+    row, new = resync.start()
+    started = time.strftime("%Y-%m-%d %H:%M", time.localtime(row.started_at))
+    print(
+        f"{shop.domain}: "
+        + ("resync started" if new else f"resuming the resync started {started}")
+        + " — levels already right are read, not written."
+    )
+    printer = _Printer(sys.stdout, shop.domain)
+    resync.list_variants(on_page=printer)
+    final = resync.follow(printer)
+    printer.end()
+    if final is None:
+        return 0
+    states = ", ".join(f"{n} {s}" for s, n in sorted(final.states.items()))
+    print(
+        f"{shop.domain}: {final.finished}/{final.total} variants in step; jobs: {states or 'none'}"
+    )
+    if final.problems:
+        print(
+            f"{final.problems} job(s) need attention: "
+            "`shopodoo jobs ls --flow stock --state needs_attention --state failed`"
+        )
+    return final.problems
