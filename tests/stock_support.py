@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,8 @@ class StockConsole:
     store: Store
     engine: Engine
     facts: dict[str, Any]
+    _before: set[str] = field(default_factory=set)
+    _after_job: int = 0  # jobs() and states() count from here (after settle())
 
     @property
     def shop_id(self) -> int:
@@ -56,20 +58,33 @@ class StockConsole:
         self.world.odoo.control.set_stock(sku, ODOO_CODES.get(location, location), quantity)
 
     def adjustments(self, sku: str | None = None, location: str | None = None) -> list[dict]:
-        return self.world.shopify.control.adjustments(sku, location)
+        """Quantity changes Shopify applied since :meth:`settle` (or since the start); jobs and
+        states count from there too."""
+        found = self.world.shopify.control.adjustments(sku, location)
+        return [a for a in found if a["group"] not in self._before]
+
+    def settle(self) -> None:
+        """One sync of everything the first poll finds (the scenario's drift), then a clean
+        slate: adjustments and Shopify counters from here on."""
+        self.sync()
+        self._before = {a["group"] for a in self.world.shopify.control.adjustments()}
+        self._after_job = self.store.execute("SELECT coalesce(max(id), 0) FROM job").fetchone()[0]
+        self.world.shopify.counters.reset()
 
     def jobs(self, where: str = "", params: tuple = ()) -> list[dict[str, Any]]:
         cursor = self.store.execute(
             "SELECT id, state, seen_count, attempts, source_id, source_version, label, result, "
-            f"cause_code, intent, plan FROM job WHERE flow = 'stock' {where} ORDER BY id",
-            params,
+            f"cause_code, intent, plan FROM job WHERE flow = 'stock' AND id > ? {where} "
+            "ORDER BY id",
+            (self._after_job, *params),
         )
         names = [c[0] for c in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
     def states(self) -> dict[str, int]:
         rows = self.store.execute(
-            "SELECT state, count(*) FROM job WHERE flow = 'stock' GROUP BY state"
+            "SELECT state, count(*) FROM job WHERE flow = 'stock' AND id > ? GROUP BY state",
+            (self._after_job,),
         ).fetchall()
         return dict(rows)
 

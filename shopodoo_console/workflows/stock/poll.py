@@ -29,6 +29,7 @@ from shopodoo_console.odoo import OdooClient
 from shopodoo_console.odoo.stock import changed_since, parse_odoo_time
 from shopodoo_console.store import stock as store_stock
 from shopodoo_console.store.db import Store
+from shopodoo_console.workflows.pipeline import Synced
 from shopodoo_console.workflows.stock.settings import StockSettings
 
 SETTLE_MARGIN = 1.0  # seconds past the end of a write_date's second before its job reads
@@ -98,7 +99,13 @@ class StockPoll:
             else datetime.now(UTC) - timedelta(days=self.settings.initial_days)
         )
         window = start - timedelta(minutes=self.settings.overlap_minutes)
-        own = store_stock.synced_versions(self.store, self.shop.id, iso(window))
+        own = {
+            product: synced.version
+            for product, text in store_stock.synced_versions(
+                self.store, self.shop.id, iso(window)
+            ).items()
+            if (synced := Synced.parse(text)) is not None
+        }
         seen: dict[int, _Sighting] = {}
         for model, fields, domain, row_key in self._sources():
             for page in changed_since(
