@@ -769,10 +769,17 @@ def cmd_mappings_rm(args: argparse.Namespace, paths: Paths) -> int:
 
 
 def _stock_resync(args: argparse.Namespace, paths: Paths) -> int:
-    from shopodoo_console.resync_cli import cmd_stock_resync
+    from shopodoo_console.stock_cli import cmd_stock_resync
 
     setup_logging(paths, stderr_level=logging.WARNING)
     return cmd_stock_resync(args, paths)
+
+
+def _stock_locations(args: argparse.Namespace, paths: Paths) -> int:
+    from shopodoo_console.stock_cli import cmd_stock_locations
+
+    setup_logging(paths, stderr_level=logging.WARNING)
+    return cmd_stock_locations(args, paths)
 
 
 # ---------------------------------------------------------------- parser
@@ -846,6 +853,12 @@ def build_parser() -> argparse.ArgumentParser:
     resync.add_argument("--shop", help="only this shop (default: every shop)")
     resync.add_argument("--cancel", action="store_true", help="stop the running resync")
     resync.set_defaults(func=_stock_resync)
+    locs = ssub.add_parser(
+        "locations", help="Shopify locations: mapped, or suggested Odoo locations (by address)"
+    )
+    locs.add_argument("--shop", help="only this shop (default: every shop)")
+    locs.add_argument("--json", action="store_true")
+    locs.set_defaults(func=_stock_locations)
 
     connect = sub.add_parser("connect", help="store credentials in the OS keyring")
     consub = connect.add_subparsers(

@@ -7,6 +7,7 @@ applied (``adjustments``: a replayed key or a level already right adds none).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -234,8 +235,6 @@ def test_review_mode_shows_each_plan_and_bulk_approval_applies_it(
     waiting = c.jobs("AND state = 'awaiting_approval'")
     assert len(waiting) == 2
     assert c.adjustments() == []  # nothing written before approval
-    import json
-
     shown = [json.loads(j["plan"]) for j in waiting]
     mug = next(p for p in shown if SKU in p["summary"])
     assert f"{MAIN} 56 → 44" in mug["summary"]
@@ -292,3 +291,59 @@ def test_no_job_is_made_for_a_version_the_link_is_in_step_at(console: StockConso
         "SELECT odoo_id FROM link WHERE kind = 'stock'")}  # fmt: skip
     remade = {int(j["source_id"].rpartition("/")[2]) for j in c.jobs()}
     assert linked and not remade & linked  # only the products left alone come back
+
+
+# ---------------------------------------------------------------- lost answers and refusals
+
+
+def test_a_lost_answer_is_resent_with_the_same_key_and_applied_once(
+    console: StockConsole,
+) -> None:
+    c = console
+    c.odoo_stock(SKU, MAIN, 12)
+    c.world.shopify.faults.add(action="drop_after_apply", operation="InventorySetQuantities")
+    c.sync()
+    assert c.available(SKU) == 12
+    assert c.world.shopify.counters.operations["InventorySetQuantities"] == 2  # resent
+    assert len(c.adjustments(SKU, MAIN)) == 1  # Shopify replayed the first result
+    assert c.states() == {"done": 1}
+
+
+def test_a_key_whose_attempt_failed_inside_shopify_is_replaced_and_the_retry_sets_once(
+    console: StockConsole,
+) -> None:
+    """``IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED``: the first call took its key and failed inside
+    Shopify; resent, the key is refused as spent and replaced by one derived from it (so a
+    later retry derives the same again), and the quantities are applied once."""
+    c = console
+    c.odoo_stock(SKU, MAIN, 13)
+    c.world.shopify.faults.add(action="fail_keyed", operation="InventorySetQuantities")
+    c.sync()
+    assert c.available(SKU) == 13
+    (job,) = c.jobs()
+    assert job["state"] == "done"
+    assert c.world.shopify.counters["faults_fired"] == 1
+    assert len(c.adjustments(SKU, MAIN)) == 1
+    key = json.loads(job["intent"])["stock_send"]
+    assert f"{key}:0" in c.world.shopify.store.failed_keys
+    assert f"{key}:0~1" in c.world.shopify.store.idempotency
+
+
+def test_a_quantity_shopify_refuses_fails_its_job_and_the_rest_of_the_call_is_applied(
+    console: StockConsole,
+) -> None:
+    c = console
+    c.odoo_stock(SKU, MAIN, 2_000_000_000)  # beyond what Shopify accepts
+    c.odoo_stock("OT-S-001", MAIN, 3)
+    c.sync()
+    bad = next(j for j in c.jobs() if SKU in j["label"])
+    good = next(j for j in c.jobs() if "OT-S-001" in j["label"])
+    assert bad["state"] == "needs_attention" and bad["cause_code"] == "shopify.user_error"
+    assert (
+        "can't be higher"
+        in json.loads(
+            c.store.execute("SELECT cause FROM job WHERE id = ?", (bad["id"],)).fetchone()[0]
+        )["missing"]
+    )
+    assert good["state"] == "done" and c.available("OT-S-001") == 3
+    assert c.adjustments(SKU) == []

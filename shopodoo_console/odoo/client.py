@@ -800,9 +800,7 @@ class OdooClient:
     ) -> Iterator[list[stock.Picking]]:
         """Pages of done deliveries and their returns with moves, order, carrier, tracking
         (3 calls per page)."""
-        return stock.done_pickings(
-            self, since, overlap=overlap, states=states, page_size=page_size
-        )
+        return stock.done_pickings(self, since, overlap=overlap, states=states, page_size=page_size)
 
     # -- stamps (DESIGN §3.4, odoo.md §5) ---------------------------------------------------------
 

@@ -205,9 +205,7 @@ def apply_created(
         for item in nodes(fo.get("lineItems")):
             take = int(item["remainingQuantity"]) if fo["id"] in whole else sent.get(item["id"], 0)
             item["remainingQuantity"] = int(item["remainingQuantity"]) - take
-        if fo["id"] in whole or any(
-            item["id"] in sent for item in nodes(fo.get("lineItems"))
-        ):
+        if fo["id"] in whole or any(item["id"] in sent for item in nodes(fo.get("lineItems"))):
             left = sum(int(i["remainingQuantity"]) for i in nodes(fo.get("lineItems")))
             fo["status"] = "CLOSED" if left == 0 else "IN_PROGRESS"
     after["fulfillments"] = [*(after.get("fulfillments") or []), dict(fulfillment)]

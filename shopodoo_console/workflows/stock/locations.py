@@ -228,3 +228,16 @@ def location_rows(
     return sorted(
         rows, key=lambda r: (r.mapped is not None, not r.location.active, r.location.name)
     )
+
+
+def read_location_rows(
+    shopify_locations: Callable[[], list[dict[str, Any]]],
+    layout: Callable[[], StockLayout],
+    mapped: dict[str, MappedLocation],
+    company_id: int | None,
+) -> list[LocationRow]:
+    """Every Shopify location (inactive and fulfillment-service ones too) with its mapping
+    or, unmapped, the Odoo stock locations suggested for it: one Shopify read, three Odoo."""
+    locations = [ShopLocation.parse(n) for n in shopify_locations()]
+    needs_layout = any(loc.id not in mapped for loc in locations)
+    return location_rows(locations, mapped, layout() if needs_layout else None, company_id)

@@ -1,9 +1,13 @@
-"""``shopodoo stock resync [--shop S]``: every level brought in step, with a progress bar.
+"""``shopodoo stock resync|locations``: the stock flow from the command line.
 
-The command takes the scheduler lease (like ``sync --once``), lists the shop's variants and
-lets the engine's workers run the jobs, paced by the Shopify budget, printing a progress bar
-and an ETA. Killed, it is simply run again: the resync resumes where it stopped and nothing is
-set twice. ``--cancel`` stops a running resync (its queued jobs are cancelled).
+``stock locations`` lists every Shopify location with its mapping, or the Odoo stock
+locations suggested for it (by address first: names rarely agree), and the command to map it.
+
+``stock resync [--shop S]`` brings every level in step, with a progress bar. It takes the
+scheduler lease (like ``sync --once``), lists the shop's variants and lets the engine's
+workers run the jobs, paced by the Shopify budget, printing a progress bar and an ETA.
+Killed, it is simply run again: the resync resumes where it stopped and nothing is set
+twice. ``--cancel`` stops a running resync (its queued jobs are cancelled).
 """
 
 from __future__ import annotations
@@ -11,12 +15,13 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from typing import TextIO
+from typing import Any, TextIO
 
 from shopodoo_console.config import Config, Paths, load_config
 from shopodoo_console.engine.core import LeaseHeld
 from shopodoo_console.engine.flows import ShopRef
 from shopodoo_console.engine.lease import LeaseKeeper
+from shopodoo_console.shopify.client import ShopifyClient
 from shopodoo_console.store.stock import ResyncProgress
 
 EXIT_OK, EXIT_ATTENTION, EXIT_USAGE = 0, 1, 2
@@ -74,6 +79,93 @@ class _Printer:
     def end(self) -> None:
         if self.tty:
             self.out.write("\n")
+
+
+def cmd_stock_locations(args: argparse.Namespace, paths: Paths) -> int:
+    import json
+
+    from shopodoo_console.causes import CauseError
+    from shopodoo_console.launch import build_engine
+    from shopodoo_console.workflows.stock.locations import mapped_locations, read_location_rows
+
+    config: Config = load_config(paths.config_file)
+    shops = [s for s in config.shops if args.shop in (None, s.domain)]
+    if not shops:
+        print(f"shopodoo: no shop {args.shop!r} in {paths.config_file}", file=sys.stderr)
+        return EXIT_USAGE
+    _, store, connections = build_engine(paths, config)
+    out: list[dict[str, object]] = []
+    try:
+        for shop in shops:
+            shop_id = store.shop_id(shop.domain)
+            assert shop_id is not None
+            client, odoo = connections.shopify(shop), connections.odoo()
+
+            def every(client: ShopifyClient = client) -> list[dict[str, Any]]:
+                return client.locations(include_inactive=True, include_legacy=True)
+
+            rows = read_location_rows(
+                every,
+                odoo.stock_layout,
+                mapped_locations(store, shop_id),
+                shop.odoo_company_id,
+            )
+            out += [_location_json(shop.domain, r) for r in rows]
+    except CauseError as exc:
+        print(f"shopodoo: {exc.cause.missing}. {exc.cause.fix}".strip(), file=sys.stderr)
+        return EXIT_ATTENTION
+    finally:
+        connections.close()
+        store.close()
+    unmapped = any(r["mapped"] is None and r["active"] for r in out)
+    if args.json:
+        print(json.dumps({"version": 1, "locations": out}, indent=2, sort_keys=True))
+    else:
+        for row in out:
+            _print_location(row)
+    return EXIT_ATTENTION if unmapped else EXIT_OK
+
+
+def _location_json(domain: str, row: object) -> dict[str, object]:
+    from shopodoo_console.workflows.stock.locations import LocationRow
+
+    assert isinstance(row, LocationRow)
+    loc = row.location
+    return {
+        "shop": domain,
+        "id": loc.id,
+        "name": loc.name,
+        "active": loc.active,
+        "fulfillment_service": loc.fulfillment_service,
+        "address": loc.place,
+        "mapped": None
+        if row.mapped is None
+        else {"odoo_location_id": row.mapped.odoo_location_id, "label": row.mapped.label},
+        "suggestions": [
+            {"odoo_location_id": s.odoo_location_id, "label": s.label, "why": s.why}
+            for s in row.suggestions
+        ],
+    }
+
+
+def _print_location(row: dict[str, object]) -> None:
+    flags = [] if row["active"] else ["inactive"]
+    if row["fulfillment_service"]:
+        flags.append("fulfillment service: its stock is the service's")
+    extra = f" ({'; '.join(flags)})" if flags else ""
+    print(f"{row['name']}{extra} — {row['address'] or 'no address'} — {row['id']}")
+    mapped = row["mapped"]
+    if isinstance(mapped, dict):
+        print(f"    mapped → Odoo {mapped['label']} (stock.location {mapped['odoo_location_id']})")
+        return
+    print("    not mapped: its levels are left as they are")
+    suggestions = row["suggestions"]
+    assert isinstance(suggestions, list)
+    for s in suggestions:
+        print(f"    suggested: {s['odoo_location_id']}  {s['label']}  ({s['why']})")
+    if suggestions:
+        first = suggestions[0]["odoo_location_id"]
+        print(f"    → shopodoo mappings set {row['shop']} location {row['id']} {first}")
 
 
 def cmd_stock_resync(args: argparse.Namespace, paths: Paths) -> int:
