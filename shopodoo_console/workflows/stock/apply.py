@@ -228,7 +228,7 @@ class StockApply:
                 again[id(job)] = job
             elif outcome.status == inv.REJECTED:
                 job.record(Effect.failed(action, self._refused(outcome, action)))
-            elif batch.conflict is not None or batch.result.user_errors:
+            elif batch.conflict is not None or outcome.error is not None:
                 job.record(Effect.failed(action, self._batch_refused(batch)))
             else:
                 again[id(job)] = job  # refused for another quantity of its call: send again
