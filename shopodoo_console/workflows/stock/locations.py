@@ -79,16 +79,21 @@ class LocationCache:
         self.ttl = ttl
         self._lock = threading.Lock()
         self._cached: dict[str, tuple[float, list[ShopLocation]]] = {}
+        self._reading: dict[str, threading.Lock] = {}
 
     def get(self, domain: str, read: Callable[[], list[dict[str, Any]]]) -> list[ShopLocation]:
+        """The cached list, or one read however many workers ask at once."""
         with self._lock:
-            hit = self._cached.get(domain)
-        if hit is not None and hit[0] > time.monotonic():
-            return hit[1]
-        found = [ShopLocation.parse(n) for n in read()]
-        with self._lock:
-            self._cached[domain] = (time.monotonic() + self.ttl, found)
-        return found
+            reading = self._reading.setdefault(domain, threading.Lock())
+        with reading:
+            with self._lock:
+                hit = self._cached.get(domain)
+            if hit is not None and hit[0] > time.monotonic():
+                return hit[1]
+            found = [ShopLocation.parse(n) for n in read()]
+            with self._lock:
+                self._cached[domain] = (time.monotonic() + self.ttl, found)
+            return found
 
     def forget(self, domain: str | None = None) -> None:
         with self._lock:
