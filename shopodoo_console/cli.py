@@ -12,6 +12,7 @@ import getpass
 import json
 import logging
 import os
+import re
 import signal
 import sys
 import threading
@@ -20,16 +21,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
-import tomli_w
-
 from shopodoo_console import __version__, doctor, secrets
 from shopodoo_console.config import (
     Config,
     ConfigError,
-    OdooConfig,
     Paths,
     ShopConfig,
     load_config,
+    shop_domain_problem,
+    url_problem,
 )
 from shopodoo_console.engine import queries
 from shopodoo_console.engine.core import Engine, LeaseHeld
@@ -38,6 +38,7 @@ from shopodoo_console.engine.queue import Queue
 from shopodoo_console.engine.states import OPERATOR_RETRYABLE, State
 from shopodoo_console.logs import setup_logging
 from shopodoo_console.redact import redact
+from shopodoo_console.shop_options import ODOO_MAX_ID
 from shopodoo_console.store.db import DatabaseError, Store
 
 EXIT_OK, EXIT_ATTENTION, EXIT_USAGE = 0, 1, 2
@@ -89,15 +90,57 @@ def _config(paths: Paths, required: bool = True) -> Config:
     return load_config(paths.config_file, required=required)
 
 
+MAX_ID = 2**63 - 1  # what SQLite holds
+_NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+_CAUSE_RE = re.compile(r"^[a-z][a-z0-9_]*\.[a-z0-9_]+$")
+
+
 def _job_ids(values: Sequence[str]) -> list[int]:
     ids = []
     for value in values:
-        if not value.isdigit():
+        if not value.isascii() or not value.isdigit() or not 0 < int(value) <= MAX_ID:
             raise UsageError(
                 f"{value!r} is not a job id (job ids are numbers; see `shopodoo jobs ls`)"
             )
         ids.append(int(value))
     return ids
+
+
+def _bounded(low: int, high: int) -> Any:
+    """An argparse type: a whole number from ``low`` to ``high``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"expected {low} to {high}, got {text}")
+        return value
+
+    return parse
+
+
+def _shaped(pattern: re.Pattern[str], what: str) -> Any:
+    """An argparse type: a name of the expected shape (a cause code, a flow, a kind)."""
+
+    def parse(text: str) -> str:
+        if not pattern.match(text):
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}")
+        return text
+
+    return parse
+
+
+def _reason(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("a reason is required (it is kept in the timeline)")
+    return text.strip()
+
+
+def _known_shop(store: Store, domain: str | None) -> None:
+    if domain is not None and store.shop_id(domain) is None:
+        raise UsageError(f"no shop {domain!r} in the database (see `shopodoo cursors ls`)")
 
 
 # ---------------------------------------------------------------- jobs
@@ -111,6 +154,7 @@ def cmd_jobs_ls(args: argparse.Namespace, paths: Paths) -> int:
             raise UsageError(
                 f"unknown state {state!r} (expected one of: {', '.join(s.value for s in State)})"
             )
+    _known_shop(store, args.shop)
     rows = queries.list_jobs(
         store,
         queries.JobFilter(states=states, cause=args.cause, shop=args.shop, flow=args.flow),
@@ -284,22 +328,57 @@ def cmd_cursors_ls(args: argparse.Namespace, paths: Paths) -> int:
     return EXIT_OK
 
 
-def cmd_cursors_rewind(args: argparse.Namespace, paths: Paths) -> int:
-    store = _open_store(paths)
-    shop_id = store.shop_id(args.shop)
-    if shop_id is None:
-        raise UsageError(f"no shop {args.shop!r} in the database (see `shopodoo cursors ls`)")
+EARLIEST_POSITION = datetime(2006, 1, 1, tzinfo=UTC)  # before any Shopify store existed
+
+
+def _rewind_target(text: str) -> datetime:
     try:
-        when = datetime.fromisoformat(args.to.replace("Z", "+00:00"))
+        when = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
         raise UsageError(
-            f"--to {args.to!r} is not a time; use ISO 8601, e.g. 2026-11-01T00:00:00Z"
+            f"--to {text!r} is not a time; use ISO 8601, e.g. 2026-11-01T00:00:00Z"
         ) from None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    position = when.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    when = when.astimezone(UTC)
+    if when < EARLIEST_POSITION:
+        raise UsageError(
+            f"--to {text!r} is before 2006, which Shopify's search cannot take; give a time "
+            "since the shop's first order"
+        )
+    return when
+
+
+def _stream_names(config: Config, store: Store) -> list[str]:
+    from shopodoo_console.engine.poller import stream_of
+    from shopodoo_console.workflows import build_flows
+
+    return sorted({stream_of(flow) for flow in build_flows(config, store)})
+
+
+def cmd_cursors_rewind(args: argparse.Namespace, paths: Paths) -> int:
+    """Move a stream's cursor back. Safe: versions seen again are counted, not re-done.
+    Moving it forward (or past now) skips changes for good, so it needs --force."""
+    config = _config(paths, required=False)
+    domain = args.shop.strip().lower()
+    configured = next((s for s in config.shops if s.domain == domain), None)
+    when = _rewind_target(args.to)
+    store = _open_store(paths)
+    streams = _stream_names(config, store)
+    if args.stream not in streams:
+        raise UsageError(f"unknown stream {args.stream!r} (streams: {', '.join(streams)})")
+    shop_id = store.shop_id(domain)
+    if shop_id is None and configured is not None:  # configured, never synced yet
+        shop_id = store.sync_shop(configured.domain, api_version=configured.api_version)
+    if shop_id is None:
+        known = ", ".join(s.domain for s in config.shops) or "none"
+        raise UsageError(
+            f"no shop {args.shop!r} in the config or the database (configured: {known})"
+        )
+    position = when.isoformat().replace("+00:00", "Z")
     poller = Poller(Queue(store))
     old = poller.position(shop_id, args.stream)
+    _check_rewind(when, old, args.force)
     with store.atomic():
         poller.set_position(shop_id, args.stream, position)
         store.audit(
@@ -309,10 +388,36 @@ def cmd_cursors_rewind(args: argparse.Namespace, paths: Paths) -> int:
             message=f"Cursor {args.stream} moved from {old or 'start'} to {position}",
         )
     print(
-        f"{args.shop} {args.stream}: cursor moved from {old or 'start'} to {position}. "
-        "Re-sighted versions are counted, not re-done."
+        f"{domain} {args.stream}: cursor moved from {old or 'start'} to {position}. "
+        + (
+            "Changes before it are not polled again."
+            if _after(when, old)
+            else "Re-sighted versions are counted, not re-done."
+        )
     )
     return EXIT_OK
+
+
+def _after(when: datetime, old: str | None) -> bool:
+    from shopodoo_console.ui.format import parse_position
+
+    current = parse_position(old)
+    return current is not None and when.timestamp() > current
+
+
+def _check_rewind(when: datetime, old: str | None, force: bool) -> None:
+    if force:
+        return
+    if when > datetime.now(UTC):
+        raise UsageError(
+            f"{when:%Y-%m-%dT%H:%M:%SZ} is in the future: the stream would skip every change "
+            "until then. Add --force if that is what you want."
+        )
+    if _after(when, old):
+        raise UsageError(
+            f"{when:%Y-%m-%dT%H:%M:%SZ} is after the current position {old}: changes in "
+            "between would never be synced. Rewinding goes back; add --force to skip ahead."
+        )
 
 
 # ---------------------------------------------------------------- running
@@ -325,7 +430,13 @@ def _engine(paths: Paths) -> tuple[Engine, Store]:
     return engine, store
 
 
+FINISHED_OUTCOMES = ("done", "skipped")
+
+
 def cmd_sync(args: argparse.Namespace, paths: Paths) -> int:
+    """One pass. Exit 0 only when every job it worked ended done or skipped, no poll failed
+    and nothing waits for the operator; SIGINT and SIGTERM stop it cleanly (in-flight jobs
+    finish, the rest go back to the queue, the scheduler lease is released)."""
     if not args.once:
         raise UsageError("`shopodoo sync` needs --once (to keep syncing, use `shopodoo run`)")
     setup_logging(paths, stderr_level=logging.WARNING)
@@ -336,23 +447,62 @@ def cmd_sync(args: argparse.Namespace, paths: Paths) -> int:
             f"config at {paths.config_file}).",
             file=sys.stderr,
         )
+    stopping: list[int] = []
+
+    def stop(signum: int, _frame: Any) -> None:
+        """SIGTERM and Ctrl-C: claim nothing more, let the jobs in flight finish; a second
+        signal stops at once (what is still running is released below)."""
+        if stopping:
+            raise KeyboardInterrupt
+        stopping.append(signum)
+        engine.runner.finish_in_flight()
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         summary = engine.sync_once()
     except LeaseHeld as exc:
         print(f"shopodoo: {exc}", file=sys.stderr)
         return EXIT_ATTENTION
+    except KeyboardInterrupt:
+        summary = None
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        engine.close_flows()
+    if stopping:
+        released = engine.queue.release(engine.owner)
+        engine.lease.release()
+        print(
+            f"shopodoo: stopped by {signal.Signals(stopping[0]).name}; jobs in flight "
+            f"{'were stopped' if summary is None else 'finished'}, {released} job(s) still "
+            "running were returned to the queue, the rest wait for the next run",
+            file=sys.stderr,
+        )
+        return EXIT_ATTENTION
+    assert summary is not None
+    return _sync_report(summary)
+
+
+def _sync_report(summary: Any) -> int:
     for poll in summary.polls:
         state = "ok" if poll.ok else f"FAILED ({poll.cause_code}): {poll.message}"
         print(f"poll {poll.shop} {poll.stream}: {poll.new} new, {poll.seen} seen again — {state}")
     outcomes = ", ".join(f"{n} {k}" for k, n in sorted(summary.drain.outcomes.items()))
     print(f"worked {summary.drain.claimed} job(s)" + (f": {outcomes}" if outcomes else ""))
+    unfinished = sum(n for k, n in summary.drain.outcomes.items() if k not in FINISHED_OUTCOMES)
+    if unfinished:
+        print(
+            f"{unfinished} of them did not finish (retrying later, awaiting approval or "
+            "needing attention): `shopodoo jobs ls --state retrying --state needs_attention "
+            "--state awaiting_approval --state failed`"
+        )
     if summary.problems:
         print(
             f"{summary.problems} job(s) need attention: "
             "`shopodoo jobs ls --state needs_attention --state failed`"
         )
     failed_polls = any(not p.ok for p in summary.polls)
-    return EXIT_ATTENTION if summary.problems or failed_polls else EXIT_OK
+    return EXIT_ATTENTION if summary.problems or failed_polls or unfinished else EXIT_OK
 
 
 def cmd_run(args: argparse.Namespace, paths: Paths) -> int:
@@ -415,52 +565,67 @@ def _read_secret(args: argparse.Namespace, prompt: str) -> str:
     return value
 
 
-def _append_config(paths: Paths, block: str) -> None:
-    """Append a TOML block and re-validate; on error, restore the file as it was."""
-    path = paths.config_file
-    paths.ensure()
-    before = path.read_text(encoding="utf-8") if path.exists() else None
-    text = (before or "# shopodoo-console settings (see README)\n").rstrip("\n") + "\n\n" + block
-    path.write_text(text, encoding="utf-8")
-    path.chmod(0o600)
-    try:
-        load_config(path)
-    except ConfigError:
-        if before is None:
-            path.unlink()
-        else:
-            path.write_text(before, encoding="utf-8")
-        raise
-
-
 def cmd_connect_shopify(args: argparse.Namespace, paths: Paths) -> int:
+    """Check the shop and the config change, then the secret, then store it, then write the
+    config: a refused value never leaves a secret or a half-written file behind."""
+    from shopodoo_console import config_file
+
     config = _config(paths, required=False)
     domain = args.domain.strip().lower()
+    problem = shop_domain_problem(domain)
+    if problem:
+        raise UsageError(problem)
+    client_id = (args.client_id or "").strip()
+    if args.client_id is not None and not client_id:
+        raise UsageError("--client-id is empty; give the Dev Dashboard app's client id")
     existing = next((s for s in config.shops if s.domain == domain), None)
-    auth = "client_credentials" if args.client_id else (existing.auth if existing else "token")
-    if existing is None:
-        probe = ShopConfig(domain=domain, auth=auth, client_id=args.client_id)
-        table: dict[str, Any] = {"domain": probe.domain, "auth": auth}
-        if args.client_id:
-            table["client_id"] = args.client_id
-        _check_backend()
-        secret = _read_secret(args, _shopify_prompt(auth, domain))
-        _append_config(paths, tomli_w.dumps({"shops": [table]}))
-    else:
-        if args.client_id and existing.client_id != args.client_id:
-            raise UsageError(
-                f"{config.path}: shop {domain} has client_id {existing.client_id!r}; edit the "
-                "config to change it, then run connect again"
+    auth = "client_credentials" if client_id else (existing.auth if existing else "token")
+    path = paths.config_file
+
+    def change(write: bool) -> Config:
+        if existing is None:
+            return config_file.add_shop(
+                path, domain=domain, auth=auth, client_id=client_id, write=write
             )
-        _check_backend()
-        secret = _read_secret(args, _shopify_prompt(auth, domain))
+        if not client_id or client_id == existing.client_id:
+            return config  # nothing to change in the file
+        return config_file.update_shop(
+            path,
+            domain,
+            base_url=existing.base_url or "",
+            auth=auth,
+            client_id=client_id,
+            api_version=existing.api_version,
+            odoo_company_id=existing.odoo_company_id,
+            odoo_warehouse_id=existing.odoo_warehouse_id,
+            write=write,
+        )
+
+    change(False)
+    _check_backend()
+    secret = _read_secret(args, _shopify_prompt(auth, domain))
     secrets.set_secret(ShopConfig(domain=domain).secret_name, secret)
+    change(True)
     what = "client secret" if auth == "client_credentials" else "access token"
     print(
         f"Stored the {what} for {domain} in the keyring "
-        f"({secrets.backend_status().name}); config: {paths.config_file}"
+        f"({secrets.backend_status().name}); config: {path}.{_requeued(paths, f'shopify:{domain}')}"
     )
     return EXIT_OK
+
+
+def _requeued(paths: Paths, connection: str) -> str:
+    """Re-queue what waited on this credential (when there is a database yet)."""
+    from shopodoo_console.credentials import requeue_for_credential
+
+    if not paths.database_file.exists():
+        return ""
+    store = _open_store(paths)
+    try:
+        moved = requeue_for_credential(Queue(store), connection)
+    finally:
+        store.close()
+    return f" {len(moved)} job(s) waiting on this credential queued again." if moved else ""
 
 
 def _shopify_prompt(auth: str, domain: str) -> str:
@@ -476,9 +641,17 @@ def _check_backend() -> None:
 
 
 def cmd_connect_odoo(args: argparse.Namespace, paths: Paths) -> int:
+    """Like ``connect shopify``: URL and config change checked before the keyring is asked;
+    given values replace those in ``[odoo]`` (comments kept)."""
+    from shopodoo_console import config_file
+
     config = _config(paths, required=False)
     odoo = config.odoo
-    given = {k: getattr(args, k) for k in ("url", "database", "login") if getattr(args, k)}
+    given = {k: getattr(args, k).strip() for k in ("url", "database", "login") if getattr(args, k)}
+    if "url" in given:
+        problem = url_problem(given["url"])
+        if problem:
+            raise UsageError(f"--url: {problem}")
     if odoo is None:
         missing = [k for k in ("url", "database", "login") if k not in given]
         if missing:
@@ -486,30 +659,22 @@ def cmd_connect_odoo(args: argparse.Namespace, paths: Paths) -> int:
                 f"no [odoo] section in {paths.config_file} yet; give "
                 + " ".join(f"--{k}" for k in missing)
             )
-        table = {
-            "url": given["url"],
-            "database": given["database"],
-            "login": given["login"],
-            "protocol": args.protocol or "auto",
-        }
-        _check_backend()
-        secret = _read_secret(args, f"Odoo API key for {given['login']}: ")
-        _append_config(paths, tomli_w.dumps({"odoo": table}))
-        odoo = _config(paths).odoo
-        assert odoo is not None
-    else:
-        for key, value in given.items():
-            if getattr(odoo, key) != value.rstrip("/"):
-                raise UsageError(
-                    f"{config.path}: odoo.{key} is {getattr(odoo, key)!r}; edit "
-                    "the config to change it, then run connect again"
-                )
-        _check_backend()
-        secret = _read_secret(args, f"Odoo API key for {odoo.login}: ")
-    secrets.set_secret(OdooConfig(odoo.url, odoo.database, odoo.login).secret_name, secret)
+    fields = {
+        "url": given.get("url", odoo.url if odoo else ""),
+        "database": given.get("database", odoo.database if odoo else ""),
+        "login": given.get("login", odoo.login if odoo else ""),
+        "protocol": args.protocol or (odoo.protocol if odoo else "auto"),
+    }
+    planned = config_file.update_odoo(paths.config_file, **fields, write=False).odoo
+    assert planned is not None
+    _check_backend()
+    secret = _read_secret(args, f"Odoo API key for {planned.login}: ")
+    secrets.set_secret(planned.secret_name, secret)
+    config_file.update_odoo(paths.config_file, **fields, write=True)
     print(
-        f"Stored the Odoo API key for {odoo.login} at {odoo.url} in the keyring "
-        f"({secrets.backend_status().name}); config: {paths.config_file}"
+        f"Stored the Odoo API key for {planned.login} at {planned.url} in the keyring "
+        f"({secrets.backend_status().name}); config: {paths.config_file}."
+        + _requeued(paths, "odoo")
     )
     return EXIT_OK
 
@@ -546,13 +711,7 @@ def cmd_doctor(args: argparse.Namespace, paths: Paths) -> int:
 def cmd_console(args: argparse.Namespace, paths: Paths) -> int:
     from shopodoo_console.launch import open_console
 
-    if not paths.config_file.exists():
-        raise UsageError(
-            f"no config at {paths.config_file} yet. To see the console work against "
-            "simulated systems, run `shopodoo demo`; to connect a real store, see `shopodoo "
-            "connect --help`."
-        )
-    return open_console(paths)
+    return open_console(paths)  # with no config yet, it opens on the first-run screen
 
 
 def cmd_demo(args: argparse.Namespace, paths: Paths) -> int:
@@ -580,6 +739,7 @@ def cmd_sim(args: argparse.Namespace, paths: Paths) -> int:
 
 def cmd_links_ls(args: argparse.Namespace, paths: Paths) -> int:
     store = _open_store(paths)
+    _known_shop(store, args.shop)
     where, params = [], []
     if args.shop:
         where.append("shop.domain = ?")
@@ -785,6 +945,11 @@ def _stock_locations(args: argparse.Namespace, paths: Paths) -> int:
 # ---------------------------------------------------------------- parser
 
 
+CAUSE_CODE = _shaped(_CAUSE_RE, "a cause code (like mapping.product_missing)")
+FLOW_NAME = _shaped(_NAME_RE, "a flow name (like orders)")
+KIND_NAME = _shaped(_NAME_RE, "a kind (like product)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="shopodoo", description="Keep Shopify and Odoo in sync, exactly once.")
     p.add_argument("--version", action="version", version=f"shopodoo-console {__version__}")
@@ -802,10 +967,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ls = jsub.add_parser("ls", help="list jobs, newest first")
     ls.add_argument("--state", action="append", help="filter by state (repeatable)")
-    ls.add_argument("--cause", help="filter by cause code, e.g. mapping.product_missing")
+    ls.add_argument(
+        "--cause", type=CAUSE_CODE, help="filter by cause code, e.g. mapping.product_missing"
+    )
     ls.add_argument("--shop", help="filter by shop domain")
-    ls.add_argument("--flow", help="filter by flow")
-    ls.add_argument("--limit", type=int, default=50)
+    ls.add_argument("--flow", type=FLOW_NAME, help="filter by flow")
+    ls.add_argument("--limit", type=_bounded(1, 10_000), default=50)
     ls.add_argument("--json", action="store_true", help="machine-readable output")
     ls.set_defaults(func=cmd_jobs_ls)
     show = jsub.add_parser("show", help="one job: cause, attempts, timeline")
@@ -814,9 +981,11 @@ def build_parser() -> argparse.ArgumentParser:
     show.set_defaults(func=cmd_jobs_show)
     retry = jsub.add_parser("retry", help="queue jobs again (by id, or all with a cause)")
     retry.add_argument("ids", nargs="*")
-    retry.add_argument("--cause", help="retry every failed/waiting job with this cause")
+    retry.add_argument(
+        "--cause", type=CAUSE_CODE, help="retry every failed/waiting job with this cause"
+    )
     retry.add_argument("--shop", help="with --cause: only this shop")
-    retry.add_argument("--reason", help="note for the timeline")
+    retry.add_argument("--reason", type=_reason, help="note for the timeline")
     retry.set_defaults(func=cmd_jobs_retry)
     for name, func, helptext in (
         ("cancel", cmd_jobs_cancel, "stop jobs for good"),
@@ -824,7 +993,9 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         action = jsub.add_parser(name, help=helptext)
         action.add_argument("ids", nargs="+")
-        action.add_argument("--reason", required=True, help="why (kept in the timeline)")
+        action.add_argument(
+            "--reason", type=_reason, required=True, help="why (kept in the timeline)"
+        )
         action.set_defaults(func=func)
     approve = jsub.add_parser("approve", help="run the plan of jobs awaiting approval")
     approve.add_argument("ids", nargs="+")
@@ -837,10 +1008,13 @@ def build_parser() -> argparse.ArgumentParser:
     cls = csub.add_parser("ls", help="list cursors")
     cls.add_argument("--json", action="store_true")
     cls.set_defaults(func=cmd_cursors_ls)
-    rewind = csub.add_parser("rewind", help="move a cursor back (always safe)")
+    rewind = csub.add_parser("rewind", help="move a cursor back (re-reads, never re-does)")
     rewind.add_argument("shop")
     rewind.add_argument("stream")
     rewind.add_argument("--to", required=True, help="ISO time, e.g. 2026-11-01T00:00:00Z")
+    rewind.add_argument(
+        "--force", action="store_true", help="allow a time after the current position or now"
+    )
     rewind.set_defaults(func=cmd_cursors_rewind)
 
     stock = sub.add_parser("stock", help="the stock flow (Odoo → Shopify levels)")
@@ -879,8 +1053,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     dem = sub.add_parser("demo", help="the console against built-in Shopify and Odoo simulators")
     dem.add_argument("--headless", action="store_true", help="no TUI: sync, print a summary")
-    dem.add_argument("--orders", type=int, default=60, help="orders in the simulated shop")
-    dem.add_argument("--seed", type=int, default=7)
+    dem.add_argument(
+        "--orders", type=_bounded(1, 5000), default=60, help="orders in the simulated shop"
+    )
+    dem.add_argument("--seed", type=_bounded(0, MAX_ID), default=7)
     dem.add_argument("--odoo-version", type=int, choices=(16, 17, 18, 19), default=19)
     dem.add_argument(
         "--home", type=Path, help="keep the demo's files here (default: a temp folder)"
@@ -898,8 +1074,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     lls = lsub.add_parser("ls", help="list links, newest first")
     lls.add_argument("--shop")
-    lls.add_argument("--kind", help="order, customer, ...")
-    lls.add_argument("--limit", type=int, default=50)
+    lls.add_argument("--kind", type=KIND_NAME, help="order, customer, ...")
+    lls.add_argument("--limit", type=_bounded(1, 10_000), default=50)
     lls.add_argument("--json", action="store_true")
     lls.set_defaults(func=cmd_links_ls)
     forget = lsub.add_parser("forget", help="drop a stale link (its record was deleted)")
@@ -914,19 +1090,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     mls = msub.add_parser("ls", help="mappings, and what waiting jobs miss")
     mls.add_argument("--shop")
-    mls.add_argument("--kind")
+    mls.add_argument("--kind", type=KIND_NAME)
     mls.add_argument("--json", action="store_true")
     mls.set_defaults(func=cmd_mappings_ls)
     mset = msub.add_parser("set", help="map a Shopify key to an Odoo record id")
     mset.add_argument("shop")
     mset.add_argument("kind")
     mset.add_argument("source_key", help="the SKU, shipping code, gateway, ...")
-    mset.add_argument("odoo_id", type=int)
+    mset.add_argument("odoo_id", type=_bounded(1, ODOO_MAX_ID))
     mset.add_argument("--no-check", action="store_true", help="do not check it in Odoo")
     mset.set_defaults(func=cmd_mappings_set)
     msug = msub.add_parser("suggest", help="Odoo candidates for what waiting jobs miss")
     msug.add_argument("--shop")
-    msug.add_argument("--kind")
+    msug.add_argument("--kind", type=KIND_NAME)
     msug.add_argument("--json", action="store_true")
     msug.set_defaults(func=cmd_mappings_suggest)
     mrm = msub.add_parser("rm", help="remove a mapping")

@@ -9,6 +9,7 @@ and never a traceback.
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 import re
 import tomllib
@@ -19,7 +20,7 @@ from urllib.parse import urlsplit
 
 import platformdirs
 
-from shopodoo_console.shop_options import OptionError, check_options
+from shopodoo_console.shop_options import ODOO_MAX_ID, OptionError, check_options
 
 APP_NAME = "shopodoo"
 DEFAULT_API_VERSION = "2026-07"
@@ -28,6 +29,7 @@ MODE_ALIASES = {"on": "auto"}  # `stock = "on"` reads as the issue and the READM
 KNOWN_FLOWS = ("orders", "products", "stock", "fulfillments", "payments")
 ODOO_PROTOCOLS = ("auto", "json2", "jsonrpc")
 SHOP_AUTH = ("token", "client_credentials")
+MIN_POLL_SECONDS, MAX_POLL_SECONDS = 5, 86400
 _DOMAIN_RE = re.compile(r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")
 _API_VERSION_RE = re.compile(r"^\d{4}-(01|04|07|10)$")
 
@@ -200,6 +202,22 @@ class _Section:
             self.fail(self.key(name), f"expected {options}, got {value!r}")
         return value
 
+    def number(self, name: str, default: float, *, low: float, high: float, unit: str) -> float:
+        """A finite number of ``unit`` within [low, high] (NaN, infinity and the like are
+        named, never taken: a NaN timeout would wait forever)."""
+        value = float(self.get(name, (int, float), default))
+        if not math.isfinite(value) or not low <= value <= high:
+            shown = self.data.get(name, value)
+            self.fail(self.key(name), f"expected {low:g} to {high:g} {unit}, got {shown}")
+        return value
+
+    def whole(self, name: str, default: int | None, *, low: int, high: int, unit: str) -> Any:
+        """A whole number within [low, high] (a number SQLite, Odoo and the scheduler hold)."""
+        value = self.get(name, int, default)
+        if value is not None and not low <= value <= high:
+            self.fail(self.key(name), f"expected {low} to {high} {unit}, got {value}")
+        return value
+
     def done(self, *, allowed: tuple[str, ...] = ()) -> None:
         unknown = sorted(set(self.data) - self.used - set(allowed))
         if unknown:
@@ -234,16 +252,35 @@ def _type_name(value: Any) -> str:
     }.get(type(value), type(value).__name__)
 
 
-def _check_url(section: _Section, name: str, url: str) -> str:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        section.fail(section.key(name), f"expected an http(s) URL, got {url!r}")
-    if parts.scheme == "http" and not is_loopback(parts.hostname or ""):
-        section.fail(
-            section.key(name),
-            f"plain http is only allowed for a loopback host (127.0.0.1, localhost); "
-            f"use https for {parts.hostname}",
+def url_problem(url: str) -> str:
+    """Why ``url`` cannot be a server address here, or "" (the loader and `connect` agree)."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+        parts.port  # noqa: B018 (raises on a port that is not a number)
+    except ValueError:
+        return f"expected an http(s) URL, got {url!r}"
+    if parts.scheme not in ("http", "https") or not host or any(c.isspace() for c in url):
+        return f"expected an http(s) URL, got {url!r}"
+    if parts.scheme == "http" and not is_loopback(host):
+        return (
+            "plain http is only allowed for a loopback host (127.0.0.1, localhost); "
+            f"use https for {host}"
         )
+    return ""
+
+
+def shop_domain_problem(domain: str) -> str:
+    """Why ``domain`` is not a shop's ``*.myshopify.com`` domain, or ""."""
+    if _DOMAIN_RE.match(domain):
+        return ""
+    return f"expected a shop domain like 'acme.myshopify.com', got {domain!r}"
+
+
+def _check_url(section: _Section, name: str, url: str) -> str:
+    problem = url_problem(url)
+    if problem:
+        section.fail(section.key(name), problem)
     return url.rstrip("/")
 
 
@@ -284,17 +321,15 @@ def _parse_odoo(s: _Section) -> OdooConfig:
     database = s.get("database", str)
     login = s.get("login", str)
     protocol = s.get("protocol", str, "auto", choices=ODOO_PROTOCOLS)
-    timeout = float(s.get("timeout", (int, float), 30.0))
-    if timeout <= 0:
-        s.fail(s.key("timeout"), "expected a positive number of seconds")
+    timeout = s.number("timeout", 30.0, low=0.1, high=3600, unit="seconds")
     s.done()
     return OdooConfig(url=url, database=database, login=login, protocol=protocol, timeout=timeout)
 
 
 def _parse_shop(s: _Section) -> ShopConfig:
     domain = s.get("domain", str).strip().lower()
-    if not _DOMAIN_RE.match(domain):
-        s.fail(s.key("domain"), f"expected a shop domain like 'acme.myshopify.com', got {domain!r}")
+    if shop_domain_problem(domain):
+        s.fail(s.key("domain"), shop_domain_problem(domain))
     api_version = s.get("api_version", str, DEFAULT_API_VERSION)
     if not _API_VERSION_RE.match(api_version):
         s.fail(s.key("api_version"), f"expected a version like '2026-07', got {api_version!r}")
@@ -307,10 +342,7 @@ def _parse_shop(s: _Section) -> ShopConfig:
         s.fail(s.key("client_id"), 'missing (required when auth = "client_credentials")')
     ids = {}
     for name in ("odoo_company_id", "odoo_warehouse_id", "odoo_pricelist_id"):
-        value = s.get(name, int, None)
-        if value is not None and value <= 0:
-            s.fail(s.key(name), f"expected a positive Odoo record id, got {value}")
-        ids[name] = value
+        ids[name] = s.whole(name, None, low=1, high=ODOO_MAX_ID, unit="(an Odoo record id)")
     flows = _parse_flow_table(s, "flows", str)
     for flow, mode in list(flows.items()):
         flows[flow] = mode = MODE_ALIASES.get(mode, mode)
@@ -319,8 +351,11 @@ def _parse_shop(s: _Section) -> ShopConfig:
             s.fail(f"{s.key('flows')}.{flow}", f"expected {options}, got {mode!r}")
     poll = _parse_flow_table(s, "poll_seconds", int)
     for flow, seconds in poll.items():
-        if seconds < 5:
-            s.fail(f"{s.key('poll_seconds')}.{flow}", f"expected at least 5 seconds, got {seconds}")
+        if not MIN_POLL_SECONDS <= seconds <= MAX_POLL_SECONDS:
+            s.fail(
+                f"{s.key('poll_seconds')}.{flow}",
+                f"expected {MIN_POLL_SECONDS} to {MAX_POLL_SECONDS} seconds, got {seconds}",
+            )
     options = s.get("options", dict, {})
     try:
         check_options(options)
@@ -353,16 +388,10 @@ def _parse_flow_table(s: _Section, name: str, kind: type) -> dict[str, Any]:
 
 
 def _parse_engine(s: _Section) -> EngineConfig:
-    workers = s.get("workers", int, 4)
-    if not 1 <= workers <= 32:
-        s.fail(s.key("workers"), f"expected 1 to 32 worker threads, got {workers}")
-    lease = s.get("lease_seconds", int, 120)
-    if lease < 10:
-        s.fail(s.key("lease_seconds"), f"expected at least 10 seconds, got {lease}")
-    retention = s.get("retention_days", int, 30)
-    if retention < 1:
-        s.fail(s.key("retention_days"), f"expected at least 1 day, got {retention}")
-    shutdown = float(s.get("shutdown_timeout", (int, float), 20.0))
+    workers = s.whole("workers", 4, low=1, high=32, unit="worker threads")
+    lease = s.whole("lease_seconds", 120, low=10, high=86400, unit="seconds")
+    retention = s.whole("retention_days", 30, low=1, high=36500, unit="days")
+    shutdown = s.number("shutdown_timeout", 20.0, low=0, high=3600, unit="seconds")
     s.done()
     return EngineConfig(
         workers=workers, lease_seconds=lease, retention_days=retention, shutdown_timeout=shutdown

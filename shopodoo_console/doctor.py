@@ -62,7 +62,7 @@ def check_keyring(config: Config | None) -> list[Check]:
     status = secrets.backend_status()
     if not status.usable:
         return [Check("keyring", FAIL, status.explanation)]
-    checks = [Check("keyring", OK, status.explanation)]
+    checks = [Check("keyring", WARN if status.plaintext else OK, status.explanation)]
     if config is None:
         return checks
     wanted = [

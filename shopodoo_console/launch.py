@@ -7,12 +7,14 @@ config and credentials come from (your files and keyring, or a simulated world i
 from __future__ import annotations
 
 import logging
+import shlex
+import shutil
 import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from shopodoo_console import demo
 from shopodoo_console.config import Config, Paths, load_config
@@ -22,7 +24,12 @@ from shopodoo_console.engine.queries import cause_groups
 from shopodoo_console.logs import setup_logging
 from shopodoo_console.store.db import Store
 from shopodoo_console.workflows import build_flows
-from shopodoo_console.workflows.checks import suggest, test_connection, validate_mapping
+from shopodoo_console.workflows.checks import (
+    search_records,
+    suggest,
+    test_connection,
+    validate_mapping,
+)
 from shopodoo_console.workflows.connections import Connections, SecretSource
 
 log = logging.getLogger(__name__)
@@ -39,7 +46,17 @@ def build_engine(
     return Engine(store, config, flows, metrics=metrics), store, connections
 
 
-def ui_hooks(engine: Engine, connections: Connections) -> dict[str, Callable[..., Any]]:
+class UiHooks(TypedDict):
+    """What the console needs from the connectors, as keyword arguments of the app."""
+
+    validator: Callable[..., Any]
+    tester: Callable[..., Any]
+    suggester: Callable[..., Any]
+    record_search: Callable[..., Any]
+    on_config_saved: Callable[..., Any]
+
+
+def ui_hooks(engine: Engine, connections: Connections) -> UiHooks:
     """The console's mapping validator, suggester and connection tester, backed by the real
     clients, and what applies a config saved from Settings to the running engine."""
     from shopodoo_console.ui.checks import MappingProposal, Suggestion, Verdict
@@ -60,24 +77,28 @@ def ui_hooks(engine: Engine, connections: Connections) -> dict[str, Callable[...
             for i, label, why in suggest(connections, shop, kind, source_key)
         ]
 
+    def record_search(shop: str, model: str, text: str) -> list[Suggestion]:
+        return [Suggestion(i, label) for i, label in search_records(connections, model, text)]
+
     def on_config_saved(config: Config) -> None:
         connections.reconfigure(config)  # first: polls rescheduled next use the new clients
         engine.apply_config(config)
 
-    return {
-        "validator": validator,
-        "tester": tester,
-        "suggester": suggester,
-        "on_config_saved": on_config_saved,
-    }
+    return UiHooks(
+        validator=validator,
+        tester=tester,
+        suggester=suggester,
+        record_search=record_search,
+        on_config_saved=on_config_saved,
+    )
 
 
 def open_console(paths: Paths) -> int:
-    """`shopodoo`: the console on the configured shops (logs go to the file: the TUI owns
-    the terminal)."""
+    """`shopodoo`: the console on the configured shops, or on the first-run screen when
+    there is no config yet (logs go to the file: the TUI owns the terminal)."""
     from shopodoo_console.ui.app import run_console
 
-    config = load_config(paths.config_file)
+    config = load_config(paths.config_file, required=False)
     setup_logging(paths)
     engine, store, connections = build_engine(paths, config)
     try:
@@ -89,10 +110,12 @@ def open_console(paths: Paths) -> int:
 def run_demo(
     *, headless: bool, orders: int, seed: int, odoo_version: int, home: Path | None
 ) -> int:
-    """`shopodoo demo`: simulators on loopback, a throw-away home, the real engine."""
-    root = home or Path(tempfile.mkdtemp(prefix="shopodoo-demo-"))
+    """`shopodoo demo`: simulators on loopback, the real engine, credentials in memory. Its
+    files live in a temporary folder removed on exit, unless ``--home`` keeps them."""
+    root = home.expanduser().resolve() if home else Path(tempfile.mkdtemp(prefix="shopodoo-demo-"))
     paths = demo.demo_home(root)
     world = demo.start_world(seed=seed, orders=orders, odoo_version=odoo_version)
+    store: Store | None = None
     try:
         facts = world.facts()
         config = demo.write_config(paths, facts, options=demo.DEMO_OPTIONS)
@@ -102,24 +125,41 @@ def run_demo(
         )
         demo.seed_mappings(engine.queue, next(iter(engine.shops)), facts)
         if headless:
-            return _headless(engine, store, world, root)
+            return _headless(engine, store, world, root, kept=home is not None)
         from shopodoo_console.ui.app import run_console
 
         activity = demo.ShopActivity(world, seed=seed).start()
         try:
-            return run_console(engine, store, config, paths, **ui_hooks(engine, connections))
+            return run_console(
+                engine, store, config, paths, demo=True, **ui_hooks(engine, connections)
+            )
         finally:
             activity.stop()
-            print(f"Demo files kept in {root} (delete the folder when done).")
     finally:
         world.stop()
+        if store is not None:
+            store.close()
+        _leave(root, kept=home is not None)
 
 
-def _headless(engine: Engine, store: Store, world: Any, root: Path) -> int:
+def _leave(root: Path, *, kept: bool) -> None:
+    """Remove the demo's temporary folder, or say how to look at the one kept."""
+    if kept:
+        print(
+            f"Demo files kept in {root}. Look around with the CLI: "
+            f"SHOPODOO_HOME={shlex.quote(str(root))} shopodoo jobs ls --state needs_attention"
+        )
+        return
+    logging.shutdown()  # the log file is in the folder
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def _headless(engine: Engine, store: Store, world: Any, root: Path, *, kept: bool) -> int:
     """Sync until the queue settles, then print what happened."""
+    where = f"demo files in {root}" if kept else "demo files in a temporary folder"
     print(
         f"Simulated Shopify at {world.shopify.base_url}, Odoo {world.odoo_version} at "
-        f"{world.odoo.url}; demo files in {root}"
+        f"{world.odoo.url}; {where}"
     )
     passes = 0
     started = time.monotonic()
@@ -136,6 +176,13 @@ def _headless(engine: Engine, store: Store, world: Any, root: Path) -> int:
             time.sleep(min(10.0, due - time.time() + 0.05))
     engine.close_flows()
     _print_summary(store, world, time.monotonic() - started)
+    if not kept:
+        home = Path(tempfile.gettempdir()) / "shopodoo-demo"
+        print(
+            "\nThe temporary folder is removed now. To keep the demo's data and look at it "
+            f"with the CLI: shopodoo demo --headless --home {home} && "
+            f"SHOPODOO_HOME={home} shopodoo jobs ls --state needs_attention"
+        )
     return 0
 
 

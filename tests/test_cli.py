@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -146,7 +147,7 @@ def test_jobs_show_json_has_history(seeded, capsys) -> None:
         (["jobs", "show", "999"], "no job 999"),
         (["jobs", "show", "abc"], "'abc' is not a job id"),
         (["jobs", "retry"], "give the job ids to retry"),
-        (["jobs", "retry", "1", "--cause", "x"], "give job ids or --cause, not both"),
+        (["jobs", "retry", "1", "--cause", "x.y"], "give job ids or --cause, not both"),
         (["cursors", "rewind", "nope.myshopify.com", "orders", "--to", "2026-01-01"], "no shop"),
         (["sync"], "needs --once"),
     ],
@@ -298,7 +299,26 @@ def test_headless_demo_syncs_without_duplicates(tmp_path: Path) -> None:
     assert "repeats absorbed by the job keys" in out
     assert "Shopify answered THROTTLED 2 time(s): waited and resent." in out
     assert "mapping.product_missing" in out and "OT-XL-001" in out
+    home = tmp_path / "demo"
+    assert f"SHOPODOO_HOME={home} shopodoo jobs ls --state needs_attention" in out
+    assert (home / "data" / "shopodoo.db").exists()  # --home keeps the files
     assert "shpat_" not in out + result.stderr  # the simulated token never shows
+
+
+def test_demo_removes_its_temporary_folder(tmp_path: Path) -> None:
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "-m", "shopodoo_console", "demo", "--headless", "--orders", "5"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "The temporary folder is removed now" in result.stdout
+    assert "shopodoo demo --headless --home " in result.stdout
+    assert "SHOPODOO_HOME=" in result.stdout
+    assert not list(tmp_path.glob("shopodoo-demo-*"))
 
 
 def test_doctor_checks_both_systems(tmp_path: Path, capsys) -> None:

@@ -147,4 +147,3 @@ def test_upgrades_a_version_1_database_keeping_its_data(tmp_path: Path) -> None:
     }
     assert {"job_superseded_by", "job_shop_flow_state"} <= indexes
     store.close()
-

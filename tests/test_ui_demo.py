@@ -16,6 +16,7 @@ from ui_harness import loaded, make_app, press, shows, wait_for
 from shopodoo_console import demo
 from shopodoo_console.launch import build_engine, ui_hooks
 from shopodoo_console.ui.screens.failures import FailuresScreen
+from shopodoo_console.ui.screens.settings import SettingsScreen
 from shopodoo_console.ui.widgets.mapping_editor import MappingEditor
 
 SIZE = (130, 40)
@@ -54,7 +55,7 @@ def test_fix_the_demo_failures_with_suggestions_in_four_keys_each(tmp_path: Path
         engine.start()
 
         async def scenario() -> None:
-            app = make_app(engine, store, config, **ui_hooks(engine, connections))
+            app = make_app(engine, store, config, demo=True, **ui_hooks(engine, connections))
             async with app.run_test(size=SIZE) as pilot:
                 for code, title, key, suggestion in (
                     (
@@ -100,6 +101,13 @@ def test_fix_the_demo_failures_with_suggestions_in_four_keys_each(tmp_path: Path
                         what=f"the orders waiting on {key} to go",
                     )
                     assert len(keys) == 4
+                    await wait_for(
+                        lambda: not isinstance(app.screen, MappingEditor), what="editor closed"
+                    )
+                await press(pilot, "5")  # the demo's credentials: in memory, not the keyring
+                await loaded(app, SettingsScreen)
+                text = await shows(app, "held in memory", "in memory (demo)")
+                assert "keyring unavailable" not in text and "MemoryKeyring" not in text
 
         asyncio.run(scenario())
         engine.stop()

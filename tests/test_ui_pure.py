@@ -8,14 +8,14 @@ import pytest
 
 from shopodoo_console.causes import Cause
 from shopodoo_console.config import DEFAULT_API_VERSION, ConfigError, load_config
-from shopodoo_console.ui.checks import MappingProposal, accept_positive_ids, no_connection_test
-from shopodoo_console.ui.config_file import (
+from shopodoo_console.config_file import (
     add_shop,
     remove_shop,
     update_flow,
     update_odoo,
     update_shop,
 )
+from shopodoo_console.ui.checks import MappingProposal, accept_positive_ids, no_connection_test
 from shopodoo_console.ui.fixes import fix_for
 from shopodoo_console.ui.format import ago, parse_position
 
@@ -45,7 +45,7 @@ def test_a_mapping_cause_fixes_in_the_editor_prefilled_from_blocked_on() -> None
         ("odoo.access_denied", "settings", "odoo"),
         ("odoo.company_access", "settings", "odoo"),
         ("odoo.validation", "job", ""),
-        ("mapping.custom_line_missing", "settings", f"shopify:{SHOP}"),  # the shop's option
+        ("mapping.custom_line_missing", "option", ""),  # the shop's option editor
     ],
 )
 def test_credential_and_permission_causes_fix_in_settings(code, where, connection) -> None:
@@ -72,7 +72,7 @@ def test_update_flow_refuses_an_invalid_result_and_leaves_the_file(tmp_path: Pat
     original = f'# mine\n[[shops]]\ndomain = "{SHOP}"\nflows = {{ orders = "auto" }}\n'
     path.write_text(original)
     path.chmod(0o600)
-    with pytest.raises(ConfigError, match="at least 5 seconds"):
+    with pytest.raises(ConfigError, match="expected 5 to 86400 seconds"):
         update_flow(path, SHOP, "orders", poll_seconds=2)
     with pytest.raises(ConfigError, match="unknown flow"):
         update_flow(path, SHOP, "teleport", mode="auto")

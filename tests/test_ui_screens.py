@@ -91,26 +91,38 @@ def test_dashboard_shows_streams_counts_metrics_and_causes(sample) -> None:
             "11 done",
             "orders",
             "stock",
-            "2026-05-28T20:25:10Z",  # cursor
+            "20:25:10",  # cursor, in local (here UTC) time
             "912/1000 points",  # Shopify budget from engine.metrics
             "p50 84 ms, p95 210 ms",  # Odoo latency
             "Product not mapped",  # top cause
+            "done/min",  # the hour chart's legend
+            "S00043 created",  # the activity feed, from the timeline
         )
-        text = screen_text(app)
-        assert "20:26:00 (40s ago)" in text  # last poll, against the fixed clock
-        # enter on a cause opens Failures on that group
-        causes = app.screen.query_one("#causes", NavTable)
+        assert "40s ago" in screen_text(app)  # last poll, against the fixed clock
+        # enter on a cause opens Failures on that group: wait for each state, not for time
+        screen = app.screen
+        causes = screen.query_one("#causes", NavTable)
+        await wait_for(lambda: len(causes.row_keys) >= 2, what="the causes")
         causes.focus()
-        await press(pilot, "j", "enter")
+        await wait_for(lambda: app.focused is causes, what="focus on the causes")
+        await press(pilot, "j")
+        await wait_for(lambda: causes.cursor_row == 1, what="the second cause")
+        wanted = causes.row_keys[1]
+        await press(pilot, "enter")
         failures = await loaded(app, FailuresScreen)
-        assert failures.code == causes.row_keys[1]
+        await wait_for(lambda: failures.code == wanted, what="its group selected")
         await press(pilot, "1")
-        await loaded(app, DashboardScreen)
-        streams = app.screen.query_one("#streams", NavTable)
+        dashboard = await loaded(app, DashboardScreen)
+        streams = dashboard.query_one("#streams", NavTable)
+        await wait_for(lambda: streams.row_keys, what="the streams")
         streams.focus()
+        await wait_for(lambda: app.focused is streams, what="focus on the streams")
         await press(pilot, "enter")  # a stream opens the queue filtered to it
         queue = await loaded(app, QueueScreen)
-        assert queue.filters.shop == SHOP and queue.filters.flow == "orders"
+        await wait_for(
+            lambda: queue.filters.shop == SHOP and queue.filters.flow == "orders",
+            what="the queue filtered to the stream",
+        )
 
     run(store, engine, scenario)
 
@@ -181,7 +193,12 @@ def test_queue_pages_filters_and_opens_a_job(tmp_path: Path) -> None:
         await wait_for(lambda: job_state(store, 16) == "queued", what="the retry")
         await wait_for(lambda: table.row_count == 0, what="it to leave the problems view")
         await shows(app, "No jobs match.")
-        await press(pilot, "s")  # next state filter: queued
+        for _ in range(12):  # `s` cycles every state, skipped and cancelled included
+            if queue.filters.states == ("queued",):
+                break
+            await press(pilot, "s")
+            await wait_for(lambda: queue.data.filters == queue.filters, what="the next state")
+        assert queue.filters.states == ("queued",)
         await wait_for(lambda: table.row_keys == ["16"], what="the queued job")
         await press(pilot, "x")
         modal = await wait_for(lambda: isinstance(app.screen, ReasonModal) and app.screen)
@@ -219,22 +236,24 @@ def test_failures_group_actions_retry_resolve_cancel(sample) -> None:
         # the Odoo-down group: retry it as a whole
         await press(pilot, "j")
         await wait_for(
-            lambda: screen.code == groups.row_keys[1] and screen.data.code == screen.code
+            lambda: screen.code == groups.row_keys[1] and screen.data.code == screen.code,
+            what="the second group",
         )
         code = screen.code
         assert code in ("mapping.gateway_missing", "retry.exhausted")
         await press(pilot, "R")
-        await wait_for(lambda: app.noted(f"with cause {code} queued again"))
+        await wait_for(lambda: app.noted(f"with cause {code} queued again"), what="group retry")
         # one job of the product group: retry one, resolve one, cancel one
         await press(pilot, "k")
         await wait_for(
-            lambda: screen.data.code == "mapping.product_missing" and len(screen.data.jobs) == 3
+            lambda: screen.data.code == "mapping.product_missing" and len(screen.data.jobs) == 3,
+            what="the product group",
         )
         jobs = screen.query_one("#group-jobs", NavTable)
         first = int(jobs.row_keys[0])
         await press(pilot, "r")
         await wait_for(lambda: job_state(store, first) == "queued", what="retry one")
-        await wait_for(lambda: len(screen.data.jobs) == 2)
+        await wait_for(lambda: len(screen.data.jobs) == 2, what="two jobs left")
         second = int(jobs.row_keys[0])
         await press(pilot, "x")
         await wait_for(lambda: isinstance(app.screen, ReasonModal))
@@ -245,7 +264,7 @@ def test_failures_group_actions_retry_resolve_cancel(sample) -> None:
             "SELECT message FROM audit WHERE job_id = ? AND event = 'resolve'", (second,)
         ).fetchone()[0]
         assert reason.endswith("fixed in Odoo")
-        await wait_for(lambda: len(screen.data.jobs) == 1)
+        await wait_for(lambda: len(screen.data.jobs) == 1, what="one job left")
         third = int(jobs.row_keys[0])
         await press(pilot, "c")
         await wait_for(lambda: isinstance(app.screen, ReasonModal))
@@ -336,6 +355,8 @@ def test_job_detail_shows_plan_timeline_attempts_links_and_approves(sample) -> N
         await shows(app, "Why it stopped", "no Odoo product is mapped to SKU MUG-RED")
         await press(pilot, "f")
         editor = await wait_for(lambda: isinstance(app.screen, MappingEditor) and app.screen)
+        # mounted to the end (its selects too) before the test closes the app
+        await wait_for(lambda: app.focused is editor.query_one("#map-odoo"), what="the editor")
         assert editor.query_one("#map-key").value == "MUG-RED"
 
     run(store, engine, scenario)

@@ -174,7 +174,7 @@ def test_no_keyring_is_explained_not_a_crash(console) -> None:
             "keyring unavailable",
         )
         await press(pilot, "c")
-        await wait_for(lambda: app.noted("Plaintext storage is never used"))
+        await wait_for(lambda: app.noted("Plaintext is never chosen silently"))
         assert not isinstance(app.screen, CredentialModal)
 
     run(store, engine, scenario)

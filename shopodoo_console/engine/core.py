@@ -124,7 +124,23 @@ class Engine:
         return pairs
 
     def poll_all(self) -> list[PollResult]:
-        return [self.poller.poll(shop, flow) for shop, flow in self.streams()]
+        results = [self.poller.poll(shop, flow) for shop, flow in self.streams()]
+        for result in results:
+            if not result.ok:
+                log.warning("poll of %s %s failed: %s", result.shop, result.stream, result.message)
+        return results
+
+    def poll_health(self) -> dict[tuple[str, str], tuple[int, float | None]]:
+        """Per (shop domain, stream): polls failed in a row, and when the next poll runs
+        (epoch seconds; None when nothing is scheduled). For the console's stream rows."""
+        scheduler = self._scheduler
+        health: dict[tuple[str, str], tuple[int, float | None]] = {}
+        for shop, flow in self.streams():
+            job_id = self._poll_id(shop, flow)
+            job = scheduler.get_job(job_id) if scheduler is not None else None
+            next_at = job.next_run_time.timestamp() if job and job.next_run_time else None
+            health[(shop.domain, stream_of(flow))] = (self._poll_failures.get(job_id, 0), next_at)
+        return health
 
     # ------------------------------------------------------------ one pass (sync --once)
 
@@ -199,6 +215,14 @@ class Engine:
         self._poll_failures[job_id] = failures
         interval = shop.config.poll_interval(flow.name) if shop.config else 60
         delay = min(max(interval * 2**failures, 5), max(30, interval))
+        log.warning(
+            "poll of %s %s failed (%d in a row; next in %d s): %s",
+            shop.domain,
+            stream_of(flow),
+            failures,
+            delay,
+            result.message,
+        )
         if self._scheduler is not None:
             self._scheduler.modify_job(
                 job_id, next_run_time=datetime.now() + timedelta(seconds=delay)

@@ -293,6 +293,12 @@ class Runner:
         self._thread = threading.Thread(target=self._loop, name="shopodoo-dispatcher", daemon=True)
         self._thread.start()
 
+    def finish_in_flight(self) -> None:
+        """Claim nothing more: drain() returns once the jobs in flight have finished (a
+        signal-safe stop for `sync --once`: it only sets events)."""
+        self._stop.set()
+        self._wake.set()
+
     def wake(self) -> None:
         """New work may be runnable (after an enqueue or an operator retry)."""
         self._wake.set()

@@ -12,16 +12,19 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
+from rich.markup import escape
 from textual import on
-from textual.app import App, ScreenStackError
+from textual.app import App, ScreenStackError, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
+from shopodoo_console import secrets
 from shopodoo_console.config import Config, Paths
+from shopodoo_console.credentials import requeue_for_credential
 from shopodoo_console.engine import events as ev
 from shopodoo_console.engine.core import Engine
 from shopodoo_console.store.db import Store
@@ -29,12 +32,15 @@ from shopodoo_console.ui.checks import (
     ConnectionTester,
     MappingSuggester,
     MappingValidator,
+    RecordSearcher,
     accept_positive_ids,
     no_connection_test,
+    no_record_search,
     no_suggestions,
 )
 from shopodoo_console.ui.commands import ScreenActions
 from shopodoo_console.ui.fixes import Fix
+from shopodoo_console.ui.live import LiveState
 from shopodoo_console.ui.messages import DataChanged, OpenFix, OpenJob, SchedulerChanged
 from shopodoo_console.ui.screens.base import LiveScreen
 from shopodoo_console.ui.screens.dashboard import DashboardScreen
@@ -44,6 +50,8 @@ from shopodoo_console.ui.screens.job import JobScreen
 from shopodoo_console.ui.screens.mappings import MappingsScreen
 from shopodoo_console.ui.screens.queue import QueueScreen
 from shopodoo_console.ui.screens.settings import SettingsScreen
+from shopodoo_console.ui.screens.setup import SetupScreen, needs_setup
+from shopodoo_console.ui.widgets.credential import CredentialModal
 from shopodoo_console.ui.widgets.mapping_editor import MappingEditor
 from shopodoo_console.ui.widgets.modals import ReasonModal
 
@@ -61,6 +69,9 @@ SCHEDULER_LABELS = {
 }
 
 
+SCREENS = Binding.Group("screens", compact=True)
+
+
 class ShopodooApp(App[int]):
     TITLE = "shopodoo"
     CSS_PATH = Path(__file__).with_name("shopodoo.tcss")  # absolute: subclasses live elsewhere
@@ -75,11 +86,11 @@ class ShopodooApp(App[int]):
     }
     DEFAULT_MODE = "dashboard"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("1", "show('dashboard')", "Dashboard", id="go.dashboard"),
-        Binding("2", "show('queue')", "Queue", id="go.queue"),
-        Binding("3", "show('failures')", "Failures", id="go.failures"),
-        Binding("4", "show('mappings')", "Mappings", id="go.mappings"),
-        Binding("5", "show('settings')", "Settings", id="go.settings"),
+        Binding("1", "show('dashboard')", "Dashboard", id="go.dashboard", group=SCREENS),
+        Binding("2", "show('queue')", "Queue", id="go.queue", group=SCREENS),
+        Binding("3", "show('failures')", "Failures", id="go.failures", group=SCREENS),
+        Binding("4", "show('mappings')", "Mappings", id="go.mappings", group=SCREENS),
+        Binding("5", "show('settings')", "Settings", id="go.settings", group=SCREENS),
         Binding("question_mark", "help", "Help", key_display="?", id="app.help"),
         Binding("p", "toggle_pause", "Pause/resume", id="scheduler.toggle"),
         Binding("P", "poll_now", "Poll now", show=False, id="scheduler.poll_now"),
@@ -96,15 +107,20 @@ class ShopodooApp(App[int]):
         validator: MappingValidator = accept_positive_ids,
         tester: ConnectionTester = no_connection_test,
         suggester: MappingSuggester = no_suggestions,
+        record_search: RecordSearcher = no_record_search,
         on_config_saved: ConfigSaved | None = None,
         clock: Callable[[], float] = time.time,
         refresh_hz: float = 4.0,
+        live: LiveState | None = None,
+        demo: bool = False,
     ) -> None:
         """``validator`` checks a mapping against Odoo and ``tester`` tests a connection;
         both run in worker threads. ``on_config_saved`` applies a config saved from Settings
         to the running engine (default: ``engine.apply_config``; the launcher also rebuilds
         the connections). ``clock`` gives "now" for ages shown on screen (tests and
-        screenshots fix it)."""
+        screenshots fix it). ``live`` keeps what engine events say between reads (given when
+        it must hear the engine before the app exists); ``demo`` says the credentials are
+        the simulators', held in memory."""
         super().__init__()
         self.engine = engine
         self.store = store
@@ -113,6 +129,7 @@ class ShopodooApp(App[int]):
         self.validator = validator
         self.tester = tester
         self.suggester = suggester
+        self.record_search = record_search
         self.on_config_saved: ConfigSaved = on_config_saved or engine.apply_config
         self._config_lock = threading.Lock()
         self.clock = clock
@@ -120,6 +137,33 @@ class ShopodooApp(App[int]):
         self.shop_ids = {ref.domain: shop_id for shop_id, ref in engine.shops.items()}
         self._dirty = False
         self._unsubscribe: Callable[[], None] | None = None
+        self.demo = demo
+        self.live = live or LiveState(clock=clock)
+        self._unsubscribe_live = (
+            None if live is not None else engine.events.subscribe(self.live.on_event)
+        )
+        self._live_version = -1
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: Any = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every notification is plain text: config keys ("shops[0].options", "[odoo]") and
+        remote messages must show as written, never be taken for Rich markup."""
+        super().notify(
+            escape(message), title=escape(title), severity=severity, timeout=timeout, markup=True
+        )
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Of Textual's own commands, only those an operator needs (no widget internals)."""
+        for command in super().get_system_commands(screen):
+            if command.title in ("Theme", "Quit"):
+                yield command
 
     # ------------------------------------------------------------ lifecycle
 
@@ -127,10 +171,14 @@ class ShopodooApp(App[int]):
         self._unsubscribe = self.engine.events.subscribe(self._on_engine_event)
         self._show_scheduler(self.engine.state, self._holder())
         self.set_interval(1 / self.refresh_hz, self._tick, name="refresh")
+        if needs_setup(self.config) and not self.demo:
+            self.push_screen(SetupScreen())
 
     def on_unmount(self) -> None:
         if self._unsubscribe is not None:
             self._unsubscribe()
+        if self._unsubscribe_live is not None:
+            self._unsubscribe_live()
 
     def _holder(self) -> str | None:
         return self.engine.holder.describe() if self.engine.holder else None
@@ -142,6 +190,9 @@ class ShopodooApp(App[int]):
             self.post_message(SchedulerChanged(event.data["state"], event.data.get("holder")))
 
     def _tick(self) -> None:
+        if self.live.version != self._live_version:
+            self._live_version = self.live.version
+            self._show_scheduler(self.engine.state, self._holder())
         try:
             screen = self.screen
         except ScreenStackError:  # closing: the screens are gone before this timer
@@ -157,12 +208,20 @@ class ShopodooApp(App[int]):
     @on(SchedulerChanged)
     def _scheduler_changed(self, message: SchedulerChanged) -> None:
         self._show_scheduler(message.state, message.holder)
-        self.refresh_bindings()
+        with contextlib.suppress(ScreenStackError):  # the engine stopped as the app closed
+            self.refresh_bindings()
         self.mark_dirty()
 
     def _show_scheduler(self, state: str, holder: str | None) -> None:
         label = SCHEDULER_LABELS.get(state, state)
-        self.sub_title = f"{label} ({holder})" if state == "read_only" and holder else label
+        label = f"{label} ({holder})" if state == "read_only" and holder else label
+        failing = self.live.poll_problems()
+        if failing and state == "running":
+            streams = ", ".join(
+                f"{shop.removesuffix('.myshopify.com')} {stream}" for shop, stream in failing
+            )
+            label += f" · POLLING FAILING: {streams}"
+        self.sub_title = label
 
     def mark_dirty(self) -> None:
         self._dirty = True
@@ -223,6 +282,62 @@ class ShopodooApp(App[int]):
         self.config = config
         self.shop_ids = {ref.domain: shop_id for shop_id, ref in self.engine.shops.items()}
 
+    # ------------------------------------------------------------ credentials
+
+    def credential_help(self, name: str) -> str:
+        config = self.config
+        if name == "odoo":
+            odoo = config.odoo
+            return (
+                f"The API key of the Odoo user {odoo.login} ({odoo.url}, database {odoo.database})."
+                if odoo
+                else "The Odoo user's API key."
+            )
+        shop = next((s for s in config.shops if f"shopify:{s.domain}" == name), None)
+        if shop is not None and shop.auth == "client_credentials":
+            return f"The client secret of the Dev Dashboard app {shop.client_id}."
+        return "The Admin API access token (shpat_…)."
+
+    def ask_credential(
+        self,
+        name: str,
+        title: str,
+        secret_name: str,
+        status: secrets.BackendStatus | None = None,
+        on_stored: Callable[[], None] | None = None,
+    ) -> None:
+        """Ask for a credential (masked), store it in the keyring off the loop, rebuild the
+        clients on it, re-queue what waited on it and poll again (Settings and first run)."""
+        if status is not None and not status.usable:
+            self.notify(status.explanation, title="No keyring", severity="error", timeout=12)
+            return
+
+        def store(value: str | None) -> None:
+            if not value:
+                return
+
+            def store_and_apply() -> list[int]:
+                secrets.set_secret(secret_name, value)
+                self.save_config(lambda _path: self.config)  # rebuild clients on the new secret
+                requeued = requeue_for_credential(self.engine.queue, name)
+                self.engine.poll_now()  # polls that failed on the old credential, now
+                return requeued
+
+            def stored(requeued: list[int]) -> None:
+                n = len(requeued)
+                again = f" {n} job(s) waiting on it queued again." if n else ""
+                self.live.note("", f"credential stored for {title}{again}", "good")
+                self.notify(f"Stored in the keyring for {title}. It is not shown again.{again}")
+                if on_stored is not None:
+                    on_stored()
+
+            self.perform("Storing the credential", store_and_apply, stored)
+
+        help_text = self.credential_help(name)
+        if status is not None and status.plaintext:
+            help_text += f" Warning: {status.plaintext}."
+        self.push_screen(CredentialModal(f"Credential for {title}", help_text), store)
+
     # ------------------------------------------------------------ navigation
 
     def action_show(self, mode: str) -> None:
@@ -262,11 +377,13 @@ class ShopodooApp(App[int]):
         fix: Fix = message.fix
         if fix.where == "mapping":
             self.edit_mapping(fix.shop, fix.kind, fix.source_key)
-        elif fix.where == "settings":
+        elif fix.where in ("settings", "option"):
             if self.current_mode != "settings":
                 await self.switch_mode("settings")
             screen = self.screen
-            if isinstance(screen, SettingsScreen):
+            if isinstance(screen, SettingsScreen) and fix.where == "option":
+                screen.edit_option(fix.shop, fix.option)
+            elif isinstance(screen, SettingsScreen):
                 screen.focus_connection(fix.connection)
         elif fix.job_id is not None:
             self.notify("No screen fixes this cause; the job's detail says what to do.")
@@ -326,14 +443,17 @@ class ShopodooApp(App[int]):
 
     # ------------------------------------------------------------ operator actions on jobs
 
-    def retry_jobs(self, ids: Sequence[int]) -> None:
+    def retry_jobs(self, ids: Sequence[int], what: str = "") -> None:
+        """Queue jobs again; ``what`` names them in the notification ("Job 42 (#1015)")."""
         ids = list(ids)
         if not ids:
             self.notify("No job selected.", severity="warning")
             return
 
         def done(moved: list[int]) -> None:
-            if moved:
+            if moved and what:
+                self.notify(f"{what} queued again.")
+            elif moved:
                 self.notify(f"{len(moved)} job(s) queued again.")
             else:
                 self.notify(
@@ -402,13 +522,18 @@ def run_console(
     validator: MappingValidator = accept_positive_ids,
     tester: ConnectionTester = no_connection_test,
     suggester: MappingSuggester = no_suggestions,
+    record_search: RecordSearcher = no_record_search,
     on_config_saved: ConfigSaved | None = None,
+    demo: bool = False,
 ) -> int:
     """Start the engine, run the console until the operator quits, stop the engine cleanly.
 
     Returns the exit code (0). When another process holds the scheduler lease the console
-    opens read-only and says who holds it.
+    opens read-only and says who holds it. The console listens to the engine before it
+    starts, so a poll failing in the first second is shown too.
     """
+    live = LiveState()
+    unsubscribe = engine.events.subscribe(live.on_event)
     engine.start()
     try:
         result = ShopodooApp(
@@ -419,8 +544,12 @@ def run_console(
             validator=validator,
             tester=tester,
             suggester=suggester,
+            record_search=record_search,
             on_config_saved=on_config_saved,
+            live=live,
+            demo=demo,
         ).run()
     finally:
         engine.stop()
+        unsubscribe()
     return int(result or 0)

@@ -69,3 +69,12 @@ def no_connection_test(target: str) -> Verdict:
     return Verdict(
         False, f"Testing {target} is not available in this build; run `shopodoo doctor` later."
     )
+
+
+RecordSearcher = Callable[[str, str, str], list[Suggestion]]
+"""``(shop, Odoo model, text)`` → Odoo records whose name or reference contains the text
+(the option editor's picker); an empty text lists the first few."""
+
+
+def no_record_search(shop: str, model: str, text: str) -> list[Suggestion]:
+    return []

@@ -1,9 +1,10 @@
 """The command palette: every action that fits the current screen, titled "group: action".
 
 One catalog feeds the footer, the help screen and the palette (Dolphie): the bindings
-themselves. The provider lists the bindings active where the palette was opened (focused
-widget, screen, app) that are enabled there, so the palette never offers an action that
-would do nothing.
+themselves. The provider lists the console's own bindings (those with an ``id``) active where
+the palette was opened (focused widget, screen, app) and enabled there, so the palette never
+offers an action that would do nothing, nor Textual's internals ("Cursor left", "Focus
+Next"): the app keeps only Theme and Quit of Textual's system commands.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ class ScreenActions(Provider):
         seen: set[tuple[str, str]] = set()
         for active in self.screen.active_bindings.values():
             binding = active.binding
-            if not active.enabled or not binding.description:
+            if not active.enabled or not binding.description or not binding.id:
                 continue
             if binding.action in HIDDEN_ACTIONS:
                 continue

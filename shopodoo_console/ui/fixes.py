@@ -1,6 +1,7 @@
 """Where "jump to the fix" goes for a cause (pure: no Textual).
 
-A mapping cause opens the mapping editor pre-filled with what the job is blocked on; a
+A mapping cause opens the mapping editor pre-filled with what the job is blocked on; a cause
+a shop option answers (no guest contact, ...) opens that option's editor in Settings; a
 credential or permission cause opens Settings on the connection that needs it; anything else
 has no screen to fix it in, so the job's detail (with the four answers) is the best jump.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from shopodoo_console.causes import Cause
+from shopodoo_console.shop_options import OPTIONS_BY_KEY, option_for_cause
 
 MAPPING_CAUSES = {
     "mapping.product_missing": "product",
@@ -24,8 +26,6 @@ ODOO_SETTINGS_CAUSES = {
     "odoo.permission_missing",
     "odoo.company_access",
 }
-# Fixed by a shop option (guest_partner_id, custom_line_product_id; shop_options.py).
-SHOP_SETTINGS_CAUSES = {"mapping.customer_missing", "mapping.custom_line_missing"}
 
 
 @dataclass(frozen=True)
@@ -38,11 +38,15 @@ class Fix:
     source_key: str = ""
     connection: str = ""  # "odoo" or "shopify:<domain>" for settings
     job_id: int | None = None
+    option: str = ""  # a key of shop_options for "option"
 
     @property
     def describe(self) -> str:
         if self.where == "mapping":
             return f"map {self.kind} {self.source_key or '…'} in Mappings"
+        if self.where == "option":
+            label = OPTIONS_BY_KEY[self.option].label.lower()
+            return f"set the shop's {label} (options.{self.option}) in Settings"
         if self.where == "settings":
             return f"check {self.connection or 'the shop'} in Settings"
         return "open the job's detail"
@@ -60,7 +64,10 @@ def fix_for(cause: Cause | None, *, shop: str, job_id: int | None = None) -> Fix
                 key = source
                 break
         return Fix("mapping", shop=shop, kind=kind, source_key=key, job_id=job_id)
-    if cause.code in SHOPIFY_SETTINGS_CAUSES or cause.code in SHOP_SETTINGS_CAUSES:
+    option = option_for_cause(cause.code)
+    if option is not None:  # a shop option answers it (guest contact, ...)
+        return Fix("option", shop=shop, option=option.key, job_id=job_id)
+    if cause.code in SHOPIFY_SETTINGS_CAUSES:
         return Fix("settings", shop=shop, connection=f"shopify:{shop}", job_id=job_id)
     if cause.code in ODOO_SETTINGS_CAUSES:
         return Fix("settings", shop=shop, connection="odoo", job_id=job_id)

@@ -14,6 +14,7 @@ from typing import Any
 from shopodoo_console.causes import CauseError
 from shopodoo_console.config import Config
 from shopodoo_console.doctor import FAIL, OK, Check
+from shopodoo_console.explain import outside_a_job
 from shopodoo_console.workflows.connections import Connections
 
 log = logging.getLogger(__name__)
@@ -93,7 +94,7 @@ def test_connection(connections: Connections, name: str) -> tuple[bool, str]:
                 )
             return True, f"Connected to {shop_name}; every required scope is granted."
     except CauseError as exc:
-        return False, f"{exc.cause.missing}. {exc.cause.fix}".strip()
+        return False, outside_a_job(exc.cause)
     return False, f"Unknown connection {name!r}."
 
 
@@ -122,7 +123,7 @@ def _odoo_rights(connections: Connections) -> list[Check]:
         try:
             odoo.search_count(model, [("id", "=", 0)])
         except CauseError as exc:
-            out.append(Check(f"odoo rights {model}", FAIL, exc.cause.missing))
+            out.append(Check(f"odoo rights {model}", FAIL, outside_a_job(exc.cause)))
             continue
         out.append(
             Check(
@@ -245,3 +246,20 @@ def _suggest_products(
         return (0 if item[2] == "same barcode" else 1, -sum(w in label for w in words))
 
     return sorted(found.values(), key=rank)[:limit]
+
+
+def search_records(
+    connections: Connections, model: str, text: str, limit: int = 8
+) -> list[tuple[int, str]]:
+    """Odoo records of ``model`` whose name (or a product's reference) contains ``text``:
+    ``(id, label)``, for the console's option picker. An empty text lists the first few."""
+    odoo = connections.odoo()
+    domain: list[Any] = []
+    if text.isdigit():
+        domain = [("id", "=", int(text))]
+    elif text:
+        domain = [("name", "ilike", text)]
+        if model == "product.product":
+            domain = ["|", ("default_code", "ilike", text), *domain]
+    rows = odoo.search_read(model, domain, ["display_name"], limit=limit)
+    return [(int(r["id"]), str(r["display_name"])) for r in rows]

@@ -135,7 +135,12 @@ class Connections:
             return client
 
     def _shopify_event(self, domain: str) -> Callable[[str, dict[str, Any]], None]:
+        throttles = 0  # how often Shopify throttled this shop: the console's feed counts on it
+
         def on_event(name: str, data: dict[str, Any]) -> None:
+            nonlocal throttles
+            if name == "throttled":
+                throttles += 1
             client = self._shopify.get(domain)
             budget = client.budget if client is not None else None
             if budget is not None:
@@ -147,6 +152,8 @@ class Connections:
                         "maximum": budget.maximum,
                         "restore_rate": budget.restore_rate,
                         "throttled": name == "throttled",
+                        "throttles": throttles,
+                        "wait": float(data.get("wait") or 0.0) if name == "throttled" else 0.0,
                     },
                 )
 

@@ -18,18 +18,23 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Footer, Header, Label, Static
 
 from shopodoo_console.engine.queries import JobRow
-from shopodoo_console.ui.format import ERROR, STATE_STYLES, clock_time, count, shorten, state_label
+from shopodoo_console.ui.fixes import fix_for
+from shopodoo_console.ui.format import ERROR, STATE_STYLES, clock_time, count, state_label
 from shopodoo_console.ui.messages import OpenFix, OpenJob
 from shopodoo_console.ui.reads import (
+    POLL_GROUP,
     FailureGroup,
     fix_for_job,
     group_job_ids,
+    poll_cause,
+    poll_group,
     read_failure_groups,
     read_group_jobs,
+    read_poll_failures,
 )
 from shopodoo_console.ui.screens.base import LiveScreen
 from shopodoo_console.ui.widgets.cause_view import cause_text
-from shopodoo_console.ui.widgets.tables import NavTable
+from shopodoo_console.ui.widgets.tables import Col, NavTable
 
 
 @dataclass(frozen=True)
@@ -61,25 +66,28 @@ class FailuresScreen(LiveScreen[FailuresData]):
     def __init__(self) -> None:
         super().__init__()
         self.code: str | None = None
+        self._asked: str | None = None  # a group asked for before its row was on screen
 
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="failures"):
             with Vertical(id="groups-box"):
                 yield Label("Causes", classes="section")
-                yield NavTable([("cause", "Cause"), ("jobs", "Jobs")], id="groups")
+                yield NavTable(
+                    [Col("cause", "Cause", 0, True), Col("jobs", "Jobs", 0)], id="groups"
+                )
             with Vertical(id="group-detail"):
                 with VerticalScroll(id="answers-box", classes="panel"):
                     yield Static(id="answers")
                 yield Label("Jobs in this group", classes="section")
                 yield NavTable(
                     [
-                        ("id", "ID"),
-                        ("state", "State"),
-                        ("record", "Record"),
-                        ("shop", "Shop"),
-                        ("tries", "Tries"),
-                        ("updated", "Updated"),
+                        Col("id", "ID", 0),
+                        Col("state", "State", 0),
+                        Col("record", "Record", 0, True),
+                        Col("shop", "Shop", 2),
+                        Col("tries", "Tries", 1),
+                        Col("updated", "Updated", 3),
                     ],
                     id="group-jobs",
                 )
@@ -91,12 +99,14 @@ class FailuresScreen(LiveScreen[FailuresData]):
     # ------------------------------------------------------------ data
 
     def load(self) -> FailuresData:
-        store = self.console_app.store
-        groups = read_failure_groups(store)
+        app = self.console_app
+        store = app.store
+        polls = poll_group(list(read_poll_failures(app.engine, store, app.live).values()))
+        groups = ([polls] if polls else []) + read_failure_groups(store)
         code = self.code if any(g.code == self.code for g in groups) else None
         if code is None and groups:
             code = groups[0].code
-        jobs = read_group_jobs(store, code) if code else []
+        jobs = read_group_jobs(store, code) if code and code != POLL_GROUP else []
         return FailuresData(groups, code, jobs)
 
     def show(self, data: FailuresData) -> None:
@@ -104,10 +114,22 @@ class FailuresScreen(LiveScreen[FailuresData]):
         groups.set_rows(
             [(g.code, [g.title, Text(count(g.count), style=ERROR)]) for g in data.groups]
         )
-        if data.code != self.code:
+        codes = {g.code for g in data.groups}
+        current = groups.current_key
+        if self._asked in codes:  # select_group() asked for this one: honour it once
+            self.code, self._asked = self._asked, None
+            groups.select_key(self.code)
+        elif current in codes and current != data.code:
+            # The cursor moved while this loaded (a key, or rows leaving after a group
+            # retry): the group under the cursor wins; read its jobs.
+            self.code = current
+        else:
             self.code = data.code
-        if data.code:
-            groups.select_key(data.code)
+            if data.code and current != data.code:
+                groups.select_key(data.code)
+        if self.code != data.code:
+            self.request_reload()
+            return
         self.query_one("#group-jobs", NavTable).set_rows(
             [
                 (
@@ -115,7 +137,7 @@ class FailuresScreen(LiveScreen[FailuresData]):
                     [
                         str(j.id),
                         Text(state_label(j.state), style=STATE_STYLES.get(j.state, "")),
-                        shorten(j.label or j.source_id, 30),
+                        j.label or j.source_id,
                         j.shop.removesuffix(".myshopify.com"),
                         str(j.attempts),
                         clock_time(j.updated_at),
@@ -148,6 +170,16 @@ class FailuresScreen(LiveScreen[FailuresData]):
                 )
             )
             return
+        if group.polls:
+            text = Text()
+            text.append(f"{group.title} — {count(group.count)} stream(s)\n", style="bold red")
+            now = self.console_app.clock()
+            for failure in group.polls:
+                text.append(f"{failure.summary(now)}\n", style="red")
+                text.append_text(cause_text(poll_cause(failure)))
+                text.append("\n")
+            answers.update(text)
+            return
         job = self._selected_job()
         cause = job.cause if job and job.cause else group.sample
         text = Text()
@@ -163,9 +195,11 @@ class FailuresScreen(LiveScreen[FailuresData]):
         answers.update(text)
 
     @on(DataTable.RowHighlighted, "#groups")
-    def _group_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        code = str(event.row_key.value)
-        if code != self.code:
+    def _group_highlighted(self) -> None:
+        # The table's cursor now, not the event's row: a highlight posted by a rebuild can
+        # arrive after select_group() moved the cursor on, and must not undo it.
+        code = self.query_one("#groups", NavTable).current_key
+        if code is not None and code != self.code:
             self.code = code
             self.request_reload()
 
@@ -183,18 +217,31 @@ class FailuresScreen(LiveScreen[FailuresData]):
 
     def select_group(self, code: str) -> None:
         self.code = code
-        self.query_one("#groups", NavTable).select_key(code)
+        if not self.query_one("#groups", NavTable).select_key(code):
+            self._asked = code
         self.request_reload()
 
     # ------------------------------------------------------------ actions
 
     def _need_job(self) -> JobRow | None:
+        if self.code == POLL_GROUP:
+            self.notify("A failing poll is not a job: R polls every stream again now.")
+            return None
         job = self._selected_job()
         if job is None:
             self.notify("No failed job selected.", severity="warning")
         return job
 
     def action_fix(self) -> None:
+        group = self._group()
+        if group is not None and group.polls:
+            failure = group.polls[0]
+            fix = fix_for(poll_cause(failure), shop=failure.shop)
+            if fix.where == "settings":
+                self.post_message(OpenFix(fix))
+            else:
+                self.notify(poll_cause(failure).fix, title="Polling failing", timeout=10)
+            return
         job = self._need_job()
         if job is not None:
             self.post_message(OpenFix(fix_for_job(job)))
@@ -203,12 +250,17 @@ class FailuresScreen(LiveScreen[FailuresData]):
         if self.code is None:
             self.notify("Nothing to retry.", severity="warning")
             return
+        if self.code == POLL_GROUP:
+            self.console_app.action_poll_now()
+            return
         self.console_app.retry_cause(self.code)
 
     def action_retry_one(self) -> None:
         job = self._need_job()
         if job is not None:
-            self.console_app.retry_jobs([job.id])
+            self.console_app.retry_jobs(
+                [job.id], what=f"Job {job.id} ({job.label or job.source_id})"
+            )
 
     def action_resolve_one(self) -> None:
         job = self._need_job()
@@ -222,7 +274,7 @@ class FailuresScreen(LiveScreen[FailuresData]):
 
     def _group_action(self, verb: str) -> None:
         code = self.code
-        if code is None:
+        if code is None or code == POLL_GROUP:
             return
         store = self.console_app.store
         group = self._group()

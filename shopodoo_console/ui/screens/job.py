@@ -17,7 +17,7 @@ from shopodoo_console.ui.messages import OpenFix
 from shopodoo_console.ui.reads import JobDetail, fix_for_job, read_job_detail
 from shopodoo_console.ui.screens.base import LiveScreen
 from shopodoo_console.ui.widgets.cause_view import cause_text
-from shopodoo_console.ui.widgets.tables import NavTable
+from shopodoo_console.ui.widgets.tables import Col, NavTable
 
 ACTION_STATES: dict[str, tuple[str, ...]] = {
     "retry": tuple(OPERATOR_RETRYABLE),
@@ -57,24 +57,34 @@ class JobScreen(LiveScreen[JobDetail | None]):
             yield Static(id="job-plan", classes="panel")
             yield Label("Timeline (Shopify, Odoo, console, operator)", classes="section")
             yield NavTable(
-                [("at", "At"), ("system", "System"), ("event", "Event"), ("message", "Message")],
+                [
+                    Col("at", "At", 0),
+                    Col("system", "System", 1),
+                    Col("event", "Event", 2),
+                    Col("message", "Message", 0, True),
+                ],
                 id="job-timeline",
             )
             yield Label("Attempts", classes="section")
             yield NavTable(
                 [
-                    ("n", "#"),
-                    ("started", "Started"),
-                    ("outcome", "Outcome"),
-                    ("cause", "Cause"),
-                    ("message", "Message"),
-                    ("worker", "Worker"),
+                    Col("n", "#", 0),
+                    Col("started", "Started", 1),
+                    Col("outcome", "Outcome", 0),
+                    Col("cause", "Cause", 1),
+                    Col("message", "Message", 2, True),
+                    Col("worker", "Worker", 3),
                 ],
                 id="job-attempts",
             )
             yield Label("Links", classes="section")
             yield NavTable(
-                [("kind", "Kind"), ("shopify", "Shopify"), ("odoo", "Odoo"), ("label", "Label")],
+                [
+                    Col("kind", "Kind", 0),
+                    Col("shopify", "Shopify", 1, True),
+                    Col("odoo", "Odoo", 0),
+                    Col("label", "Label", 2),
+                ],
                 id="job-links",
             )
         yield Footer()

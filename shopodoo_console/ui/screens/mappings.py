@@ -21,7 +21,7 @@ from shopodoo_console.ui.format import ERROR, count
 from shopodoo_console.ui.reads import MappingEntry, MappingsData, read_mappings
 from shopodoo_console.ui.screens.base import LiveScreen
 from shopodoo_console.ui.widgets.modals import ConfirmModal
-from shopodoo_console.ui.widgets.tables import NavTable
+from shopodoo_console.ui.widgets.tables import Col, NavTable, Row
 
 KIND_TITLES = {
     "product": "Products",
@@ -67,12 +67,12 @@ class MappingsScreen(LiveScreen[MappingsData]):
             yield tabs
             yield NavTable(
                 [
-                    ("status", "Status"),
-                    ("shop", "Shop"),
-                    ("source", "Shopify"),
-                    ("odoo", "Odoo record"),
-                    ("label", "Label"),
-                    ("waiting", "Jobs waiting"),
+                    Col("status", "Status", 0),
+                    Col("shop", "Shop", 2),
+                    Col("source", "Shopify", 0),
+                    Col("odoo", "Odoo record", 0),
+                    Col("label", "Label", 1, True),
+                    Col("waiting", "Jobs waiting", 0),
                 ],
                 id="mapping-table",
             )
@@ -94,12 +94,13 @@ class MappingsScreen(LiveScreen[MappingsData]):
             missing = data.missing_by_kind.get(kind, 0)
             title = KIND_TITLES[kind] + (f" ({missing} missing)" if missing else "")
             tabs.query_one(f"#kind-{kind}", Tab).label = title
-        rows = []
+        rows: list[Row] = []
         for e in data.entries:
             status = Text("missing", style=ERROR) if e.missing else Text("mapped", style="green")
             odoo = "-" if e.odoo_id is None else f"{e.odoo_model} {e.odoo_id}"
             waiting = Text(count(e.waiting), style=ERROR) if e.waiting else Text("0", style="dim")
-            rows.append((entry_key(e), [status, e.shop, e.source_key, odoo, e.label, waiting]))
+            shop = e.shop.removesuffix(".myshopify.com")
+            rows.append((entry_key(e), [status, shop, e.source_key, odoo, e.label, waiting]))
         self.query_one("#mapping-table", NavTable).set_rows(rows)
         missing = sum(1 for e in data.entries if e.missing)
         self.query_one("#mappings-status", Static).update(

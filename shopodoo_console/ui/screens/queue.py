@@ -16,23 +16,24 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Footer, Header, Input, Select, Static
 
-from shopodoo_console.engine.queries import JobFilter, JobRow, list_jobs
+from shopodoo_console.engine.queries import JobFilter, JobRow, get_job, list_jobs
+from shopodoo_console.store.db import Store
+from shopodoo_console.store.job_search import search_job_ids
 from shopodoo_console.ui.format import (
     STATE_ORDER,
     STATE_STYLES,
     clock_time,
     count,
-    shorten,
     state_label,
 )
 from shopodoo_console.ui.messages import OpenJob
 from shopodoo_console.ui.screens.base import LiveScreen
-from shopodoo_console.ui.widgets.tables import NavTable, Row
+from shopodoo_console.ui.widgets.tables import Col, NavTable, Row
 
 PAGE = 100
 MAX_ROWS = 2000
 PROBLEMS = ("needs_attention", "failed", "awaiting_approval")
-STATE_CHOICES = ("", "problems", "queued", "running", "retrying", "done")
+STATE_CHOICES = ("", "problems", *STATE_ORDER)  # `s` cycles through every one
 
 
 def states_for(choice: str) -> tuple[str, ...]:
@@ -43,6 +44,17 @@ def states_for(choice: str) -> tuple[str, ...]:
     return (choice,)
 
 
+def why(job: JobRow) -> str:
+    """A few words on why a job is where it is: its cause, or what a skip said."""
+    if job.cause is not None:
+        return job.cause.title
+    if job.state in ("skipped", "cancelled", "resolved", "superseded") and job.result:
+        return job.result.split(";")[0].removeprefix("skipped: ")
+    if job.state == "superseded" and job.superseded_by:
+        return f"newer version: job {job.superseded_by}"
+    return ""
+
+
 def job_row(job: JobRow) -> Row:
     return (
         str(job.id),
@@ -51,13 +63,31 @@ def job_row(job: JobRow) -> Row:
             Text(state_label(job.state), style=STATE_STYLES.get(job.state, "")),
             job.flow,
             job.shop.removesuffix(".myshopify.com"),
-            shorten(job.label or job.source_id, 34),
+            job.label or job.source_id,
             str(job.seen_count),
             str(job.attempts),
-            job.cause.code if job.cause else "",
+            why(job),
             clock_time(job.updated_at),
         ],
     )
+
+
+def read_page(
+    store: Store, filters: JobFilter, limit: int, before_id: int | None = None
+) -> list[JobRow]:
+    """A page of the queue; a text filter also finds SKUs, reasons and causes."""
+    if not filters.text:
+        return list_jobs(store, filters, limit=limit, before_id=before_id)
+    ids = search_job_ids(
+        store,
+        filters.text,
+        states=filters.states,
+        shop=filters.shop,
+        flow=filters.flow,
+        limit=limit,
+        before_id=before_id,
+    )
+    return [job for job in (get_job(store, job_id) for job_id in ids) if job is not None]
 
 
 @dataclass(frozen=True)
@@ -76,7 +106,7 @@ class QueueScreen(LiveScreen[QueuePage]):
         Binding("a", "approve", "Approve plan", id="queue.approve"),
         Binding("x", "resolve", "Resolve…", id="queue.resolve"),
         Binding("c", "cancel_job", "Cancel…", id="queue.cancel"),
-        Binding("escape", "focus_table", "Back to list", show=False, id="queue.back"),
+        Binding("escape", "clear_filters", "Clear filters", show=False, id="queue.clear"),
     ]
 
     def __init__(self) -> None:
@@ -124,15 +154,15 @@ class QueueScreen(LiveScreen[QueuePage]):
                 yield Input(placeholder="/ order name, SKU, id…", id="filter-text")
             yield NavTable(
                 [
-                    ("id", "ID"),
-                    ("state", "State"),
-                    ("flow", "Flow"),
-                    ("shop", "Shop"),
-                    ("record", "Record"),
-                    ("seen", "Seen"),
-                    ("tries", "Tries"),
-                    ("cause", "Cause"),
-                    ("updated", "Updated"),
+                    Col("id", "ID", 0),
+                    Col("state", "State", 0),
+                    Col("flow", "Flow", 3),
+                    Col("shop", "Shop", 2),
+                    Col("record", "Record", 0, True),
+                    Col("seen", "Seen", 2),
+                    Col("tries", "Tries", 1),
+                    Col("why", "Why", 1, True),
+                    Col("updated", "Updated", 2),
                 ],
                 id="jobs",
             )
@@ -146,7 +176,7 @@ class QueueScreen(LiveScreen[QueuePage]):
 
     def load(self) -> QueuePage:
         filters, limit = self.filters, self.limit
-        return QueuePage(filters, list_jobs(self.console_app.store, filters, limit=limit), limit)
+        return QueuePage(filters, read_page(self.console_app.store, filters, limit), limit)
 
     def _shop_options(self) -> list[tuple[str, str]]:
         self._shops = sorted(self.console_app.shop_ids)
@@ -230,7 +260,7 @@ class QueueScreen(LiveScreen[QueuePage]):
         filters = self.filters
 
         def fetch() -> list[JobRow]:
-            return list_jobs(self.console_app.store, filters, limit=PAGE, before_id=int(last_key))
+            return read_page(self.console_app.store, filters, PAGE, before_id=int(last_key))
 
         def done(jobs: list[JobRow]) -> None:
             self._more_loading = False
@@ -255,6 +285,11 @@ class QueueScreen(LiveScreen[QueuePage]):
 
     def action_focus_table(self) -> None:
         self.query_one("#jobs", NavTable).focus()
+
+    def action_clear_filters(self) -> None:
+        """Escape: out of the text field, and every filter back to "all"."""
+        self.set_filter()
+        self.action_focus_table()
 
     def action_cycle_state(self) -> None:
         select = self.query_one("#filter-state", Select)

@@ -12,15 +12,16 @@ from pathlib import Path
 from typing import ClassVar
 
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.widgets import Footer, Header, Label, Static
+from textual.widgets import DataTable, Footer, Header, Label, Static
 
 from shopodoo_console import secrets
 from shopodoo_console.config import FLOW_MODES, Config, ShopConfig
+from shopodoo_console.config_file import remove_shop, update_flow
 from shopodoo_console.ui.checks import Verdict
-from shopodoo_console.ui.config_file import remove_shop, update_flow
 from shopodoo_console.ui.format import ERROR
 from shopodoo_console.ui.reads import ConnectionStatus, FlowSetting, SettingsData, read_settings
 from shopodoo_console.ui.screens.base import LiveScreen
@@ -29,9 +30,9 @@ from shopodoo_console.ui.widgets.connection_editors import (
     OdooEditor,
     ShopEditor,
 )
-from shopodoo_console.ui.widgets.credential import CredentialModal
 from shopodoo_console.ui.widgets.modals import ConfirmModal
-from shopodoo_console.ui.widgets.tables import NavTable
+from shopodoo_console.ui.widgets.option_editor import OptionEditor, OptionSaved
+from shopodoo_console.ui.widgets.tables import Col, NavTable, Row
 
 POLL_STEP = 5
 MIN_POLL = 5
@@ -79,11 +80,19 @@ class SettingsScreen(LiveScreen[SettingsData]):
         ),
         Binding("plus", "poll(1)", "Poll slower", key_display="+", id="settings.poll_up"),
         Binding("minus", "poll(-1)", "Poll faster", key_display="-", id="settings.poll_down"),
+        Binding(
+            "v",
+            "edit_option",
+            "Set option…",
+            id="settings.option",
+            tooltip="The selected shop option (guest contact, shipping product, payments…)",
+        ),
     ]
 
     def __init__(self) -> None:
         super().__init__()
         self._focus_name: str | None = None
+        self._option_wanted: tuple[str, str] | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -91,13 +100,32 @@ class SettingsScreen(LiveScreen[SettingsData]):
             yield Static(id="keyring", classes="panel")
             yield Label("Connections", classes="section")
             yield NavTable(
-                [("connection", "Connection"), ("details", "Where"), ("secret", "Credential")],
+                [
+                    Col("connection", "Connection", 0),
+                    Col("details", "Where", 2, True),
+                    Col("secret", "Credential", 0),
+                ],
                 id="connections",
             )
             yield Label("Flows (written to config.toml)", classes="section")
             yield NavTable(
-                [("shop", "Shop"), ("flow", "Flow"), ("mode", "Mode"), ("poll", "Poll every")],
+                [
+                    Col("shop", "Shop", 0),
+                    Col("flow", "Flow", 0),
+                    Col("mode", "Mode", 0),
+                    Col("poll", "Poll every", 0),
+                ],
                 id="flows",
+            )
+            yield Label("Shop options (enter or v sets one)", classes="section")
+            yield NavTable(
+                [
+                    Col("shop", "Shop", 1),
+                    Col("option", "Option", 0),
+                    Col("value", "Value", 0),
+                    Col("what", "What it does", 2, True),
+                ],
+                id="options",
             )
             yield Static(id="settings-footer", classes="status")
         yield Footer()
@@ -107,11 +135,26 @@ class SettingsScreen(LiveScreen[SettingsData]):
 
     def load(self) -> SettingsData:
         app = self.console_app
-        return read_settings(app.engine, app.config)
+        return read_settings(app.engine, app.config, ask_keyring=not app.demo)
 
     def show(self, data: SettingsData) -> None:
         keyring = self.query_one("#keyring", Static)
-        if data.keyring.usable:
+        if self.console_app.demo:
+            keyring.update(
+                Text.assemble(
+                    ("Demo: ", "bold"),
+                    (
+                        "the simulated shop's and Odoo's credentials are held in memory; "
+                        "nothing is read from or written to your keyring.",
+                        "green",
+                    ),
+                )
+            )
+        elif data.keyring.plaintext:
+            keyring.update(
+                Text.assemble(("Keyring (plaintext): ", "bold yellow"), data.keyring.explanation)
+            )
+        elif data.keyring.usable:
             keyring.update(
                 Text.assemble(("Keyring: ", "bold"), (data.keyring.explanation, "green"))
             )
@@ -121,9 +164,11 @@ class SettingsScreen(LiveScreen[SettingsData]):
                     ("Credentials cannot be stored here. ", "bold red"), data.keyring.explanation
                 )
             )
-        rows = []
+        rows: list[Row] = []
         for c in data.connections:
-            if c.stored is None:
+            if self.console_app.demo:
+                secret = Text("in memory (demo)", style="green")
+            elif c.stored is None:
                 secret = Text("keyring unavailable", style=ERROR)
             elif c.stored:
                 secret = Text("stored in keyring", style="green")
@@ -145,13 +190,46 @@ class SettingsScreen(LiveScreen[SettingsData]):
                 for f in data.flows
             ]
         )
+        option_rows: list[Row] = [
+            (
+                o.key,
+                [
+                    o.shop.removesuffix(".myshopify.com"),
+                    o.spec.label,
+                    Text(o.spec.describe(o.value), style="bold")
+                    if o.value is not None
+                    else Text(f"default ({o.spec.describe(o.spec.default)})", style="dim"),
+                    o.spec.help,
+                ],
+            )
+            for o in data.options
+        ]
+        option_rows += [
+            (
+                j.key,
+                [
+                    j.shop.removesuffix(".myshopify.com"),
+                    f"Payment journal: {j.gateway}",
+                    Text(f"{j.label or 'journal'} ({j.journal_id})", style="bold")
+                    if j.journal_id is not None
+                    else Text(f"missing ({j.waiting} jobs wait)", style=ERROR),
+                    f"the Odoo journal payments through {j.gateway} go to (a gateway mapping)",
+                ],
+            )
+            for j in data.journals
+        ]
+        self.query_one("#options", NavTable).set_rows(option_rows)
         where = data.config_path + ("" if data.config_exists else " (not created yet)")
         self.query_one("#settings-footer", Static).update(
-            f"Config: {where}. Changes made here apply at once. "
-            f"Scheduler: {data.scheduler.replace('_', '-')} (p pauses/resumes)."
+            Text(
+                f"Config: {where}. Changes made here apply at once. "
+                f"Scheduler: {data.scheduler.replace('_', '-')} (p pauses/resumes)."
+            )
         )
         if self._focus_name is not None:
             self._apply_focus()
+        if self._option_wanted is not None:
+            self.edit_option(*self._option_wanted)
 
     # ------------------------------------------------------------ selection
 
@@ -178,6 +256,60 @@ class SettingsScreen(LiveScreen[SettingsData]):
         key = self.query_one("#flows", NavTable).current_key
         return next((f for f in self.data.flows if f"{f.shop}|{f.flow}" == key), None)
 
+    # ------------------------------------------------------------ shop options
+
+    def edit_option(self, shop: str, key: str) -> None:
+        """Open the editor of one shop option (``f`` on a cause that option answers)."""
+        if self.data is None:
+            self._option_wanted = (shop, key)
+            return
+        self._option_wanted = None
+        setting = next((o for o in self.data.options if o.shop == shop and o.spec.key == key), None)
+        if setting is None:
+            self.notify(f"{shop} is not configured here.", severity="warning")
+            return
+        table = self.query_one("#options", NavTable)
+        table.select_key(setting.key)
+        self.app.push_screen(
+            OptionEditor(setting.shop, setting.spec, setting.value), self._option_saved
+        )
+
+    def action_edit_option(self) -> None:
+        key = self.query_one("#options", NavTable).current_key
+        if key is None:
+            self.notify("Select a shop option first.", severity="warning")
+            return
+        shop, _, option = key.partition("|")
+        journal = next((j for j in self.data.journals if j.key == key), None) if self.data else None
+        if journal is not None:  # a payment journal: the gateway mapping, with suggestions
+            self.console_app.edit_mapping(
+                shop, "gateway", journal.gateway, journal.journal_id, journal.label
+            )
+            return
+        self.edit_option(shop, option)
+
+    @on(DataTable.RowSelected, "#options")
+    def _option_selected(self) -> None:
+        self.action_edit_option()
+
+    def _option_saved(self, saved: OptionSaved | None) -> None:
+        if saved is None:
+            return
+        self.console_app.config_saved(saved.config)
+        n = len(saved.requeued)
+        value = saved.spec.describe(saved.value) if saved.value is not None else "the default"
+        self.console_app.live.note(
+            saved.shop,
+            f"option {saved.spec.key} set to {value}; {n} waiting job(s) queued again",
+            "good",
+        )
+        self.notify(
+            f"Saved {saved.spec.label.lower()} = {value} for {saved.shop}. "
+            f"{n} waiting job{'s' if n != 1 else ''} queued again.",
+            title="config.toml updated",
+        )
+        self.request_reload()
+
     # ------------------------------------------------------------ credentials
 
     def action_credential(self) -> None:
@@ -187,44 +319,9 @@ class SettingsScreen(LiveScreen[SettingsData]):
             return
         self._ask_credential(conn.name, conn.title, conn.secret_name)
 
-    def _credential_help(self, name: str) -> str:
-        config = self.console_app.config
-        if name == "odoo":
-            odoo = config.odoo
-            return (
-                f"The API key of the Odoo user {odoo.login} ({odoo.url}, database {odoo.database})."
-                if odoo
-                else "The Odoo user's API key."
-            )
-        shop = next((s for s in config.shops if f"shopify:{s.domain}" == name), None)
-        if shop is not None and shop.auth == "client_credentials":
-            return f"The client secret of the Dev Dashboard app {shop.client_id}."
-        return "The Admin API access token (shpat_…)."
-
     def _ask_credential(self, name: str, title: str, secret_name: str) -> None:
-        if self.data is not None and not self.data.keyring.usable:
-            self.notify(
-                self.data.keyring.explanation, title="No keyring", severity="error", timeout=12
-            )
-            return
-        app = self.console_app
-
-        def store(value: str | None) -> None:
-            if not value:
-                return
-
-            def store_and_apply() -> None:
-                secrets.set_secret(secret_name, value)
-                app.save_config(lambda _path: app.config)  # rebuild clients on the new secret
-
-            app.perform(
-                "Storing the credential",
-                store_and_apply,
-                lambda _: self.notify(f"Stored in the keyring for {title}. It is not shown again."),
-            )
-
-        self.app.push_screen(
-            CredentialModal(f"Credential for {title}", self._credential_help(name)), store
+        self.console_app.ask_credential(
+            name, title, secret_name, self.data.keyring if self.data else None
         )
 
     def action_test(self) -> None:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -27,7 +28,7 @@ from shopodoo_console.config import (
     OdooConfig,
     ShopConfig,
 )
-from shopodoo_console.ui.config_file import add_shop, update_odoo, update_shop
+from shopodoo_console.config_file import add_shop, update_odoo, update_shop
 from shopodoo_console.ui.reads import secret_stored
 
 if TYPE_CHECKING:
@@ -81,7 +82,7 @@ class _ConnectionEditor(ModalScreen[ConnectionSaved | None]):
 
     def _message(self, text: str) -> None:
         error = self.query_one(".dialog-error", Static)
-        error.update(text)
+        error.update(Text(text))  # a config error names "shops[0]": never markup
         error.scroll_visible()  # below the fold when the dialog scrolls
 
     @on(Input.Submitted)
@@ -163,7 +164,7 @@ class OdooEditor(_ConnectionEditor):
     def action_save(self) -> None:
         app = self.console_app
         before = self.current.secret_name if self.current else None
-        fields = {
+        fields: dict[str, Any] = {
             "url": self._value("#odoo-url"),
             "database": self._value("#odoo-database"),
             "login": self._value("#odoo-login"),
@@ -297,7 +298,7 @@ class ShopEditor(_ConnectionEditor):
         except ValueError as exc:
             self._message(str(exc))
             return
-        fields = {
+        fields: dict[str, Any] = {
             "base_url": self._value("#shop-base-url"),
             "auth": self._choice("#shop-auth", self.current.auth if self.current else "token"),
             "client_id": self._value("#shop-client-id"),

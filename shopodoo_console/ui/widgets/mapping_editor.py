@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, cast
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -168,7 +169,7 @@ class MappingEditor(ModalScreen[Saved | None]):
         self._message(f"Picked {option_id} {label}; enter saves.")
 
     def _message(self, text: str) -> None:
-        self.query_one("#map-message", Static).update(text)
+        self.query_one("#map-message", Static).update(Text(text))
 
     @on(Input.Submitted)
     def _submitted(self) -> None:

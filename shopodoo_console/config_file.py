@@ -1,11 +1,15 @@
-"""Writing the operator's choices back to ``config.toml`` without losing their comments.
+"""The one writer of ``config.toml``, for the CLI (`connect`) and the console (Settings).
 
-tomlkit edits the document in place (comments, order and layout survive); the result is
-validated with the same parser the console starts with *before* it replaces the file, so a
-change made from Settings can never leave a config the next start refuses. Pure: no Textual.
+tomlkit edits the parsed document in place (comments, order and layout survive); shops are
+``[[shops]]`` tables as the README shows them. The result is written to a temporary file
+beside the config, validated there by ``load_config`` — exactly the checks ``sync`` starts
+with, options included — and only then renamed over the config, so no change can leave a
+file the next start refuses, and a crash leaves the old file or the new one, never half.
+Every function takes ``write=False`` to validate a change without making it (``connect``
+checks the config change before it touches the keyring). Pure: no Textual.
 
 A field left empty is left out of the file, so the loader's own "missing" message explains
-it: the rules live in ``config.py`` only.
+it: the rules live in ``config.py`` (and ``shop_options.py``) only.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import os
 import stat
 import tempfile
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +32,7 @@ from shopodoo_console.config import (
     ConfigError,
     load_config,
 )
+from shopodoo_console.shop_options import OPTIONS_BY_KEY
 
 NEW_FILE = "# shopodoo-console settings (see README)\n"
 SHOP_KEYS = (
@@ -71,6 +77,7 @@ def update_flow(
     *,
     mode: str | None = None,
     poll_seconds: int | None = None,
+    write: bool = True,
 ) -> Config:
     """Set a flow's mode and/or poll interval for one shop; returns the config as saved."""
     if mode is not None and mode not in FLOW_MODES:
@@ -81,10 +88,12 @@ def update_flow(
         _sub_table(shop, "flows")[flow] = mode
     if poll_seconds is not None:
         _sub_table(shop, "poll_seconds")[flow] = poll_seconds
-    return _replace_validated(path, tomlkit.dumps(doc))
+    return _replace_validated(path, tomlkit.dumps(doc), write)
 
 
-def update_odoo(path: Path, *, url: str, database: str, login: str, protocol: str) -> Config:
+def update_odoo(
+    path: Path, *, url: str, database: str, login: str, protocol: str, write: bool = True
+) -> Config:
     """Set the Odoo connection, creating ``[odoo]`` (and the file) when missing; keys the
     operator did not change keep their exact text and comments."""
     doc = _read(path)
@@ -107,7 +116,7 @@ def update_odoo(path: Path, *, url: str, database: str, login: str, protocol: st
             elif odoo.get(key) != value:
                 odoo[key] = value
     # Anything else (odoo = "x") is left for the loader to explain.
-    return _replace_validated(path, tomlkit.dumps(doc))
+    return _replace_validated(path, tomlkit.dumps(doc), write)
 
 
 def add_shop(
@@ -120,6 +129,7 @@ def add_shop(
     api_version: str = "",
     odoo_company_id: int | None = None,
     odoo_warehouse_id: int | None = None,
+    write: bool = True,
 ) -> Config:
     """Append a ``[[shops]]`` table (creating the file when missing); a shop already in the
     config is refused, whatever its flows."""
@@ -147,7 +157,7 @@ def add_shop(
     elif not inline:
         _set_apart(shops[-1].as_string() if len(shops) else tomlkit.dumps(doc), shop)
     shops.append(shop)
-    return _replace_validated(path, tomlkit.dumps(doc))
+    return _replace_validated(path, tomlkit.dumps(doc), write)
 
 
 def update_shop(
@@ -160,6 +170,7 @@ def update_shop(
     api_version: str = "",
     odoo_company_id: int | None = None,
     odoo_warehouse_id: int | None = None,
+    write: bool = True,
 ) -> Config:
     """Change a shop's connection and Odoo ids in its own table. The domain is the shop's
     identity and is not changed; its flows, poll intervals, options and comments stay, and a
@@ -180,7 +191,29 @@ def update_shop(
                 _add_shop_key(shop, key, value)
         elif shop[key] != value:
             shop[key] = value  # the comment after the old value stays
-    return _replace_validated(path, tomlkit.dumps(doc))
+    return _replace_validated(path, tomlkit.dumps(doc), write)
+
+
+def update_options(
+    path: Path, domain: str, values: dict[str, Any], *, write: bool = True
+) -> Config:
+    """Set (or, for ``None``, remove) options in a shop's ``[shops.options]``; other
+    options, their comments and the rest of the file stay as written."""
+    for key in values:
+        if key not in OPTIONS_BY_KEY:
+            raise ConfigError(f"{path}: unknown shop option {key!r}")
+    doc = _read_existing(path)
+    shop = _shop_table(doc, path, domain.strip().lower())
+    if "options" not in shop and all(v is None for v in values.values()):
+        return _replace_validated(path, tomlkit.dumps(doc), write)
+    options = _sub_table(shop, "options")
+    for key, value in values.items():
+        if value is None:
+            if key in options:
+                del options[key]
+        elif key not in options or options[key] != value or type(options[key]) is not type(value):
+            options[key] = value
+    return _replace_validated(path, tomlkit.dumps(doc), write)
 
 
 def remove_shop(path: Path, domain: str) -> Config:
@@ -215,7 +248,7 @@ def remove_shop(path: Path, domain: str) -> Config:
                 f"{path}: the shop {domain} could not be removed without changing other "
                 "settings; remove its [[shops]] table by hand"
             )
-    return _replace_validated(path, new)
+    return _replace_validated(path, new, True)
 
 
 def _without_empty_shops(data: dict[str, Any]) -> dict[str, Any]:
@@ -226,6 +259,17 @@ def _cut_table(text: str, index: int) -> str | None:
     """``text`` without the lines of the ``index``-th ``[[shops]]`` table (see remove_shop),
     or None when its lines cannot be told apart. The caller checks the result parses to the
     same settings minus that shop."""
+    found = _table_lines(text, index)
+    if found is None:
+        return None
+    lines, header, end = found
+    start, stop = _own_lines(lines, header, end)
+    return _joined(lines[:start], lines[stop:])
+
+
+def _table_lines(text: str, index: int) -> tuple[list[str], int, int] | None:
+    """The file's lines, the table's header line and the first line after its body; None
+    when tomlkit would lay the file out anew (tables out of order: no line map)."""
     if _CUT_MARK in text:
         return None
     doc = tomlkit.parse(text)
@@ -238,35 +282,45 @@ def _cut_table(text: str, index: int) -> str | None:
     if header is None or len(marked) != len(lines):
         return None
     if any(m != line for i, (m, line) in enumerate(zip(marked, lines, strict=True)) if i != header):
-        return None  # tomlkit laid the file out anew (tables out of order): no line map
-    end = min(header + 1 + body_lines, len(lines))  # the first line after the table
+        return None
+    return lines, header, min(header + 1 + body_lines, len(lines))
 
-    def blank(line: str) -> bool:
-        return not line.strip()
 
-    def comment(line: str) -> bool:
-        return line.lstrip().startswith("#")
+def _blank(line: str) -> bool:
+    return not line.strip()
 
+
+def _comment(line: str) -> bool:
+    return line.lstrip().startswith("#")
+
+
+def _own_lines(lines: list[str], header: int, end: int) -> tuple[int, int]:
+    """[start, stop) of the table with its own comments: those among its keys, right after
+    its last key (up to a blank line) and right above its header (not the file's opening)."""
     stop = end  # back over the blank and comment lines that end it, to its last key
-    while stop > header + 1 and (blank(lines[stop - 1]) or comment(lines[stop - 1])):
+    while stop > header + 1 and (_blank(lines[stop - 1]) or _comment(lines[stop - 1])):
         stop -= 1
     after_keys = stop  # comments right after its last key are its own, up to a blank line
-    while after_keys < end and comment(lines[after_keys]):
+    while after_keys < end and _comment(lines[after_keys]):
         after_keys += 1
-    if after_keys == len(lines) or (after_keys < end and blank(lines[after_keys])):
+    if after_keys == len(lines) or (after_keys < end and _blank(lines[after_keys])):
         stop = after_keys
     start = header  # comments right above its header are its own...
-    while start > 0 and comment(lines[start - 1]):
+    while start > 0 and _comment(lines[start - 1]):
         start -= 1
     if start == 0:
         start = header  # ...unless they open the file: those are about the file
+    return start, stop
 
-    before, after = lines[:start], lines[stop:]
-    if not before or blank(before[-1]):  # one blank line between what was around it
-        while after and blank(after[0]):
+
+def _joined(before: list[str], after: list[str]) -> str:
+    """What was around the table, one blank line apart; nothing trailing when it ended the
+    file."""
+    if not before or _blank(before[-1]):
+        while after and _blank(after[0]):
             after.pop(0)
-    if not after:  # it ended the file: so does what was before it
-        while before and blank(before[-1]):
+    if not after:
+        while before and _blank(before[-1]):
             before.pop()
     return "".join(before + after)
 
@@ -317,7 +371,7 @@ def _read(path: Path) -> Any:
     return tomlkit.parse(text)
 
 
-def _set_apart(before: str, table: Table) -> None:
+def _set_apart(before: str, table: Table | InlineTable) -> None:
     """One blank line between ``before`` and the table added after it, as a person would
     write it."""
     if not before:
@@ -328,8 +382,10 @@ def _set_apart(before: str, table: Table) -> None:
         table.trivia.indent = "\n" if before.endswith("\n") else "\n\n"
 
 
-def _replace_validated(path: Path, text: str) -> Config:
-    if not path.exists():
+def _replace_validated(path: Path, text: str, write: bool) -> Config:
+    """Write ``text`` to a temporary file beside ``path``, load it with the loader, and
+    rename it over ``path`` (when ``write``); the temporary file never outlives the call."""
+    if not path.parent.exists():
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else 0o600
     fd, tmp_name = tempfile.mkstemp(prefix=".config-", suffix=".toml", dir=path.parent)
@@ -339,9 +395,11 @@ def _replace_validated(path: Path, text: str) -> Config:
             handle.write(text)
         os.chmod(tmp, mode)
         try:
-            load_config(tmp)
+            config = load_config(tmp)
         except ConfigError as exc:
             raise ConfigError(str(exc).replace(str(tmp), str(path))) from None
+        if not write:
+            return replace(config, path=path)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
