@@ -150,12 +150,15 @@ SHOP_OPTIONS: tuple[Option, ...] = (
         "what Shopify's available shows: Odoo's free quantity (on hand minus reserved) of the "
         "mapped locations, or their on hand",
         ("free", "on_hand"),
+        label="Stock published",
     ),
     Option(
         "stock_buffer",
         "count",
         0,
         "units held back from every published level (a safety buffer; never below 0)",
+        label="Stock safety buffer (units)",
+        maximum=1_000_000_000,
     ),
     Option(
         "stock_activate",
@@ -163,6 +166,7 @@ SHOP_OPTIONS: tuple[Option, ...] = (
         False,
         "an item Shopify does not stock at a mapped location: true stocks it there "
         "(inventoryActivate); false leaves it and lists it as skipped",
+        label="Stock items at mapped locations",
     ),
 )
 BY_NAME: dict[str, Option] = {o.name: o for o in SHOP_OPTIONS}
