@@ -93,11 +93,12 @@ def seed_mappings(queue: Queue, shop_id: int, facts: dict[str, Any]) -> int:
 def seed_location_mappings(
     queue: Queue, shop_id: int, facts: dict[str, Any], locations: list[str] | None = None
 ) -> int:
-    """Map Shopify locations (GIDs; default: all of them) to the stock location of the Odoo
-    warehouse at the same address, as an operator accepting the suggestion would."""
+    """Map Shopify locations (GIDs or names; default: all of them) to the stock location of
+    the Odoo warehouse at the same address, as an operator accepting the suggestion would."""
     saved = 0
+    names = {gid: name for name, gid in facts.get("shop_locations", {}).items()}
     for gid, odoo_location in facts["stock_locations"].items():
-        if locations is None or gid in locations:
+        if locations is None or gid in locations or names.get(gid) in locations:
             label = facts.get("stock_location_names", {}).get(odoo_location, "")
             mappings.save_mapping(queue, shop_id, "location", gid, odoo_location, label=label)
             saved += 1
@@ -114,6 +115,11 @@ def demo_home(root: Path) -> Paths:
 DEMO_UNMAPPED = ("OT-XL-001",)  # a SKU the simulated Odoo lacks: "product not mapped"
 # The demo's shop rules: everything since the scenario began, and payments into journals.
 DEMO_OPTIONS = {"initial_days": 60, "register_payments": True}
+# Orders flow in by themselves; stock changes wait in review for a bulk approval (Queue, A).
+DEMO_FLOWS = {"orders": "auto", "stock": "review"}
+# The Main Warehouse is mapped to Odoo's "Berlin DC"; the Outlet Store is left for the
+# operator to map — the Mappings screen suggests Odoo's "Lyon Store" by its address.
+DEMO_MAPPED_LOCATIONS = ("Main Warehouse",)
 
 
 def start_world(*, seed: int, orders: int, odoo_version: int) -> Any:

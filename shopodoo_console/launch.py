@@ -31,6 +31,7 @@ from shopodoo_console.workflows.checks import (
     validate_mapping,
 )
 from shopodoo_console.workflows.connections import Connections, SecretSource
+from shopodoo_console.workflows.stock.console import stock_hooks
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,8 @@ class UiHooks(TypedDict):
     tester: Callable[..., Any]
     suggester: Callable[..., Any]
     record_search: Callable[..., Any]
+    stock_locations: Callable[..., Any]
+    resync: Callable[..., Any]
     on_config_saved: Callable[..., Any]
 
 
@@ -84,11 +87,14 @@ def ui_hooks(engine: Engine, connections: Connections) -> UiHooks:
         connections.reconfigure(config)  # first: polls rescheduled next use the new clients
         engine.apply_config(config)
 
+    stock = stock_hooks(engine, connections)
     return UiHooks(
         validator=validator,
         tester=tester,
         suggester=suggester,
         record_search=record_search,
+        stock_locations=stock["stock_locations"],
+        resync=stock["resync"],
         on_config_saved=on_config_saved,
     )
 
@@ -118,12 +124,15 @@ def run_demo(
     store: Store | None = None
     try:
         facts = world.facts()
-        config = demo.write_config(paths, facts, options=demo.DEMO_OPTIONS)
+        config = demo.write_config(paths, facts, options=demo.DEMO_OPTIONS, flows=demo.DEMO_FLOWS)
         setup_logging(paths)
         engine, store, connections = build_engine(
             paths, config, secret_source=demo.secret_source(facts)
         )
         demo.seed_mappings(engine.queue, next(iter(engine.shops)), facts)
+        demo.seed_location_mappings(
+            engine.queue, next(iter(engine.shops)), facts, list(demo.DEMO_MAPPED_LOCATIONS)
+        )
         if headless:
             return _headless(engine, store, world, root, kept=home is not None)
         from shopodoo_console.ui.app import run_console

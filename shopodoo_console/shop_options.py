@@ -53,9 +53,7 @@ OptionSpec = Option  # the name the console's option editor uses
 
 
 def _record(name: str, label: str, model: str, help: str, *causes: str) -> Option:
-    return Option(
-        name, "record", None, help, (), label, model, 1, ODOO_MAX_ID, tuple(causes)
-    )
+    return Option(name, "record", None, help, (), label, model, 1, ODOO_MAX_ID, tuple(causes))
 
 
 SHOP_OPTIONS: tuple[Option, ...] = (

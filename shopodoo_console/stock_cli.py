@@ -23,38 +23,9 @@ from shopodoo_console.engine.flows import ShopRef
 from shopodoo_console.engine.lease import LeaseKeeper
 from shopodoo_console.shopify.client import ShopifyClient
 from shopodoo_console.store.stock import ResyncProgress
+from shopodoo_console.ui.stock import progress_line
 
 EXIT_OK, EXIT_ATTENTION, EXIT_USAGE = 0, 1, 2
-BAR = 28
-
-
-def duration(seconds: float) -> str:
-    seconds = max(0, round(seconds))
-    if seconds < 60:
-        return f"{seconds}s"
-    if seconds < 3600:
-        return f"{seconds // 60}m{seconds % 60:02d}s"
-    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
-
-
-def progress_line(domain: str, p: ResyncProgress) -> str:
-    """``shop [████░░░] 42% 420/1000 variants · 180/min · ETA 3m12s · 2 need you``."""
-    filled = round(p.fraction * BAR)
-    bar = "█" * filled + "░" * (BAR - filled)
-    parts = [f"{domain} [{bar}] {p.fraction:4.0%} {p.finished}/{p.total} variants"]
-    if p.resync.state == "listing":
-        parts.append(f"listing ({p.resync.variants} so far)")
-    if p.rate:
-        parts.append(f"{p.rate * 60:.0f}/min")
-    if p.eta is not None:
-        parts.append(f"ETA {duration(p.eta)}")
-    elif p.resync.active:
-        parts.append("ETA estimating…")
-    if p.problems:
-        parts.append(f"{p.problems} need you")
-    if not p.resync.active:
-        parts.append(p.resync.state)
-    return " · ".join(parts)
 
 
 class _Printer:

@@ -16,9 +16,9 @@ import pytest
 from stock_support import MAIN, OUTLET, StockConsole, open_console
 
 from shopodoo_console.engine.poller import Poller
-from shopodoo_console.stock_cli import duration, progress_line
 from shopodoo_console.sim.world import World, build_scenarios
 from shopodoo_console.store import stock as store_stock
+from shopodoo_console.ui.stock import duration, progress_line
 from shopodoo_console.workflows.stock.resync import Resync
 
 CODES = {MAIN: "BER", OUTLET: "LYO"}

@@ -172,6 +172,7 @@ CREATE TABLE stock_skip (
     subject TEXT NOT NULL,
     label TEXT NOT NULL DEFAULT '',
     reason TEXT NOT NULL,
+    mapping_key TEXT,
     seen INTEGER NOT NULL DEFAULT 1,
     first_seen_at REAL NOT NULL,
     last_seen_at REAL NOT NULL,

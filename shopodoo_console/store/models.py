@@ -175,6 +175,7 @@ class StockSkip(BaseModel):
     subject = CharField()
     label = CharField(default="")
     reason = TextField()
+    mapping_key = CharField(null=True)  # the mapping that would fix it (SKU or GID), if one can
     seen = IntegerField(default=1)
     first_seen_at = FloatField()
     last_seen_at = FloatField()

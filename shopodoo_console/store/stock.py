@@ -126,10 +126,11 @@ def product_mappings_to(
 @dataclass(frozen=True)
 class SkipRow:
     shop_id: int
-    kind: str  # location | variant | item | product | level
-    subject: str
+    kind: str  # location | variant | level
+    subject: str  # the Shopify location or variant GID, or "variant@location"
     label: str
     reason: str
+    mapping_key: str | None  # the mapping that would fix it (a SKU, a GID), if one can
     seen: int
     last_seen_at: float
 
@@ -140,6 +141,7 @@ class SkipNote:
     subject: str
     label: str
     reason: str
+    mapping_key: str | None = None
 
 
 def note_skips(store: Store, shop_id: int, notes: Sequence[SkipNote]) -> None:
@@ -149,12 +151,15 @@ def note_skips(store: Store, shop_id: int, notes: Sequence[SkipNote]) -> None:
     now = time.time()
     with store.atomic():
         store.db.cursor().executemany(
-            "INSERT INTO stock_skip (shop_id, kind, subject, label, reason, seen, "
-            "first_seen_at, last_seen_at) VALUES (?, ?, ?, ?, ?, 1, ?, ?) "
+            "INSERT INTO stock_skip (shop_id, kind, subject, label, reason, mapping_key, seen, "
+            "first_seen_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?) "
             "ON CONFLICT(shop_id, kind, subject) DO UPDATE SET label = excluded.label, "
-            "reason = excluded.reason, seen = stock_skip.seen + 1, "
-            "last_seen_at = excluded.last_seen_at",
-            [(shop_id, n.kind, n.subject, n.label, n.reason, now, now) for n in notes],
+            "reason = excluded.reason, mapping_key = excluded.mapping_key, "
+            "seen = stock_skip.seen + 1, last_seen_at = excluded.last_seen_at",
+            [
+                (shop_id, n.kind, n.subject, n.label, n.reason, n.mapping_key, now, now)
+                for n in notes
+            ],
         )
 
 
@@ -186,7 +191,8 @@ def list_skips(
         clauses.append(f"s.kind IN ({_marks(kinds)})")
         params.extend(kinds)
     rows = store.execute(
-        "SELECT s.shop_id, s.kind, s.subject, s.label, s.reason, s.seen, s.last_seen_at "
+        "SELECT s.shop_id, s.kind, s.subject, s.label, s.reason, s.mapping_key, s.seen, "
+        "s.last_seen_at "
         f"FROM stock_skip AS s WHERE {' AND '.join(clauses)} "
         "ORDER BY s.last_seen_at DESC, s.id DESC LIMIT ?",
         [*params, limit],

@@ -24,6 +24,7 @@ from shopodoo_console.store.activity import AuditEntry, job_labels, recent_audit
 from shopodoo_console.store.db import Store
 from shopodoo_console.store.history import failed_per_minute, finished_per_minute
 from shopodoo_console.store.links import LinkRow, links_for_record
+from shopodoo_console.store.stock import stock_links
 from shopodoo_console.ui.fixes import Fix, fix_for
 from shopodoo_console.ui.format import parse_position
 from shopodoo_console.ui.live import Activity, LiveState, PollProblem
@@ -108,6 +109,7 @@ class DashboardData:
     failed_per_minute: list[int] = field(default_factory=list)
     budget_history: dict[str, list[float]] = field(default_factory=dict)
     latency_history: list[float] = field(default_factory=list)
+    resyncs: list[Any] = field(default_factory=list)  # ui.stock.ResyncStatus, running or recent
 
     @property
     def failing(self) -> list[PollFailure]:
@@ -414,6 +416,10 @@ def read_job_detail(store: Store, job_id: int) -> JobDetail | None:
         return None
     shop_id = store.shop_id(job.shop)
     links = links_for_record(store, shop_id, job.source_id) if shop_id is not None else []
+    if job.flow == "stock" and shop_id is not None and job.source_id.startswith("product/"):
+        # A stock job's source is the Odoo product: its link is found from that side.
+        product = int(job.source_id.rpartition("/")[2])
+        links = list(stock_links(store, shop_id, [product]).values())
     return JobDetail(job, queries.attempts(store, job_id), queries.timeline(store, job_id), links)
 
 
@@ -422,7 +428,13 @@ def read_job_detail(store: Store, job_id: int) -> JobDetail | None:
 
 @dataclass(frozen=True)
 class MappingEntry:
-    """A mapping, or a missing one (``odoo_id is None``) with the jobs waiting on it."""
+    """A mapping, or a missing one (``odoo_id is None``) with the jobs waiting on it.
+
+    ``status`` (the stock flow's rows): "unmapped" / "inactive" for a Shopify location not
+    mapped, "skipped" for a variant a product mapping would bring in, "left alone" for one
+    no mapping can (untracked, archived); ``shown`` is what the Shopify column shows instead
+    of the key (a location's name), ``note`` the reason in words.
+    """
 
     shop: str
     kind: str
@@ -431,6 +443,9 @@ class MappingEntry:
     odoo_id: int | None
     label: str
     waiting: int
+    status: str = ""
+    shown: str = ""
+    note: str = ""
 
     @property
     def missing(self) -> bool:

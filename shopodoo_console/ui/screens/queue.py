@@ -28,9 +28,11 @@ from shopodoo_console.ui.format import (
 )
 from shopodoo_console.ui.messages import OpenJob
 from shopodoo_console.ui.screens.base import LiveScreen
+from shopodoo_console.ui.widgets.modals import ConfirmModal
 from shopodoo_console.ui.widgets.tables import Col, NavTable, Row
 
 PAGE = 100
+APPROVE_AT_ONCE = 10_000
 MAX_ROWS = 2000
 PROBLEMS = ("needs_attention", "failed", "awaiting_approval")
 STATE_CHOICES = ("", "problems", *STATE_ORDER)  # `s` cycles through every one
@@ -104,6 +106,7 @@ class QueueScreen(LiveScreen[QueuePage]):
         Binding("s", "cycle_state", "State filter", id="queue.state"),
         Binding("r", "retry", "Retry", id="queue.retry"),
         Binding("a", "approve", "Approve plan", id="queue.approve"),
+        Binding("A", "approve_shown", "Approve all shown…", id="queue.approve_all"),
         Binding("x", "resolve", "Resolve…", id="queue.resolve"),
         Binding("c", "cancel_job", "Cancel…", id="queue.cancel"),
         Binding("escape", "clear_filters", "Clear filters", show=False, id="queue.clear"),
@@ -301,6 +304,38 @@ class QueueScreen(LiveScreen[QueuePage]):
 
     def action_approve(self) -> None:
         self.console_app.approve_jobs(self._selected())
+
+    def action_approve_shown(self) -> None:
+        """Review mode, in bulk: every plan awaiting approval that the filters show (flow,
+        shop, text), not only the page on screen. Each still runs only while its plan is what
+        was shown (a plan changed since waits again)."""
+        app = self.console_app
+        f = self.filters
+        wanted = JobFilter(states=("awaiting_approval",), flow=f.flow, shop=f.shop, text=f.text)
+
+        def ids() -> list[int]:
+            return [j.id for j in read_page(app.store, wanted, APPROVE_AT_ONCE)]
+
+        def ask(found: list[int]) -> None:
+            if not found:
+                self.notify("No plan awaiting approval matches the filters.")
+                return
+            what = " ".join(x for x in (f.flow, f.shop, f"'{f.text}'" if f.text else "") if x)
+
+            def answered(yes: bool | None) -> None:
+                if yes:
+                    app.approve_jobs(found)
+
+            self.app.push_screen(
+                ConfirmModal(
+                    f"Approve {len(found)} plan(s) awaiting approval"
+                    + (f" ({what})" if what else "")
+                    + "? Each runs only if the data still matches the plan you saw."
+                ),
+                answered,
+            )
+
+        app.perform("Finding the plans to approve", ids, ask)
 
     def action_resolve(self) -> None:
         ids = self._selected()

@@ -69,7 +69,7 @@ def plan_levels(facts: StockFacts, settings: StockSettings) -> tuple[Plan, list[
             SkipNote("variant", variant, facts.title, ARCHIVED)
         ]
     notes = [
-        SkipNote("location", loc, facts.names.get(loc, loc), UNMAPPED)
+        SkipNote("location", loc, facts.names.get(loc, loc), UNMAPPED, loc)
         for loc in sorted(item.levels)
         if loc not in facts.mapped and (loc in facts.sellable or not facts.sellable)
     ]

@@ -210,7 +210,7 @@ class Resync:
             elif v.sku or v.barcode:
                 rest.append(v)
             else:
-                notes.append(SkipNote("variant", v.id, v.label, NO_CODE))
+                notes.append(SkipNote("variant", v.id, v.label, NO_CODE, v.id))
         by_code, by_barcode = self._odoo_codes(rest)
         for v in rest:
             for how, found in (("SKU", by_code.get(v.sku or "")), ("barcode", by_barcode.get(
@@ -224,13 +224,14 @@ class Resync:
                             v.id,
                             v.label,
                             f"{len(found)} Odoo products share this {how}: map the right one",
+                            v.sku or v.id,
                         )
                     )
                 else:
                     out[v.id] = found[0]
                 break
             else:
-                notes.append(SkipNote("variant", v.id, v.label, NO_PRODUCT))
+                notes.append(SkipNote("variant", v.id, v.label, NO_PRODUCT, v.sku or v.id))
         return out
 
     def _odoo_codes(
