@@ -135,6 +135,45 @@ def _wanted(keys: list[str], product: OdooProduct | None) -> _Wanted:
     )
 
 
+@dataclass
+class _Found:
+    """What one lookup in Shopify found for a batch: variants by GID, and by SKU or barcode
+    (with the product mappings of those SKUs: a variant mapped to another product is theirs)."""
+
+    by_gid: dict[str, ItemInventory | None]
+    by_code: list[ItemInventory]
+    owners: dict[str, int]
+
+    def candidates(self, w: _Wanted, product_id: int) -> tuple[list[ItemInventory], str]:
+        if w.gids or w.mapped_skus:
+            found = [i for g in w.gids if (i := self.by_gid.get(g)) is not None]
+            found += [i for i in self.by_code if i.sku and i.sku in w.mapped_skus]
+            return list({i.variant_id: i for i in found}.values()), "mapping"
+        mine = [i for i in self.by_code if self._free(i, product_id)]
+        by_sku = [i for i in mine if w.code and i.sku == w.code]
+        if by_sku or not w.barcode:
+            return by_sku, "SKU"
+        return [i for i in mine if i.barcode == w.barcode], "barcode"
+
+    def _free(self, item: ItemInventory, product_id: int) -> bool:
+        owner = self.owners.get(item.sku or "")
+        return owner is None or owner == product_id
+
+
+def _lookup(sides: Sides, wanted: list[_Wanted]) -> _Found:
+    """Every variant the batch's products may be: by GID, then one search by code."""
+    by_gid = sides.shopify.inventory_by_variants(
+        sorted({g for w in wanted for g in w.gids}), levels=sides.levels
+    )
+    skus = sorted({s for w in wanted for s in (*w.mapped_skus, w.code) if s})
+    barcodes = sorted({w.barcode for w in wanted if w.barcode})
+    by_code = sides.shopify.inventory_by_codes(skus, barcodes, levels=sides.levels)
+    rows = mappings.get_mappings(
+        sides.store, sides.shop.id, "product", sorted({i.sku for i in by_code if i.sku})
+    )
+    return _Found(by_gid, by_code, {sku: row.odoo_id for sku, row in rows.items()})
+
+
 def _search(sides: Sides, jobs: list[StockJob]) -> None:
     """Variants by what is mapped to each product, else its internal reference and barcode."""
     if not jobs:
@@ -143,33 +182,10 @@ def _search(sides: Sides, jobs: list[StockJob]) -> None:
         sides.store, sides.shop.id, [j.product_id for j in jobs]
     )
     wanted = {j.product_id: _wanted(mapped.get(j.product_id, []), j.product) for j in jobs}
-    by_gid = sides.shopify.inventory_by_variants(
-        sorted({g for w in wanted.values() for g in w.gids}), levels=sides.levels
-    )
-    skus = {s for w in wanted.values() for s in (*w.mapped_skus, w.code) if s}
-    barcodes = {w.barcode for w in wanted.values() if w.barcode}
-    found = sides.shopify.inventory_by_codes(sorted(skus), sorted(barcodes), levels=sides.levels)
-    owners = mappings.get_mappings(
-        sides.store, sides.shop.id, "product", sorted({i.sku for i in found if i.sku})
-    )
-
-    def free(item: ItemInventory, product_id: int) -> bool:
-        """Not a variant whose SKU is mapped to another product (that one is theirs)."""
-        return not item.sku or item.sku not in owners or owners[item.sku].odoo_id == product_id
-
+    found = _lookup(sides, list(wanted.values()))
     for job in jobs:
-        w = wanted[job.product_id]
-        if w.gids or w.mapped_skus:
-            candidates = [i for g in w.gids if (i := by_gid.get(g)) is not None]
-            candidates += [i for i in found if i.sku and i.sku in w.mapped_skus]
-            _choose(job, candidates, "mapping")
-            continue
-        by_code = [i for i in found if w.code and i.sku == w.code and free(i, job.product_id)]
-        if by_code or not w.barcode:
-            _choose(job, by_code, "SKU")
-            continue
-        by_barcode = [i for i in found if i.barcode == w.barcode and free(i, job.product_id)]
-        _choose(job, by_barcode, "barcode")
+        candidates, how = found.candidates(wanted[job.product_id], job.product_id)
+        _choose(job, candidates, how)
 
 
 def _choose(job: StockJob, candidates: list[ItemInventory], how: str) -> None:

@@ -193,6 +193,25 @@ class Resync:
         self, variants: Sequence[_Variant], notes: list[SkipNote]
     ) -> dict[str, tuple[int, str]]:
         """Each variant's Odoo product ``(id, name)``: stock link, mapping, SKU, barcode."""
+        out, rest = self._known(variants, notes)
+        by_code, by_barcode = self._odoo_codes(rest)
+        for v in rest:
+            sku_hits = by_code.get(v.sku or "", [])
+            found = sku_hits or by_barcode.get(v.barcode or "", [])
+            if len(found) == 1:
+                out[v.id] = found[0]
+                continue
+            reason = NO_PRODUCT
+            if found:
+                how = "SKU" if sku_hits else "barcode"
+                reason = f"{len(found)} Odoo products share this {how}: map the right one"
+            notes.append(SkipNote("variant", v.id, v.label, reason, v.sku or v.id))
+        return out
+
+    def _known(
+        self, variants: Sequence[_Variant], notes: list[SkipNote]
+    ) -> tuple[dict[str, tuple[int, str]], list[_Variant]]:
+        """Variants whose product a stock link or a mapping names; the rest, to search."""
         out: dict[str, tuple[int, str]] = {}
         links = store_stock.stock_links_by_variant(
             self.store, self.shop.id, [v.id for v in variants]
@@ -211,28 +230,7 @@ class Resync:
                 rest.append(v)
             else:
                 notes.append(SkipNote("variant", v.id, v.label, NO_CODE, v.id))
-        by_code, by_barcode = self._odoo_codes(rest)
-        for v in rest:
-            for how, found in (("SKU", by_code.get(v.sku or "")), ("barcode", by_barcode.get(
-                v.barcode or ""))):  # fmt: skip
-                if not found:
-                    continue
-                if len(found) > 1:
-                    notes.append(
-                        SkipNote(
-                            "variant",
-                            v.id,
-                            v.label,
-                            f"{len(found)} Odoo products share this {how}: map the right one",
-                            v.sku or v.id,
-                        )
-                    )
-                else:
-                    out[v.id] = found[0]
-                break
-            else:
-                notes.append(SkipNote("variant", v.id, v.label, NO_PRODUCT, v.sku or v.id))
-        return out
+        return out, rest
 
     def _odoo_codes(
         self, variants: Sequence[_Variant]
