@@ -152,5 +152,18 @@ def test_progress_line_shows_bar_counts_pace_and_eta() -> None:
     line = progress_line("demo.myshopify.com", progress)
     assert "42%" in line and "420/1000 variants" in line
     assert "180/min" in line and "ETA 3m12s" in line and "2 need you" in line
+    ended = store_stock.ResyncProgress(
+        store_stock.ResyncRow(1, 1, "done", "v", None, 10, 10, 6, 4, 0.0, 1.0, 2.0),
+        total=10,
+        finished=8,
+        waiting=0,
+        problems=2,
+        states={},
+        rate=None,
+        eta=None,
+    )
+    assert progress_line("s", ended).endswith(
+        "2 need you (Queue: awaiting approval or failed) · the rest waits for you"
+    )
     assert line.count("█") == round(0.42 * 28)
     assert duration(59) == "59s" and duration(3725) == "1h02m"

@@ -398,8 +398,9 @@ def resync_progress(store: Store, shop_id: int, now: float | None = None) -> Res
 
 
 def _rate(times: list[float], now: float) -> float | None:
-    """Jobs per second over the latest finishes (``None`` until there are a few)."""
+    """Jobs per second over the latest finishes (``None`` until there are a few over a few
+    seconds: one batch finishing at once says nothing about the pace)."""
     if len(times) < 5:
         return None
     span = max(now, times[0]) - times[-1]
-    return (len(times) - 1) / span if span > 0 else None
+    return (len(times) - 1) / span if span >= 3.0 else None

@@ -186,16 +186,18 @@ def progress_line(domain: str, p: ResyncProgress) -> str:
     parts = [f"{domain} [{bar}] {p.fraction:4.0%} {p.finished}/{p.total} variants"]
     if p.resync.state == "listing":
         parts.append(f"listing ({p.resync.variants} so far)")
-    if p.rate:
+    if p.rate and p.resync.active:
         parts.append(f"{p.rate * 60:.0f}/min")
     if p.eta is not None:
         parts.append(f"ETA {duration(p.eta)}")
     elif p.resync.active:
         parts.append("ETA estimating…")
     if p.problems:
-        parts.append(f"{p.problems} need you")
-    if not p.resync.active:
-        parts.append(p.resync.state)
+        parts.append(f"{p.problems} need you (Queue: awaiting approval or failed)")
+    if p.resync.state == "cancelled":
+        parts.append("cancelled")
+    elif not p.resync.active:
+        parts.append("done" if not p.problems else "the rest waits for you")
     return " · ".join(parts)
 
 
