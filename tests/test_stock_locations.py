@@ -136,3 +136,16 @@ def test_suggestions_skip_other_companies_and_rank_best_first() -> None:
     ranked = suggest_locations(shop, layout, company_id=1)
     assert [s.odoo_location_id for s in ranked] == [10, 30]  # address first, then the name
     assert ranked[0].why.startswith("same address")
+
+
+def test_stock_resync_says_what_to_do_when_the_flow_is_off_or_the_shop_unknown(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    facts = world.facts()
+    demo.write_config(Paths.discover(), facts, flows={"orders": "auto"})
+    assert main(["stock", "resync"]) == 2
+    err = capsys.readouterr().err
+    assert "the stock flow is off for shopodoo-demo.myshopify.com" in err
+    assert 'stock = "on"' in err
+    assert main(["stock", "resync", "--shop", "nope.myshopify.com"]) == 2
+    assert "no shop 'nope.myshopify.com'" in capsys.readouterr().err

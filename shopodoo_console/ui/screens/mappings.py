@@ -54,7 +54,8 @@ STOCK_WORDS = {
 
 
 def entry_key(e: MappingEntry) -> str:
-    return f"{e.shop}|{e.kind}|{e.source_key}|{e.status}"
+    key = f"{e.shop}|{e.kind}|{e.source_key}"
+    return f"{key}|{e.status}" if e.status else key
 
 
 def status_text(e: MappingEntry) -> Text:
