@@ -27,6 +27,7 @@ class Kind(StrEnum):
     PERMISSION = "permission"  # a scope, an access right, a company access
     DATA = "data"  # the source record itself is wrong or incomplete
     CONFLICT = "conflict"  # the target was changed by a person or is locked
+    EXHAUSTED = "exhausted"  # temporary, but its automatic retries are spent: a person looks
 
     @property
     def retries_automatically(self) -> bool:
@@ -41,6 +42,7 @@ class Kind(StrEnum):
             Kind.PERMISSION: "permission — needs an access right before retry",
             Kind.DATA: "data — the source record needs a correction",
             Kind.CONFLICT: "conflict — a person must decide",
+            Kind.EXHAUSTED: "retries spent — waits for you: fix the last cause, then retry",
         }[self]
 
 
@@ -295,10 +297,41 @@ CATALOG: dict[str, CauseSpec] = dict(
             "Odoo order already confirmed",
             fix="Apply the Shopify change by hand in Odoo if it matters.",
         ),
+        # The console's own database
+        _spec(
+            "database.busy",
+            Kind.TEMPORARY,
+            "Database locked by another process",
+            fix="Wait for the other process or stop it, then run the command again.",
+        ),
+        _spec(
+            "database.full",
+            Kind.CONFIGURATION,
+            "Disk full",
+            fix="Free space on the disk holding the database, then run the command again.",
+        ),
+        _spec(
+            "database.readonly",
+            Kind.PERMISSION,
+            "Database cannot be written",
+            fix="Give this user write access to the database and its folder.",
+        ),
+        _spec(
+            "database.corrupt",
+            Kind.CONFIGURATION,
+            "Database damaged",
+            fix="Restore a backup, or move the file aside to start fresh.",
+        ),
+        _spec(
+            "database.error",
+            Kind.CONFIGURATION,
+            "Database error",
+            fix="Run `shopodoo doctor`, then try again.",
+        ),
         # Engine
         _spec(
             "retry.exhausted",
-            Kind.TEMPORARY,
+            Kind.EXHAUSTED,
             "Retries exhausted",
             fix="Check the last cause, fix it if needed, then retry by hand.",
         ),

@@ -40,6 +40,8 @@ from shopodoo_console.logs import setup_logging
 from shopodoo_console.redact import redact
 from shopodoo_console.shop_options import ODOO_MAX_ID
 from shopodoo_console.store.db import DatabaseError, Store
+from shopodoo_console.store.faults import explain
+from shopodoo_console.store.sqlite import fault_of
 
 EXIT_OK, EXIT_ATTENTION, EXIT_USAGE = 0, 1, 2
 log = logging.getLogger("shopodoo")
@@ -81,7 +83,11 @@ def _when(ts: float | None) -> str:
     return datetime.fromtimestamp(ts, UTC).astimezone().strftime("%Y-%m-%d %H:%M:%S")
 
 
-def _open_store(paths: Paths) -> Store:
+def _open_store(paths: Paths, *, readonly: bool = False) -> Store:
+    """The database; commands that only read open it read-only (they work on a file the
+    operator cannot write, and can never change it)."""
+    if readonly:
+        return Store(paths.database_file, readonly=True)
     paths.ensure()
     return Store(paths.database_file)
 
@@ -104,6 +110,21 @@ def _job_ids(values: Sequence[str]) -> list[int]:
             )
         ids.append(int(value))
     return ids
+
+
+def _scheduler_holder(paths: Paths) -> str | None:
+    """Who holds the scheduler lease (the usual other writer), read without writing."""
+    from shopodoo_console.engine.lease import SchedulerLease
+
+    try:
+        store = Store(paths.database_file, readonly=True, busy_timeout_ms=1000)
+        try:
+            holder = SchedulerLease(store, "cli").holder()
+        finally:
+            store.close()
+    except Exception:
+        return None
+    return f"shopodoo {holder.describe()}" if holder is not None else None
 
 
 def _bounded(low: int, high: int) -> Any:
@@ -147,7 +168,7 @@ def _known_shop(store: Store, domain: str | None) -> None:
 
 
 def cmd_jobs_ls(args: argparse.Namespace, paths: Paths) -> int:
-    store = _open_store(paths)
+    store = _open_store(paths, readonly=True)
     states = args.state or []
     for state in states:
         if state not in State.__members__.values():
@@ -179,7 +200,7 @@ def cmd_jobs_ls(args: argparse.Namespace, paths: Paths) -> int:
 
 
 def cmd_jobs_show(args: argparse.Namespace, paths: Paths) -> int:
-    store = _open_store(paths)
+    store = _open_store(paths, readonly=True)
     (job_id,) = _job_ids([args.id])
     job = queries.get_job(store, job_id)
     if job is None:
@@ -310,7 +331,7 @@ def cmd_jobs_approve(args: argparse.Namespace, paths: Paths) -> int:
 
 
 def cmd_cursors_ls(args: argparse.Namespace, paths: Paths) -> int:
-    store = _open_store(paths)
+    store = _open_store(paths, readonly=True)
     rows = queries.cursors(store)
     if args.json:
         _emit_json({"version": queries.JSON_SCHEMA_VERSION, "cursors": [r.to_json() for r in rows]})
@@ -470,7 +491,7 @@ def cmd_sync(args: argparse.Namespace, paths: Paths) -> int:
             signal.signal(sig, handler)
         engine.close_flows()
     if stopping:
-        released = engine.queue.release(engine.owner)
+        released = engine.queue.release(engine.queue.held())
         engine.lease.release()
         print(
             f"shopodoo: stopped by {signal.Signals(stopping[0]).name}; jobs in flight "
@@ -616,7 +637,7 @@ def cmd_connect_shopify(args: argparse.Namespace, paths: Paths) -> int:
 
 def _requeued(paths: Paths, connection: str) -> str:
     """Re-queue what waited on this credential (when there is a database yet)."""
-    from shopodoo_console.credentials import requeue_for_credential
+    from shopodoo_console.engine.requeue import requeue_for_credential
 
     if not paths.database_file.exists():
         return ""
@@ -728,32 +749,23 @@ def cmd_demo(args: argparse.Namespace, paths: Paths) -> int:
 
 def cmd_sim(args: argparse.Namespace, paths: Paths) -> int:
     if args.system == "shopify":
-        from shopodoo_console.sim.shopify import main as sim_main
-    else:
-        from shopodoo_console.sim.odoo import main as sim_main
-    return int(sim_main(args.sim_args) or 0)
+        from shopodoo_console.sim.shopify import main as shopify_main
+
+        return int(shopify_main(args.sim_args) or 0)
+    from shopodoo_console.sim.odoo import main as odoo_main
+
+    return int(odoo_main(list(args.sim_args)) or 0)
 
 
 # ---------------------------------------------------------------- links and mappings
 
 
 def cmd_links_ls(args: argparse.Namespace, paths: Paths) -> int:
-    store = _open_store(paths)
+    from shopodoo_console.store import links
+
+    store = _open_store(paths, readonly=True)
     _known_shop(store, args.shop)
-    where, params = [], []
-    if args.shop:
-        where.append("shop.domain = ?")
-        params.append(args.shop)
-    if args.kind:
-        where.append("link.kind = ?")
-        params.append(args.kind)
-    clause = f" WHERE {' AND '.join(where)}" if where else ""
-    rows = store.execute(
-        "SELECT shop.domain, link.kind, link.shopify_id, link.odoo_model, link.odoo_id, "
-        f"link.label FROM link JOIN shop ON shop.id = link.shop_id{clause} "
-        "ORDER BY link.id DESC LIMIT ?",
-        [*params, args.limit],
-    ).fetchall()
+    rows = links.list_links(store, shop=args.shop, kind=args.kind, limit=args.limit)
     if args.json:
         keys = ("shop", "kind", "shopify_id", "odoo_model", "odoo_id", "label")
         _emit_json(
@@ -799,7 +811,7 @@ def cmd_links_forget(args: argparse.Namespace, paths: Paths) -> int:
 def cmd_mappings_ls(args: argparse.Namespace, paths: Paths) -> int:
     from shopodoo_console.engine import mappings
 
-    store = _open_store(paths)
+    store = _open_store(paths, readonly=True)
     shop_id = _shop_id(store, args.shop)
     rows = mappings.list_mappings(store, shop_id, args.kind)
     missing = mappings.missing_mappings(store, shop_id)
@@ -1135,6 +1147,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         ValueError,
     ) as exc:
         print(f"shopodoo: {redact(str(exc))}", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as exc:
+        if fault_of(exc) is None:
+            raise
+        # The database refused mid-command (locked, full, read-only, damaged): one line.
+        fault = explain(exc, paths.database_file, holder=lambda: _scheduler_holder(paths))
+        print(f"shopodoo: {redact(fault.one_line())}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("shopodoo: interrupted", file=sys.stderr)

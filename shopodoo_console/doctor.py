@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from shopodoo_console import secrets
 from shopodoo_console.config import Config, ConfigError, Paths, load_config
+from shopodoo_console.store import faults, sqlite
 from shopodoo_console.store.db import DatabaseError, Store
 
 OK, WARN, FAIL = "ok", "warn", "fail"
@@ -86,16 +87,19 @@ def check_keyring(config: Config | None) -> list[Check]:
 
 
 def check_database(paths: Paths) -> list[Check]:
+    """Read-only: the check never writes to the database (and works on a read-only file)."""
     path = paths.database_file
+    if not path.exists():
+        return [Check("database", OK, f"{path}: not created yet (the first sync creates it)")]
     try:
-        store = Store(path)
+        store = Store(path, readonly=True)
     except DatabaseError as exc:
         return [Check("database", FAIL, str(exc))]
     try:
         checks = []
         mode = stat.S_IMODE(path.stat().st_mode)
-        journal = store.execute("PRAGMA journal_mode").fetchone()[0]
-        integrity = store.execute("PRAGMA quick_check").fetchone()[0]
+        journal = sqlite.journal_mode(store.db)
+        integrity = sqlite.quick_check(store.db)
         checks.append(
             Check(
                 "database",
@@ -104,6 +108,16 @@ def check_database(paths: Paths) -> list[Check]:
                 f"integrity {integrity}",
             )
         )
+        blocked = faults.unwritable(path)
+        if blocked:
+            checks.append(
+                Check(
+                    "database.writable",
+                    FAIL,
+                    f"{blocked} cannot be written: the console can read it but not sync. "
+                    f"{faults.permission_fix(path, blocked)}",
+                )
+            )
         if mode & 0o077:
             checks.append(
                 Check(

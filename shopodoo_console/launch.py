@@ -22,6 +22,7 @@ from shopodoo_console.engine.core import Engine
 from shopodoo_console.engine.metrics import Metrics
 from shopodoo_console.engine.queries import cause_groups
 from shopodoo_console.logs import setup_logging
+from shopodoo_console.store import views
 from shopodoo_console.store.db import Store
 from shopodoo_console.workflows import build_flows
 from shopodoo_console.workflows.checks import (
@@ -63,6 +64,7 @@ def ui_hooks(engine: Engine, connections: Connections) -> UiHooks:
     """The console's mapping validator, suggester and connection tester, backed by the real
     clients, and what applies a config saved from Settings to the running engine."""
     from shopodoo_console.ui.checks import MappingProposal, Suggestion, Verdict
+    from shopodoo_console.ui.stock import ShopifyLocationView
 
     def validator(proposal: MappingProposal) -> Verdict:
         ok, message, label = validate_mapping(
@@ -88,12 +90,26 @@ def ui_hooks(engine: Engine, connections: Connections) -> UiHooks:
         engine.apply_config(config)
 
     stock = stock_hooks(engine, connections)
+
+    def stock_locations(shop: str) -> list[ShopifyLocationView]:
+        return [
+            ShopifyLocationView(
+                loc.id,
+                loc.name,
+                loc.place,
+                loc.active,
+                loc.fulfillment_service,
+                tuple(Suggestion(s.odoo_location_id, s.label, s.why) for s in ranked),
+            )
+            for loc, ranked in stock["stock_locations"](shop)
+        ]
+
     return UiHooks(
         validator=validator,
         tester=tester,
         suggester=suggester,
         record_search=record_search,
-        stock_locations=stock["stock_locations"],
+        stock_locations=stock_locations,
         resync=stock["resync"],
         on_config_saved=on_config_saved,
     )
@@ -176,9 +192,7 @@ def _headless(engine: Engine, store: Store, world: Any, root: Path, *, kept: boo
         passes += 1
         summary = engine.sync_once()
         new = sum(p.new for p in summary.polls)
-        due = store.execute(
-            "SELECT min(next_run_at) FROM job WHERE state IN ('queued', 'retrying')"
-        ).fetchone()[0]
+        due = views.next_due(store)
         if summary.drain.claimed == 0 and new == 0 and due is None:
             break
         if due is not None and due > time.time():
@@ -196,15 +210,15 @@ def _headless(engine: Engine, store: Store, world: Any, root: Path, *, kept: boo
 
 
 def _print_summary(store: Store, world: Any, seconds: float) -> None:
-    rows = dict(store.execute("SELECT state, count(*) FROM job GROUP BY state").fetchall())
-    sightings, jobs = store.execute("SELECT sum(seen_count), count(*) FROM job").fetchone()
+    counted = views.totals(store)
+    rows, sightings, jobs = counted.by_state, counted.sightings, counted.jobs
     orders = world.odoo.env["sale.order"].search_read([], ["client_order_ref", "state"])
     refs: dict[str, int] = {}
     for order in orders:
         refs[order["client_order_ref"]] = refs.get(order["client_order_ref"], 0) + 1
     duplicates = sum(n - 1 for n in refs.values() if n > 1)
     shop_orders = len(world.shopify.store.orders)
-    adopted = store.execute("SELECT count(*) FROM audit WHERE event = 'adopted'").fetchone()[0]
+    adopted = counted.adopted
     throttled = world.shopify.counters["throttled"]
     out = sys.stdout
     out.write(

@@ -32,6 +32,9 @@ def setup_logging(
 ) -> None:
     """Install the file handler (created 0600) and optionally a stderr one; idempotent."""
     install_record_factory()
+    # A log file that cannot be written (a full disk) must not print tracebacks over the
+    # one-line error the command line gives (Python's advice for production use).
+    logging.raiseExceptions = False
     root = logging.getLogger()
     for handler in _installed:
         root.removeHandler(handler)

@@ -1,7 +1,7 @@
 """Shared test helpers: a store in a temp folder and a scriptable test flow.
 
 The engine knows flows only through the protocol, so the tests register this flow: its
-``poll`` returns whatever pages a test sets, and its ``handle`` does what the job's payload
+``poll`` returns whatever pages a test sets, and it handles each job as the job's payload
 says (``{"do": "done" | "skip" | "fail:<cause code>" | "crash" | "block"}``).
 """
 
@@ -20,7 +20,9 @@ from shopodoo_console.engine.flows import (
     AwaitApproval,
     Change,
     Done,
+    Failed,
     JobContext,
+    Outcome,
     Page,
     ShopRef,
     Skipped,
@@ -28,6 +30,16 @@ from shopodoo_console.engine.flows import (
 from shopodoo_console.store.db import Store
 
 SHOP = "test-shop.myshopify.com"
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float = 10.0) -> bool:
+    """Poll ``predicate`` until it is truthy (True) or ``timeout`` passes (False)."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
 
 
 def open_store(folder: Path) -> Store:
@@ -61,9 +73,11 @@ def changes(
 
 
 class ScriptedFlow:
-    """A flow whose behaviour each job's payload chooses."""
+    """A flow whose behaviour each job's payload chooses (one job at a time)."""
 
     name = "test"
+    stream = "test"
+    batch_size = 1
 
     def __init__(
         self, pages: Iterable[Page] = (), *, log_file: Path | None = None, work_seconds: float = 0.0
@@ -89,11 +103,20 @@ class ScriptedFlow:
             finally:
                 os.close(fd)
 
+    def close(self) -> None:
+        pass
+
+    def handle_batch(self, contexts: list[JobContext]) -> list[Outcome]:
+        return [self.handle(ctx) for ctx in contexts]
+
     def handle(self, ctx: JobContext) -> Any:
         job = ctx.job
         self._log(f"start {job.id} {os.getpid()}")
         if self.on_handle is not None:
-            self.on_handle(ctx)
+            try:
+                self.on_handle(ctx)
+            except CauseError as exc:  # what a client raised becomes the job's outcome
+                return Failed(exc.cause)
         do = job.payload.get("do", "done")
         if self.work_seconds:
             time.sleep(self.work_seconds)  # simulated work, not synchronization
@@ -101,7 +124,7 @@ class ScriptedFlow:
             self.release.wait(60)
         if do.startswith("fail:"):
             code = do.split(":", 1)[1]
-            raise CauseError(
+            return Failed(
                 Cause(
                     code=code,
                     missing=f"test failure {code}",

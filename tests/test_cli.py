@@ -64,8 +64,7 @@ def seeded(isolated_home: Path) -> dict[str, int]:
     queue.enqueue(shop_id, SHOP, "orders", changes(3))
     a = queue.claim("w", 30)
     queue.finish_failed(
-        a.id,
-        "w",
+        a.claim,
         Cause(
             code="mapping.product_missing",
             missing="SKU 'MUG-RED' has no Odoo product",
@@ -75,8 +74,7 @@ def seeded(isolated_home: Path) -> dict[str, int]:
     )
     b = queue.claim("w", 30)
     queue.finish_failed(
-        b.id,
-        "w",
+        b.claim,
         Cause(code="odoo.company_access", missing="company 2", record="Shopify order #1002"),
     )
     store.close()

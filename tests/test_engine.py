@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -129,11 +130,42 @@ def test_background_engine_runs_jobs_and_stops_cleanly(store: Store, tmp_path: P
     holder = second.start()
     assert holder is not None and second.state == "read_only"
     released = engine.stop(timeout=0.2)  # the blocked job cannot finish in time
-    flow.release.set()
-    assert released == 1
-    assert states(store) == {"done": 5, "queued": 1}  # nothing left running
+    assert released == 0  # ...and is not handed to anyone while its handler runs
+    assert states(store) == {"done": 5, "running": 1}
     assert seen_states == ["running", "stopped"]
     assert SchedulerLease(store, "x").holder() is None
+    third = Engine(store, make_config(tmp_path), FlowRegistry([ScriptedFlow()]))
+    assert third.runner.drain().claimed == 0  # another console cannot take it either
+    flow.release.set()  # the handler returns after all: its outcome is recorded
+    assert engine.runner.lingering is not None
+    engine.runner.lingering.join(10)
+    assert states(store) == {"done": 6}
+    assert store.execute(
+        "SELECT outcome FROM attempt JOIN job ON job.id = attempt.job_id "
+        "WHERE job.source_id = 'slow0'"
+    ).fetchall() == [("done",)]
+
+
+def test_a_handler_outliving_stop_keeps_its_lease_renewed(store: Store, tmp_path: Path) -> None:
+    from support import wait_until
+
+    flow = ScriptedFlow([Page(changes(1, prefix="slow", do="block"), cursor="c")])
+    engine = make_engine(store, tmp_path, flow, workers=1, lease_seconds=0.3)
+    started = threading.Event()
+    flow.on_handle = lambda ctx: started.set()
+    assert engine.start() is None
+    try:
+        assert started.wait(10)
+        assert engine.stop(timeout=0.05) == 0
+        (expires,) = store.execute("SELECT lease_expires_at FROM job").fetchone()
+        assert wait_until(
+            lambda: store.execute("SELECT lease_expires_at FROM job").fetchone()[0] > expires + 0.1
+        ), "the lingering handler's lease was not renewed"
+    finally:
+        flow.release.set()
+        if engine.runner.lingering is not None:
+            engine.runner.lingering.join(10)
+    assert states(store) == {"done": 1}
 
 
 def test_newer_version_during_run_waits_then_runs(store: Store, tmp_path: Path) -> None:
@@ -144,7 +176,7 @@ def test_newer_version_during_run_waits_then_runs(store: Store, tmp_path: Path) 
     job = engine.queue.claim("w", 30)
     engine.queue.enqueue(shop_id, "s", "test", [Change("r", "2", payload={"do": "done"})])
     assert engine.runner.drain().claimed == 0  # the record is busy
-    engine.queue.finish_done(job.id, "w")
+    engine.queue.finish_done(job.claim)
     assert engine.runner.drain().claimed == 1
 
 
@@ -153,26 +185,30 @@ class BatchFlow(ScriptedFlow):
 
     batch_size = 4
 
-    def __init__(self, *args, explode: bool = False, **kw) -> None:
+    def __init__(self, *args, explode: bool | str = False, **kw) -> None:
         super().__init__(*args, **kw)
         self.batches: list[list[str]] = []
         self.explode = explode
 
     def handle_batch(self, contexts):
-        from shopodoo_console.causes import Cause, CauseError
+        from shopodoo_console.causes import Cause
+        from shopodoo_console.engine.flows import Failed
 
         self.batches.append([c.job.source_id for c in contexts])
+        if self.explode == "failed":
+            cause = Cause(code="shopify.unavailable", missing="Shopify answered 503")
+            return [Failed(cause)] * len(contexts)
         if self.explode:
-            raise CauseError(Cause(code="shopify.unavailable", missing="Shopify answered 503"))
+            raise RuntimeError("a bug that takes the whole batch down")
         results = []
         for ctx in contexts:
             do = ctx.job.payload["do"]
             if do == "done":
                 results.append(self.handle(ctx))
             elif do.startswith("fail:"):
-                results.append(Cause(code=do[5:], missing="per-order problem"))
+                results.append(Failed(Cause(code=do[5:], missing="per-order problem")))
             else:
-                results.append(RuntimeError("one bad order"))
+                results.append(Cause(code="data.invalid_payload", missing="a bare cause"))
         return results
 
 
@@ -197,12 +233,25 @@ def test_batch_flow_gets_jobs_together_with_per_job_outcomes(store: Store, tmp_p
     assert codes["bad0"] == "engine.handler_crashed"
 
 
-def test_a_batch_wide_error_is_recorded_on_every_job(store: Store, tmp_path: Path) -> None:
-    flow = BatchFlow([Page(changes(3), cursor="c")], explode=True)
+def test_a_batch_wide_failure_is_recorded_on_every_job(store: Store, tmp_path: Path) -> None:
+    flow = BatchFlow([Page(changes(3), cursor="c")], explode="failed")
     engine = make_engine(store, tmp_path, flow, workers=1)
     engine.sync_once()
     rows = store.execute("SELECT state, cause_code FROM job").fetchall()
     assert rows == [("retrying", "shopify.unavailable")] * 3
+
+
+def test_an_exception_escaping_a_flow_is_a_crash_on_every_job_of_the_batch(
+    store: Store, tmp_path: Path
+) -> None:
+    flow = BatchFlow([Page(changes(3), cursor="c")], explode=True)
+    engine = make_engine(store, tmp_path, flow, workers=1)
+    engine.sync_once()
+    rows = store.execute("SELECT state, cause_code, cause FROM job").fetchall()
+    assert [(state, code) for state, code, _ in rows] == [
+        ("retrying", "engine.handler_crashed")
+    ] * 3
+    assert all("RuntimeError: a bug that takes the whole batch down" in c for *_, c in rows)
 
 
 def test_apply_config_changes_modes_and_intervals_without_a_restart(
@@ -261,26 +310,42 @@ def test_a_long_sync_keeps_its_lease(store: Store, tmp_path: Path) -> None:
         assert other.acquire() is not None  # refused while the long sync runs
 
 
-def test_a_failure_to_record_one_outcome_spares_the_rest_of_the_batch(
+def test_a_batch_whose_outcomes_cannot_be_recorded_is_given_back(
     store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     flow = BatchFlow([Page(changes(3), cursor="c")])
     engine = make_engine(store, tmp_path, flow, workers=1)
-    real = engine.queue.finish_done
-    unlucky: list[int] = []
 
-    def locked_for_one(job_id: int, owner: str, *args, **kwargs):
-        if not unlucky:
-            unlucky.append(job_id)
-        if job_id == unlucky[0]:
-            raise RuntimeError("database is locked")
-        return real(job_id, owner, *args, **kwargs)
+    def locked(items):
+        raise RuntimeError("database is locked")
 
-    monkeypatch.setattr(engine.queue, "finish_done", locked_for_one)
-    monkeypatch.setattr("shopodoo_console.engine.runner.time.sleep", lambda s: None)
-    summary = engine.sync_once()
-    assert summary.drain.outcomes == {"done": 2, "error": 1}
-    assert states(store) == {"done": 2, "running": 1}  # left to its lease, not lost
+    monkeypatch.setattr(engine.queue, "finish_many", locked)
+    with pytest.raises(RuntimeError, match="database is locked"):
+        engine.sync_once()  # the fault is raised once the batch in flight is over
+    assert states(store) == {"queued": 3}  # given back, not left running
+    assert store.execute("SELECT outcome, count(*) FROM attempt").fetchone() == ("released", 3)
+    assert flow.batches == [[f"rec{i}" for i in range(3)]]  # no claiming after the fault
+
+
+def test_when_even_giving_back_fails_the_lease_returns_the_jobs(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    flow = BatchFlow([Page(changes(3), cursor="c")])
+    engine = make_engine(store, tmp_path, flow, workers=1)
+
+    def locked(*args, **kwargs):
+        raise RuntimeError("database is locked")
+
+    monkeypatch.setattr(engine.queue, "finish_many", locked)
+    monkeypatch.setattr(engine.queue, "release", locked)
+    with pytest.raises(RuntimeError):
+        engine.sync_once()
+    assert states(store) == {"running": 3}
+    assert engine.queue.held() == []  # no longer in flight here: expiry may return them
+    monkeypatch.undo()
+    engine.queue.clock = lambda: time.time() + 3600
+    assert engine.queue.expire_leases() == 3
+    assert states(store) == {"queued": 3}
 
 
 def test_jobs_of_a_removed_shop_wait_untouched(store: Store, tmp_path: Path) -> None:

@@ -3,7 +3,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shopodoo_console.engine.keys import job_key, parse_key
+from shopodoo_console.engine.keys import job_key, key_after, parse_key, record_prefix
 
 part = st.text(min_size=1, max_size=30)
 version = st.text(max_size=30)
@@ -40,3 +40,19 @@ def test_real_shopify_gid_key_is_readable() -> None:
         "acme.myshopify.com", "orders", "gid://shopify/Order/1042", "2026-11-27T10:00:00Z"
     )
     assert key.startswith("acme.myshopify.com:orders:gid%3A//shopify/Order/1042:")
+
+
+@given(part, part, part, version)
+def test_a_page_prefix_gives_the_same_key(shop: str, flow: str, source: str, ver: str) -> None:
+    """The poller computes ``shop:flow:`` once per page; the key must be the same."""
+    assert key_after(record_prefix(shop, flow), source, ver) == job_key(shop, flow, source, ver)
+
+
+@given(part, part, part, version, part)
+def test_a_record_prefix_starts_only_its_own_keys(
+    shop: str, flow: str, source: str, ver: str, other: str
+) -> None:
+    """The supersede lookup finds a record's versions by key prefix: never another's."""
+    prefix = key_after(record_prefix(shop, flow), source, "")
+    key = job_key(shop, flow, other, ver)
+    assert key.startswith(prefix) == (other == source)

@@ -26,8 +26,7 @@ def block(queue: Queue, shop_id: int, n: int, skus: tuple[str, ...]) -> list[int
     for _ in range(n):
         job = queue.claim("w", 30)
         queue.finish_failed(
-            job.id,
-            "w",
+            job.claim,
             Cause(
                 code="mapping.product_missing",
                 missing=f"SKUs {', '.join(skus)} have no product",

@@ -10,9 +10,9 @@ import pytest
 from support import SHOP, changes, open_store
 
 from shopodoo_console.causes import Cause
-from shopodoo_console.engine.flows import Change
+from shopodoo_console.engine.flows import Change, Claim
 from shopodoo_console.engine.queue import LeaseLost, Queue
-from shopodoo_console.engine.retry import RetryPolicy
+from shopodoo_console.engine.retry import RetryPolicy, duration
 from shopodoo_console.store.db import Store
 
 
@@ -104,20 +104,21 @@ def test_never_two_running_jobs_for_one_record(queue: Queue, shop_id: int, store
     assert running is not None
     queue.enqueue(shop_id, SHOP, "test", changes(1, version="b"))  # newer, while running
     assert queue.claim("w2", 30) is None
-    assert queue.finish_done(running.id, "w1")
+    assert queue.finish_done(running.claim)
     nxt = queue.claim("w2", 30)
     assert nxt is not None and nxt.source_version == "b"
 
 
-def test_finish_requires_the_lease(queue: Queue, shop_id: int) -> None:
+def test_finish_requires_the_current_claim(queue: Queue, shop_id: int) -> None:
     queue.enqueue(shop_id, SHOP, "test", changes(1))
     job = queue.claim("w1", 30)
     assert job is not None
-    assert not queue.finish_done(job.id, "intruder")
+    stale = Claim(job.id, job.attempts - 1, "w1")
+    assert not queue.finish_done(stale)
     with pytest.raises(LeaseLost):
-        queue.record_intent(job.id, "intruder", {"create": "x"})
-    assert queue.finish_done(job.id, "w1", "ok")
-    assert not queue.finish_done(job.id, "w1", "twice")
+        queue.record_intent(stale, {"create": "x"})
+    assert queue.finish_done(job.claim, "ok")
+    assert not queue.finish_done(job.claim, "twice")
 
 
 def test_temporary_failure_backs_off_then_exhausts(
@@ -129,7 +130,7 @@ def test_temporary_failure_backs_off_then_exhausts(
     for _ in range(8):
         job = queue.claim("w", 30)
         assert job is not None
-        queue.finish_failed(job.id, "w", cause)
+        queue.finish_failed(job.claim, cause)
         state, next_run = store.execute("SELECT state, next_run_at FROM job").fetchone()
         assert state == "retrying"
         delays.append(next_run - clock.now)
@@ -138,7 +139,7 @@ def test_temporary_failure_backs_off_then_exhausts(
     assert delays[-1] > delays[0]  # and backoff grows past it
     job = queue.claim("w", 30)
     assert job is not None
-    queue.finish_failed(job.id, "w", cause)
+    queue.finish_failed(job.claim, cause)
     state, code, raw = store.execute("SELECT state, cause_code, cause FROM job").fetchone()
     assert (state, code) == ("failed", "retry.exhausted")
     assert "odoo.unreachable" in json.loads(raw)["missing"]  # the last cause is kept
@@ -153,8 +154,7 @@ def test_configuration_cause_waits_for_operator(
     job = queue.claim("w", 30)
     assert job is not None
     queue.finish_failed(
-        job.id,
-        "w",
+        job.claim,
         Cause(code="mapping.product_missing", missing="SKU X", blocked_on=("product:X",)),
     )
     assert state_of(store, job.id) == "needs_attention"
@@ -168,8 +168,7 @@ def test_requeue_blocked_on_mapping(queue: Queue, shop_id: int, store: Store) ->
         job = queue.claim("w", 30)
         assert job is not None
         queue.finish_failed(
-            job.id,
-            "w",
+            job.claim,
             Cause(code="mapping.product_missing", missing=sku, blocked_on=(f"product:{sku}",)),
         )
     moved = queue.requeue_blocked(shop_id, "product:A")
@@ -191,7 +190,7 @@ def test_operator_actions_leave_audit_and_keep_attempts(
     for _ in range(2):
         job = queue.claim("w", 30)
         assert job is not None
-        queue.finish_failed(job.id, "w", Cause(code="odoo.permission_missing", missing="no"))
+        queue.finish_failed(job.claim, Cause(code="odoo.permission_missing", missing="no"))
         ids.append(job.id)
     assert queue.retry([ids[0]], reason="rights fixed") == [ids[0]]
     assert queue.resolve([ids[1]], reason="entered by hand in Odoo") == [ids[1]]
@@ -212,7 +211,7 @@ def test_bulk_retry_by_cause(queue: Queue, shop_id: int, store: Store) -> None:
         job = queue.claim("w", 30)
         assert job is not None
         code = "odoo.company_access" if i % 2 else "odoo.validation"
-        queue.finish_failed(job.id, "w", Cause(code=code, missing="x"))
+        queue.finish_failed(job.claim, Cause(code=code, missing="x"))
     assert len(queue.retry_where(cause_code="odoo.company_access")) == 2
     assert queue.counts_by_state() == {"queued": 2, "needs_attention": 2}
 
@@ -221,7 +220,8 @@ def test_expired_lease_returns_job_to_queue(
     queue: Queue, shop_id: int, clock: Clock, store: Store
 ) -> None:
     queue.enqueue(shop_id, SHOP, "test", changes(1))
-    job = queue.claim("dead-worker", 30)
+    elsewhere = Queue(store, clock=clock)  # the claim of another process
+    job = elsewhere.claim("dead-worker", 30)
     assert job is not None
     assert queue.expire_leases() == 0
     clock.now += 31
@@ -229,7 +229,7 @@ def test_expired_lease_returns_job_to_queue(
     assert state_of(store, job.id) == "queued"
     assert store.execute("SELECT event FROM audit").fetchone()[0] == "lease_expired"
     assert store.execute("SELECT outcome FROM attempt").fetchone()[0] == "lost"
-    assert not queue.finish_done(job.id, "dead-worker")  # the late worker cannot finish it
+    assert not elsewhere.finish_done(job.claim)  # the late worker cannot finish it
     again = queue.claim("w2", 30)
     assert again is not None and again.id == job.id and again.attempts == 2
 
@@ -238,7 +238,7 @@ def test_review_mode_approval(queue: Queue, shop_id: int, store: Store) -> None:
     queue.enqueue(shop_id, SHOP, "test", changes(1))
     job = queue.claim("w", 30)
     assert job is not None and not job.approved
-    queue.finish_awaiting_approval(job.id, "w", {"create": "x"}, "would create x")
+    queue.finish_awaiting_approval(job.claim, {"create": "x"}, "would create x")
     assert state_of(store, job.id) == "awaiting_approval"
     assert queue.approve([job.id]) == [job.id]
     again = queue.claim("w", 30)
@@ -247,9 +247,10 @@ def test_review_mode_approval(queue: Queue, shop_id: int, store: Store) -> None:
 
 def test_release_on_shutdown(queue: Queue, shop_id: int, store: Store) -> None:
     queue.enqueue(shop_id, SHOP, "test", changes(2))
-    queue.claim("w", 30)
-    queue.claim("w", 30)
-    assert queue.release("w") == 2
+    claims = [queue.claim("w", 30).claim, queue.claim("w", 30).claim]
+    assert queue.held() == claims
+    assert queue.release(claims) == 2
+    assert queue.held() == []
     assert queue.counts_by_state() == {"queued": 2}
     retries = store.execute("SELECT max(retries) FROM job").fetchone()[0]
     assert retries == 0  # a clean shutdown does not cost a retry
@@ -261,8 +262,78 @@ def test_prune_removes_only_old_finished_jobs(
     queue.enqueue(shop_id, SHOP, "test", changes(2))
     job = queue.claim("w", 30)
     assert job is not None
-    queue.finish_done(job.id, "w")
+    queue.finish_done(job.claim)
     clock.now += 100
     assert queue.prune(50) == 1
     assert queue.counts_by_state() == {"queued": 1}
     assert store.execute("SELECT count(*) FROM attempt").fetchone()[0] == 0
+
+
+def test_each_kind_of_trouble_spends_its_own_budget(
+    queue: Queue, shop_id: int, clock: Clock, store: Store
+) -> None:
+    """Seven throttled answers do not make one lost lease (or one crash) fatal."""
+    queue.enqueue(shop_id, SHOP, "test", changes(1))
+
+    def fail_with(code: str) -> str:
+        job = queue.claim("w", 30)
+        assert job is not None
+        queue.finish_failed(job.claim, Cause(code=code, missing=f"{code} happened"))
+        state, next_run = store.execute("SELECT state, next_run_at FROM job").fetchone()
+        clock.now = max(clock.now, next_run)
+        return state
+
+    assert [fail_with("shopify.throttled") for _ in range(7)] == ["retrying"] * 7
+    elsewhere = Queue(store, clock=clock)
+    assert elsewhere.claim("dead", 30) is not None
+    clock.now += 31
+    assert queue.expire_leases() == 1  # one lost lease: back to the queue, not fatal
+    assert fail_with("engine.handler_crashed") == "retrying"
+    assert fail_with("odoo.unreachable") == "retrying"
+    counts, retries = store.execute("SELECT retry_counts, retries FROM job").fetchone()
+    assert json.loads(counts) == {"throttle": 7, "lease": 1, "crash": 1, "network": 1}
+    assert retries == 10
+
+
+def test_retry_exhausted_answers_what_how_often_how_long_and_the_last_cause(
+    queue: Queue, shop_id: int, clock: Clock, store: Store
+) -> None:
+    queue.enqueue(shop_id, SHOP, "test", changes(1))
+    started = clock.now
+    for _ in range(4):  # a crash budget of 3 retries, then the fourth crash exhausts it
+        job = queue.claim("w", 30)
+        assert job is not None
+        queue.finish_failed(
+            job.claim,
+            Cause(
+                code="engine.handler_crashed",
+                missing="the test handler raised KeyError: 'sku'",
+                record="Shopify order #1042",
+                retry_note="the retry checks links and stamps first",
+            ),
+        )
+        clock.now = store.execute("SELECT next_run_at FROM job").fetchone()[0] + 600
+    state, raw = store.execute("SELECT state, cause FROM job").fetchone()
+    cause = Cause.from_json(raw)
+    assert state == "failed" and cause.code == "retry.exhausted"
+    spent = duration(clock.now - 600 - started)
+    lines = cause.explain().splitlines()
+    assert lines[0] == "Which record: Shopify order #1042"
+    assert lines[1] == (
+        "What is missing: automatic retries are spent: runs that hit an unexpected error in "
+        f"the console (crash) retried 3 time(s) over {spent}; the last "
+        "attempt failed with engine.handler_crashed: the test handler raised KeyError: 'sku'"
+    )
+    assert lines[2] == (
+        "Temporary or configuration: retries spent — waits for you: fix the last cause, then retry"
+    )
+    assert "retried automatically" not in cause.explain()
+    assert lines[3] == "Retry safe after the fix: yes — the retry checks links and stamps first"
+    assert queue.claim("w", 30) is None  # it waits for a person
+    job_id = store.execute("SELECT id FROM job").fetchone()[0]
+    assert queue.retry([job_id]) == [job_id]  # by hand: the budgets start afresh
+    assert store.execute("SELECT retries, retry_counts, retrying_since FROM job").fetchone() == (
+        0,
+        None,
+        None,
+    )

@@ -18,7 +18,7 @@ from hypothesis.stateful import (
 from support import SHOP
 
 from shopodoo_console.causes import Cause
-from shopodoo_console.engine.flows import Change
+from shopodoo_console.engine.flows import Change, Claim
 from shopodoo_console.engine.keys import job_key
 from shopodoo_console.engine.queue import Queue
 from shopodoo_console.engine.retry import RetryPolicy
@@ -89,7 +89,7 @@ class QueueMachine(RuleBasedStateMachine):
         )
         self.shop_id = self.store.sync_shop(SHOP, api_version="2026-07")
         self.states: dict[int, str] = {}
-        self.running: dict[int, str] = {}
+        self.running: dict[int, Claim] = {}
 
     def teardown(self) -> None:
         if hasattr(self, "store"):
@@ -107,7 +107,7 @@ class QueueMachine(RuleBasedStateMachine):
     def claim(self, worker: str) -> None:
         job = self.queue.claim(worker, 30)
         if job is not None:
-            self.running[job.id] = worker
+            self.running[job.id] = job.claim
 
     @rule(
         data=st.data(),
@@ -118,16 +118,16 @@ class QueueMachine(RuleBasedStateMachine):
         if not self.running:
             return
         job_id = data.draw(st.sampled_from(sorted(self.running)))
-        worker = self.running.pop(job_id)
+        claim = self.running.pop(job_id)
         if outcome == "done":
-            self.queue.finish_done(job_id, worker)
+            self.queue.finish_done(claim)
         elif outcome == "skip":
-            self.queue.finish_skipped(job_id, worker, "unchanged")
+            self.queue.finish_skipped(claim, "unchanged")
         elif outcome == "review":
-            self.queue.finish_awaiting_approval(job_id, worker, {"p": 1})
+            self.queue.finish_awaiting_approval(claim, {"p": 1})
         else:
             self.queue.finish_failed(
-                job_id, worker, Cause(code=cause, missing="x", blocked_on=("product:A",))
+                claim, Cause(code=cause, missing="x", blocked_on=("product:A",))
             )
 
     @rule(seconds=st.sampled_from([1, 10, 40, 100]))
@@ -136,7 +136,8 @@ class QueueMachine(RuleBasedStateMachine):
 
     @rule()
     def expire(self) -> None:
-        self.queue.expire_leases()
+        # as another process would: this one never expires its own claims
+        Queue(self.store, clock=lambda: self.now, policy=self.queue.policy).expire_leases()
 
     @rule(data=st.data(), action=st.sampled_from(["retry", "cancel", "resolve", "approve"]))
     def operator(self, data: st.DataObject, action: str) -> None:

@@ -151,8 +151,7 @@ def test_no_secret_reaches_db_logs_errors_or_json(monkeypatch, capsys, isolated_
     job = queue.claim("w", 30)
     assert job is not None
     queue.finish_failed(
-        job.id,
-        "w",
+        job.claim,
         Cause(
             code="odoo.access_denied",
             missing=f"key {ODOO_KEY} rejected",

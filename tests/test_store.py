@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from shopodoo_console.store import migrations
+from shopodoo_console.store import jobs, migrations
 from shopodoo_console.store.db import DatabaseError, Store
 from shopodoo_console.store.models import ALL_MODELS
 
@@ -63,8 +63,12 @@ def test_newer_database_is_refused_and_untouched(tmp_path: Path) -> None:
 def test_garbage_file_is_refused_clearly(tmp_path: Path) -> None:
     path = tmp_path / "garbage.db"
     path.write_bytes(b"this is not a database" * 100)
-    with pytest.raises(DatabaseError, match="not a readable shopodoo database"):
+    before = path.read_bytes()
+    with pytest.raises(DatabaseError, match="is damaged or is not a shopodoo database") as err:
         Store(path)
+    assert f"`mv {path} {path}.damaged-" in str(err.value)  # the exact command to move it
+    assert "\n" not in str(err.value)  # one line
+    assert path.read_bytes() == before  # and it was not modified
 
 
 def test_unique_constraints_of_design(tmp_path: Path) -> None:
@@ -113,37 +117,28 @@ def test_models_match_the_migrated_schema(tmp_path: Path) -> None:
 def test_claim_uses_the_runnable_index(tmp_path: Path) -> None:
     """The claim must not scan the job table (it stays fast at a million rows)."""
     store = Store(tmp_path / "i.db")
-    plan = store.execute(
-        "EXPLAIN QUERY PLAN SELECT j.id FROM job AS j INDEXED BY job_runnable "
-        "WHERE j.state IN ('queued', 'retrying') AND j.next_run_at <= 1 AND NOT EXISTS "
-        "(SELECT 1 FROM job AS r WHERE r.shop_id = j.shop_id AND r.flow = j.flow AND "
-        "r.source_id = j.source_id AND r.state = 'running') "
-        "ORDER BY j.priority DESC, j.next_run_at, j.id LIMIT 1"
-    ).fetchall()
-    text = " | ".join(r[-1] for r in plan)
-    assert "job_runnable" in text and "job_one_running" in text, text
-    assert "TEMP B-TREE" not in text  # walks the index in claim order: no sort
+    for shape in ((1, 1, False), (None, None, True), (2, None, False)):
+        sql = jobs.CLAIM.sql(store.db, *shape)
+        placeholders = sql.count("?")
+        plan = store.execute(f"EXPLAIN QUERY PLAN {sql}", [None] * placeholders).fetchall()
+        text = " | ".join(r[-1] for r in plan)
+        assert "job_runnable" in text and "job_one_running" in text, text
+        assert "TEMP B-TREE" not in text  # walks the index in claim order: no sort
     store.close()
 
 
-def test_upgrades_a_version_1_database_keeping_its_data(tmp_path: Path) -> None:
-    path = tmp_path / "v1.db"
-    conn = sqlite3.connect(path)
-    for statement in migrations._statements(migrations.M1_INITIAL):
-        conn.execute(statement)
-    conn.execute(
-        "INSERT INTO shop (domain, api_version, created_at, updated_at) "
-        "VALUES ('a.myshopify.com', '2026-07', 1, 1)"
+def test_due_time_and_versions_are_read_from_indexes(tmp_path: Path) -> None:
+    store = Store(tmp_path / "d.db")
+    due = " | ".join(
+        r[-1]
+        for r in store.execute(f"EXPLAIN QUERY PLAN {jobs.NEXT_DUE.sql(store.db)}", [1]).fetchall()
     )
-    conn.execute("PRAGMA user_version = 1")
-    conn.commit()
-    conn.close()
-    store = Store(path)
-    assert store.applied_migrations == list(range(2, migrations.LATEST + 1))
-    assert store.shop_id("a.myshopify.com") == 1
-    indexes = {
-        r[0]
-        for r in store.execute("SELECT name FROM sqlite_master WHERE type = 'index'").fetchall()
-    }
-    assert {"job_superseded_by", "job_shop_flow_state"} <= indexes
+    assert "job_runnable" in due, due
+    versions = " | ".join(
+        r[-1]
+        for r in store.execute(
+            f"EXPLAIN QUERY PLAN {jobs.WAITING_VERSIONS.sql(store.db, 4)}", ["a", "b"] * 4
+        ).fetchall()
+    )
+    assert "job_key" in versions, versions
     store.close()

@@ -35,7 +35,7 @@ def stop_jobs(engine: Engine, code: str, n: int, prefix: str) -> list[int]:
     )
     ids = []
     while (job := engine.queue.claim("w", 60)) is not None:
-        engine.queue.finish_failed(job.id, "w", Cause(code, missing=f"test {code}"))
+        engine.queue.finish_failed(job.claim, Cause(code, missing=f"test {code}"))
         ids.append(job.id)
     return ids
 
@@ -168,8 +168,7 @@ def test_payment_journals_are_set_from_settings(console) -> None:
     job = engine.queue.claim("w", 60)
     assert job is not None
     engine.queue.finish_failed(
-        job.id,
-        "w",
+        job.claim,
         Cause(
             "mapping.gateway_missing",
             missing="no journal for 'paypal'",

@@ -25,6 +25,7 @@ class FlakyPoll:
 
     name = "test"
     stream = "test"
+    batch_size = 1
 
     def __init__(self) -> None:
         self.down = True
@@ -39,8 +40,11 @@ class FlakyPoll:
             )
         return []
 
-    def handle(self, ctx: Any) -> None:
+    def handle_batch(self, contexts: list[Any]) -> list[Any]:
         raise AssertionError("no job is made")
+
+    def close(self) -> None:
+        pass
 
 
 def test_summary_names_the_reason_the_tries_and_the_next_poll() -> None:

@@ -281,11 +281,11 @@ def test_failures_fix_for_a_credential_opens_settings_on_that_connection(sample)
     engine.queue.enqueue(shop_id, SHOP, "orders", [Change("gid://shopify/Order/77", "v1", "#77")])
     job = engine.queue.claim("w", 60)
     while job is not None and job.source_id != "gid://shopify/Order/77":
-        engine.queue.finish_done(job.id, "w")
+        engine.queue.finish_done(job.claim)
         job = engine.queue.claim("w", 60)
     assert job is not None
     engine.queue.finish_failed(
-        job.id, "w", Cause("shopify.unauthorized", missing="Shopify answered 401")
+        job.claim, Cause("shopify.unauthorized", missing="Shopify answered 401")
     )
 
     async def scenario(app: RecordingApp, pilot: Any) -> None:

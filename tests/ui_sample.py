@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from shopodoo_console.causes import Cause
 from shopodoo_console.config import Config, EngineConfig, OdooConfig, ShopConfig
@@ -30,14 +31,20 @@ WORKER = "worker@ops-laptop:4242:a1b2c3"
 class SampleFlow:
     """A flow that polls nothing: the sample's jobs are already in the store."""
 
+    batch_size = 1
+
     def __init__(self, name: str) -> None:
         self.name = name
+        self.stream = name
 
     def poll(self, shop: ShopRef, since: str | None) -> Iterable[Page]:
         return []
 
-    def handle(self, ctx: object) -> None:  # never called: the sample engine is not started
-        raise AssertionError("sample flows do not run")
+    def handle_batch(self, contexts: list[Any]) -> list[Any]:
+        raise AssertionError("sample flows do not run")  # the sample engine is not started
+
+    def close(self) -> None:
+        pass
 
 
 def sample_config(folder: Path) -> Config:
@@ -122,14 +129,18 @@ def build_sample(store: Store) -> Engine:
                 label=f"S{number:05d}",
                 version=job.source_version,
             )
-            queue.finish_done(job.id, WORKER, f"created S{number:05d}")
+            queue.finish_done(job.claim, f"created S{number:05d}")
         elif outcome == "skip":
-            queue.finish_skipped(job.id, WORKER, "unchanged since last sync")
+            queue.finish_skipped(job.claim, "unchanged since last sync")
         elif outcome == "fail":
             assert cause is not None
             if kw.get("exhausted"):
-                store.execute("UPDATE job SET retries = 8 WHERE id = ?", (job.id,))
-            queue.finish_failed(job.id, WORKER, cause.with_record(job.label))
+                store.execute(
+                    "UPDATE job SET retries = 8, retry_counts = '{\"network\": 8}', "
+                    "retrying_since = ? WHERE id = ?",
+                    (clock() - 3 * 3600, job.id),
+                )
+            queue.finish_failed(job.claim, cause.with_record(job.label))
         return job.id
 
     for _ in range(11):
@@ -199,8 +210,7 @@ def build_sample(store: Store) -> Engine:
         if job is None:
             break
         queue.finish_awaiting_approval(
-            job.id,
-            WORKER,
+            job.claim,
             {"set": {"MUG-RED": {"at": "Main warehouse", "from": 12, "to": 9}}},
             "set Shopify stock of MUG-RED at Main warehouse from 12 to 9",
         )

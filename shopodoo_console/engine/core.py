@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -66,18 +67,16 @@ class Engine:
     ) -> None:
         self.store = store
         self.config = config
-        self.flows = flows
         self.events = events or ev.EventBus()
         self.metrics = metrics or Metrics()
         self.owner = owner or make_owner("console")
         self.queue = Queue(store, events=self.events, policy=policy)
         self.poller = Poller(self.queue)
-        self.shops = self._sync_shops(config.shops)
         settings = config.engine
         self.runner = Runner(
             self.queue,
             flows,
-            self.shops,
+            self._sync_shops(config.shops),
             owner=self.owner,
             workers=settings.workers,
             lease_seconds=settings.lease_seconds,
@@ -90,6 +89,15 @@ class Engine:
         self.state = "stopped"
         self.holder: Holder | None = None
         self.events.subscribe(self._on_event)
+
+    @property
+    def shops(self) -> Mapping[int, ShopRef]:
+        """The configured shops by id (a snapshot: Settings replace it whole)."""
+        return self.runner.setup.shops
+
+    @property
+    def flows(self) -> FlowRegistry:
+        return self.runner.setup.flows
 
     def _sync_shops(self, shops: tuple[ShopConfig, ...]) -> dict[int, ShopRef]:
         refs: dict[int, ShopRef] = {}
@@ -116,9 +124,10 @@ class Engine:
 
     def streams(self) -> list[tuple[ShopRef, Flow]]:
         """Every (shop, flow) whose mode is not ``off``."""
+        setup = self.runner.setup
         pairs = []
-        for shop in self.shops.values():
-            for flow in self.flows:
+        for shop in setup.shops.values():
+            for flow in setup.flows:
                 if shop.config is None or shop.config.mode(flow.name) != "off":
                     pairs.append((shop, flow))
         return pairs
@@ -237,6 +246,7 @@ class Engine:
                 self._set_state("read_only")
                 return
             self.queue.expire_leases()
+            self.store.checkpoint()  # here, not in a worker's commit
             if time.time() - self._last_prune > PRUNE_SECONDS:
                 self._last_prune = time.time()
                 pruned = self.queue.prune(self.config.engine.retention_days * 86400)
@@ -247,14 +257,14 @@ class Engine:
                         self.config.engine.retention_days,
                     )
 
-    def apply_config(self, config: Config) -> None:
-        """Take new flow modes and poll intervals at once, without a restart (the settings
-        screen calls this after saving). Engine sizing (workers, leases) needs a restart."""
+    def apply_config(self, config: Config, flows: FlowRegistry | None = None) -> None:
+        """Take new shops, flow modes and poll intervals (and flows, if given) at once,
+        without a restart (the settings screen calls this after saving). Shops and flows are
+        swapped in one step: a batch claimed meanwhile runs with the setup it was claimed
+        under, never a half-applied one. Engine sizing (workers, leases) needs a restart."""
         with self._lock:
             self.config = config
-            fresh = self._sync_shops(config.shops)
-            self.shops.clear()
-            self.shops.update(fresh)  # the runner shares this dict: handlers see the change
+            self.runner.configure(self._sync_shops(config.shops), flows)
             scheduler = self._scheduler
             if scheduler is None:
                 return
@@ -310,9 +320,7 @@ class Engine:
     def close_flows(self) -> None:
         """Close what flows hold open (HTTP clients); they reopen on next use."""
         for flow in self.flows:
-            close = getattr(flow, "close", None)
-            if close is not None:
-                close()
+            flow.close()
 
     def _stop_background(self, timeout: float) -> int:
         with self._lock:

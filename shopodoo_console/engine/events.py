@@ -54,7 +54,14 @@ class EventBus:
 
         return unsubscribe
 
+    @property
+    def listened(self) -> bool:
+        """Whether anyone listens (emitters in hot loops skip building events otherwise)."""
+        return bool(self._subscribers)
+
     def emit(self, kind: str, **data: Any) -> None:
+        if not self._subscribers:
+            return
         event = Event(kind, data)
         with self._lock:
             subscribers = list(self._subscribers)

@@ -1,15 +1,16 @@
-"""How flows plug into the engine (DESIGN §7).
+"""How flows plug into the engine (DESIGN §7): the typed contract between the two.
 
-A flow polls a source for changes (keys only) and handles one job at a time as
-match → plan → apply → link. The engine knows flows only through this protocol and the
-registry; it never imports a workflow module.
+A flow polls a source for changes (keys only) and handles claimed jobs in batches as
+match → plan → apply → link, returning one :data:`Outcome` per job. The engine knows flows only
+through this protocol and the registry; it never imports a workflow module.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
 
 from shopodoo_console.causes import Cause
 
@@ -90,9 +91,26 @@ class Failed:
 Outcome = Done | Skipped | AwaitApproval | Failed
 
 
+class Claim(NamedTuple):
+    """One claim of one job: the fencing token every later statement about it must match.
+
+    Each claim increments the job's attempt number and takes it as its token, so a stale
+    execution (a laptop that slept past its lease, a worker whose lease was taken over) holds
+    an older token and can never heartbeat, record an intent, finish or release a newer claim
+    of the same job (DESIGN §3.5).
+    """
+
+    job_id: int
+    token: int
+    owner: str
+
+
 @dataclass
 class JobView:
-    """The claimed job as a handler sees it (a snapshot; the row is the truth)."""
+    """The claimed job as a handler sees it (a snapshot; the row is the truth).
+
+    ``attempts`` is this claim's attempt number, which is also its fencing token.
+    """
 
     id: int
     key: str
@@ -107,6 +125,13 @@ class JobView:
     intent: dict[str, Any] | None
     plan: dict[str, Any] | None
     approved: bool
+    owner: str = ""
+    retry_counts: dict[str, int] = field(default_factory=dict)
+    retrying_since: float | None = None
+
+    @cached_property
+    def claim(self) -> Claim:
+        return Claim(self.id, self.attempts, self.owner)
 
 
 class JobContext(Protocol):
@@ -127,11 +152,25 @@ class JobContext(Protocol):
 
 @runtime_checkable
 class Flow(Protocol):
+    """A flow as the engine runs it.
+
+    ``stream`` names the cursor its polls advance (flows sharing a source may share one);
+    ``batch_size`` is how many claimed jobs of one shop it takes at once (1: one at a time).
+    ``handle_batch`` returns exactly one outcome per context, in order; a failed job is
+    ``Failed(cause)``, never an exception — anything raised is a bug, recorded on every job of
+    the batch as ``engine.handler_crashed``. ``close`` releases what the flow holds open
+    (HTTP clients); it reopens on next use.
+    """
+
     name: str
+    stream: str
+    batch_size: int
 
     def poll(self, shop: ShopRef, since: str | None) -> Iterable[Page]: ...
 
-    def handle(self, ctx: JobContext) -> Outcome: ...
+    def handle_batch(self, contexts: list[JobContext]) -> list[Outcome]: ...
+
+    def close(self) -> None: ...
 
 
 class FlowRegistry:
@@ -153,7 +192,7 @@ class FlowRegistry:
     def names(self) -> list[str]:
         return sorted(self._flows)
 
-    def __iter__(self) -> Any:
+    def __iter__(self) -> Iterator[Flow]:
         return iter(self._flows.values())
 
 

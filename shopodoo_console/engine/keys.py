@@ -14,6 +14,8 @@ SEPARATOR = ":"
 
 
 def _escape(part: str) -> str:
+    if "%" not in part and SEPARATOR not in part:
+        return part
     return part.replace("%", "%25").replace(SEPARATOR, "%3A")
 
 
@@ -34,6 +36,21 @@ def job_key(shop: str, flow: str, source_id: str, version: str) -> str:
         if not value:
             raise ValueError(f"a job key needs a non-empty {name}")
     return SEPARATOR.join(_escape(str(p)) for p in (shop, flow, source_id, version))
+
+
+def record_prefix(shop: str, flow: str) -> str:
+    """``"{shop}:{flow}:"`` escaped: every key of that shop and flow starts with it."""
+    for name, value in (("shop", shop), ("flow", flow)):
+        if not value:
+            raise ValueError(f"a job key needs a non-empty {name}")
+    return f"{_escape(shop)}{SEPARATOR}{_escape(flow)}{SEPARATOR}"
+
+
+def key_after(prefix: str, source_id: str, version: str) -> str:
+    """:func:`job_key` for a :func:`record_prefix` computed once (a whole poll page)."""
+    if not source_id:
+        raise ValueError("a job key needs a non-empty source_id")
+    return f"{prefix}{_escape(source_id)}{SEPARATOR}{_escape(str(version))}"
 
 
 def parse_key(key: str) -> KeyParts:

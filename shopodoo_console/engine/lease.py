@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from shopodoo_console.engine.owners import pid_alive
+from shopodoo_console.store import leases
 from shopodoo_console.store.db import Store
 
 SCHEDULER = "scheduler"
@@ -54,10 +55,7 @@ class SchedulerLease:
         self.host = socket.gethostname()
 
     def holder(self) -> Holder | None:
-        row = self.store.execute(
-            "SELECT owner, pid, host, acquired_at, expires_at FROM lease WHERE name = ?",
-            (self.name,),
-        ).fetchone()
+        row = leases.holder(self.store, self.name)
         return Holder(*row) if row else None
 
     def acquire(self) -> Holder | None:
@@ -71,12 +69,14 @@ class SchedulerLease:
                 )
                 if not stale:
                     return current
-            self.store.execute(
-                "INSERT INTO lease (name, owner, pid, host, acquired_at, expires_at) "
-                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET owner = excluded.owner, "
-                "pid = excluded.pid, host = excluded.host, acquired_at = excluded.acquired_at, "
-                "expires_at = excluded.expires_at",
-                (self.name, self.owner, self.pid, self.host, now, now + self.ttl),
+            leases.take(
+                self.store,
+                self.name,
+                owner=self.owner,
+                pid=self.pid,
+                host=self.host,
+                now=now,
+                until=now + self.ttl,
             )
         return None
 
@@ -84,19 +84,11 @@ class SchedulerLease:
         """Extend the lease; False means another process took it (we must stop polling)."""
         now = self.clock()
         with self.store.atomic():
-            return (
-                self.store.execute(
-                    "UPDATE lease SET expires_at = ? WHERE name = ? AND owner = ?",
-                    (now + self.ttl, self.name, self.owner),
-                ).rowcount
-                == 1
-            )
+            return leases.renew(self.store, self.name, self.owner, now + self.ttl)
 
     def release(self) -> None:
         with self.store.atomic():
-            self.store.execute(
-                "DELETE FROM lease WHERE name = ? AND owner = ?", (self.name, self.owner)
-            )
+            leases.give_up(self.store, self.name, self.owner)
 
 
 class LeaseKeeper:

@@ -8,7 +8,6 @@ a cursor is therefore always safe: the re-sighted versions are counted, not re-d
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
 
 from shopodoo_console.causes import CauseError
@@ -16,6 +15,7 @@ from shopodoo_console.engine import events as ev
 from shopodoo_console.engine.flows import Flow, ShopRef
 from shopodoo_console.engine.queue import Queue
 from shopodoo_console.redact import redact
+from shopodoo_console.store import cursors
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ class PollResult:
 
 
 def stream_of(flow: Flow) -> str:
-    return getattr(flow, "stream", flow.name)
+    return flow.stream
 
 
 class Poller:
@@ -44,19 +44,10 @@ class Poller:
         self.store = queue.store
 
     def position(self, shop_id: int, stream: str) -> str | None:
-        row = self.store.execute(
-            "SELECT position FROM cursor WHERE shop_id = ? AND stream = ?", (shop_id, stream)
-        ).fetchone()
-        return row[0] if row else None
+        return cursors.position(self.store, shop_id, stream)
 
     def set_position(self, shop_id: int, stream: str, position: str | None) -> None:
-        now = time.time()
-        self.store.execute(
-            "INSERT INTO cursor (shop_id, stream, position, updated_at) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT(shop_id, stream) DO UPDATE SET position = excluded.position, "
-            "updated_at = excluded.updated_at",
-            (shop_id, stream, position, now),
-        )
+        cursors.set_position(self.store, shop_id, stream, position)
 
     def poll(self, shop: ShopRef, flow: Flow) -> PollResult:
         stream = stream_of(flow)
@@ -104,18 +95,10 @@ class Poller:
         return result
 
     def _record(self, shop_id: int, stream: str, result: PollResult) -> None:
-        now = time.time()
         summary = (
             result.message
             if not result.ok
             else (f"{result.new} new, {result.seen} seen again, {result.pages} page(s)")
         )
         with self.store.atomic():
-            self.store.execute(
-                "INSERT INTO cursor (shop_id, stream, position, last_poll_at, last_poll_ok, "
-                "last_poll_message, updated_at) VALUES (?, ?, NULL, ?, ?, ?, ?) "
-                "ON CONFLICT(shop_id, stream) DO UPDATE SET last_poll_at = excluded.last_poll_at, "
-                "last_poll_ok = excluded.last_poll_ok, "
-                "last_poll_message = excluded.last_poll_message",
-                (shop_id, stream, now, int(result.ok), summary, now),
-            )
+            cursors.record_poll(self.store, shop_id, stream, ok=result.ok, message=summary)

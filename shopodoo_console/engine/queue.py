@@ -1,67 +1,47 @@
 """The durable job queue: enqueue, claim, finish, operator actions (DESIGN §3, §5).
 
-Read it like huey's ``SqliteStorage``: every state change is one short ``BEGIN IMMEDIATE``
-transaction whose SQL is right here, guarded by ``WHERE state IN (...)`` (and, for a worker,
-by its lease) so that two processes racing can never both win, and no illegal transition
-(see :mod:`states`) can be written.
+The queue decides; :mod:`store.jobs` says it to the database. Every state change is one short
+``BEGIN IMMEDIATE`` transaction, guarded by the states it may come from (:mod:`states`) and,
+for a claimed job, by the claim's fencing token, so that two processes racing can never both
+win, no illegal transition can be written, and a stale execution can never touch a newer
+claim of the same job.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from peewee import IntegrityError
 
 from shopodoo_console.causes import Cause
 from shopodoo_console.engine import events as ev
-from shopodoo_console.engine.flows import Change, JobView
-from shopodoo_console.engine.keys import job_key
+from shopodoo_console.engine.flows import Change, Claim, JobView
+from shopodoo_console.engine.keys import key_after, record_prefix
 from shopodoo_console.engine.owners import owner_is_dead
-from shopodoo_console.engine.retry import RetryPolicy
+from shopodoo_console.engine.retry import Decision, RetryPolicy, RetryState
 from shopodoo_console.engine.states import (
     OPERATOR_RETRYABLE,
-    RUNNABLE,
+    PRUNABLE,
     TRANSITIONS,
-    WAITING,
     State,
     sources_of,
 )
 from shopodoo_console.redact import redact
+from shopodoo_console.store import jobs
 from shopodoo_console.store.db import Store
 
-_ROW_PARAMS_LIMIT = 32_000  # SQLite's bound-parameter limit is 32,766
-_INSERT_COLUMNS = (
-    "key",
-    "shop_id",
-    "flow",
-    "source_id",
-    "source_version",
-    "label",
-    "payload",
-    "state",
-    "priority",
-    "next_run_at",
-    "created_at",
-    "last_seen_at",
-    "updated_at",
-)
-_CLAIM_COLUMNS = (
-    "id, key, shop_id, flow, source_id, source_version, label, payload, attempts, retries, "
-    "intent, plan, approved_at"
-)
-
-
-PRUNABLE = (State.DONE, State.SKIPPED, State.SUPERSEDED)
 PRUNE_CHUNK = 500
+_JSON = json.JSONEncoder(sort_keys=True)  # payloads, encoded as json.dumps(sort_keys=True) does
+_RUNNING = State.RUNNING.value
 
-
-def _in(states: Iterable[State]) -> str:
-    return "(" + ", ".join(f"'{s.value}'" for s in states) + ")"
+__all__ = ["PRUNABLE", "EnqueueResult", "Finish", "LeaseLost", "Queue"]
 
 
 @dataclass(frozen=True)
@@ -73,7 +53,7 @@ class EnqueueResult:
 
 
 class LeaseLost(Exception):
-    """The job is no longer ours (lease expired and taken, or cancelled meanwhile)."""
+    """The claim is no longer current (lease expired and taken, or released meanwhile)."""
 
 
 class Queue:
@@ -89,6 +69,29 @@ class Queue:
         self.events = events or ev.EventBus()
         self.policy = policy or RetryPolicy()
         self.clock = clock
+        self._held: dict[int, Claim] = {}
+        self._held_lock = threading.Lock()
+
+    # ------------------------------------------------------------------ claims in flight
+
+    def held(self) -> list[Claim]:
+        """Claims this process took and has not finished, released or lost: its in-flight
+        jobs, which :meth:`expire_leases` never expires and heartbeats keep alive."""
+        with self._held_lock:
+            return list(self._held.values())
+
+    def forget(self, claims: Iterable[Claim]) -> None:
+        """Stop holding ``claims`` (their handler is over): if they could not be finished
+        nor released, their lease runs out and expiry returns them to the queue."""
+        with self._held_lock:
+            for claim in claims:
+                if self._held.get(claim.job_id) == claim:
+                    del self._held[claim.job_id]
+
+    def _hold(self, jobs_: Iterable[JobView]) -> None:
+        with self._held_lock:
+            for job in jobs_:
+                self._held[job.id] = Claim(job.id, job.attempts, job.owner)
 
     # ------------------------------------------------------------------ enqueue
 
@@ -103,53 +106,37 @@ class Queue:
         if not changes:
             return EnqueueResult(0, 0, 0, ())
         now = self.clock()
+        queued = State.QUEUED.value
+        prefix = record_prefix(shop_key, flow)
+        encode = _JSON.encode
         rows = [
             (
-                job_key(shop_key, flow, c.source_id, c.version),
+                key_after(prefix, c.source_id, c.version),
                 shop_id,
                 flow,
                 c.source_id,
                 c.version,
                 c.label,
-                json.dumps(c.payload, sort_keys=True),
-                State.QUEUED.value,
+                encode(c.payload),
+                queued,
                 c.priority,
-                max(now, c.not_before or 0.0),
+                0,
+                0,
+                1,
+                now if c.not_before is None or c.not_before < now else c.not_before,
                 now,
                 now,
                 now,
             )
             for c in changes
         ]
-        per_stmt = max(1, _ROW_PARAMS_LIMIT // len(_INSERT_COLUMNS))
-        new_ids: list[int] = []
-        all_ids: list[int] = []
-        seen = 0
         with self.store.atomic():
-            for start in range(0, len(rows), per_stmt):
-                chunk = rows[start : start + per_stmt]
-                placeholders = ", ".join(
-                    ["(" + ", ".join("?" * len(_INSERT_COLUMNS)) + ")"] * len(chunk)
-                )
-                cursor = self.store.execute(
-                    f"INSERT INTO job ({', '.join(_INSERT_COLUMNS)}) VALUES {placeholders} "
-                    "ON CONFLICT(key) DO UPDATE SET seen_count = seen_count + 1, "
-                    "last_seen_at = excluded.last_seen_at "
-                    "RETURNING id, seen_count",
-                    [v for row in chunk for v in row],
-                )
-                for job_id, seen_count in cursor.fetchall():
-                    all_ids.append(job_id)
-                    if seen_count == 1:
-                        new_ids.append(job_id)
-                    else:
-                        seen += 1
-            superseded = (
-                self._supersede(shop_id, flow, {c.source_id for c in changes}, now)
-                if new_ids
-                else 0
-            )
-        result = EnqueueResult(len(new_ids), seen, superseded, tuple(all_ids))
+            answers = jobs.insert_sightings(self.store, rows)
+            new = {source_id for _, seen_count, source_id in answers if seen_count == 1}
+            superseded = self._supersede(shop_key, flow, new, now) if new else 0
+        all_ids = tuple(job_id for job_id, _, _ in answers)
+        fresh = sum(1 for _, seen_count, _ in answers if seen_count == 1)
+        result = EnqueueResult(fresh, len(answers) - fresh, superseded, all_ids)
         self.events.emit(
             ev.ENQUEUED,
             shop_id=shop_id,
@@ -160,35 +147,22 @@ class Queue:
         )
         return result
 
-    def _supersede(self, shop_id: int, flow: str, source_ids: set[str], now: float) -> int:
-        """Among waiting jobs of each record, keep the newest version; supersede the rest."""
+    def _supersede(self, shop_key: str, flow: str, new: set[str], now: float) -> int:
+        """Among waiting jobs of each record that got a new version, keep the newest version;
+        supersede the rest (workers fetch fresh data anyway, DESIGN §3.2)."""
+        prefix = record_prefix(shop_key, flow)
+        prefixes = [key_after(prefix, source_id, "") for source_id in sorted(new)]
         waiting: dict[str, list[tuple[str, int]]] = defaultdict(list)
-        ids = sorted(source_ids)
-        for start in range(0, len(ids), 900):
-            part = ids[start : start + 900]
-            cursor = self.store.execute(
-                "SELECT id, source_id, source_version FROM job INDEXED BY job_record "
-                "WHERE shop_id = ? AND flow = ? "
-                f"AND state IN {_in(WAITING)} AND source_id IN ({', '.join('?' * len(part))})",
-                [shop_id, flow, *part],
-            )
-            for job_id, source_id, version in cursor.fetchall():
-                waiting[source_id].append((version, job_id))
-        updates = []
+        for job_id, source_id, version in jobs.waiting_versions(self.store, prefixes):
+            waiting[source_id].append((version, job_id))
+        older: list[tuple[int, int]] = []
         for versions in waiting.values():
             if len(versions) < 2:
                 continue
             versions.sort()
             newest = versions[-1][1]
-            updates.extend((newest, now, now, job_id) for _, job_id in versions[:-1])
-        if updates:
-            self.store.db.cursor().executemany(
-                f"UPDATE job SET state = 'superseded', superseded_by = ?, updated_at = ?, "
-                f"finished_at = ?, lease_owner = NULL WHERE id = ? "
-                f"AND state IN {_in(sources_of(State.SUPERSEDED))}",
-                updates,
-            )
-        return len(updates)
+            older.extend((job_id, newest) for _, job_id in versions[:-1])
+        return jobs.supersede(self.store, older, now) if older else 0
 
     # ------------------------------------------------------------------ claim
 
@@ -202,214 +176,176 @@ class Queue:
     ) -> JobView | None:
         """Take the most urgent runnable job, atomically, with a lease; None when idle.
 
-        One statement: the sub-select picks a runnable job whose record has no running job,
-        the UPDATE marks it running. The partial unique index ``job_one_running`` makes a
-        second running job per record impossible even if two claims race. ``shop_ids``
-        limits it to configured shops: a removed shop's jobs wait, untouched, for its return.
+        ``shop_ids`` limits it to configured shops: a removed shop's jobs wait, untouched,
+        for its return.
         """
         if (flows is not None and not flows) or (shop_ids is not None and not shop_ids):
             return None
-        where, params = "", []
-        if flows is not None:
-            where = f"AND j.flow IN ({', '.join('?' * len(flows))}) "
-            params = list(flows)
-        if shop_ids is not None:
-            where += f"AND j.shop_id IN ({', '.join('?' * len(shop_ids))}) "
-            params += list(shop_ids)
-        jobs = self._claim(owner, lease_seconds, where, params, 1)
-        return jobs[0] if jobs else None
+        found = self._claim(owner, lease_seconds, 1, flows=flows, shop_ids=shop_ids)
+        return found[0] if found else None
+
+    def claim_next(
+        self,
+        owner: str,
+        lease_seconds: float,
+        *,
+        flows: Sequence[str],
+        shop_ids: Sequence[int] | None,
+        batch_size: Callable[[str], int],
+    ) -> list[JobView]:
+        """The most urgent runnable job and, in the same transaction, the rest of its flow's
+        batch from the same flow and shop (one fetch and one lookup for all of them)."""
+        if not flows or (shop_ids is not None and not shop_ids):
+            return []
+        with self.store.atomic():
+            if len(flows) == 1 and shop_ids is not None and len(shop_ids) == 1:
+                found: tuple[str, int] | None = (flows[0], shop_ids[0])  # nothing to choose
+            else:
+                found = jobs.next_runnable(self.store, self.clock(), flows=flows, shop_ids=shop_ids)
+            if found is None:
+                return []
+            flow, shop_id = found
+            return self.claim_batch(
+                owner, lease_seconds, flow=flow, shop_id=shop_id, limit=batch_size(flow)
+            )
 
     def claim_batch(
         self, owner: str, lease_seconds: float, *, flow: str, shop_id: int, limit: int
     ) -> list[JobView]:
-        """Up to ``limit`` more runnable jobs of one flow and shop, for a batch handler
-        (one Shopify ``nodes`` fetch and one Odoo lookup for many orders)."""
+        """Up to ``limit`` more runnable jobs of one flow and shop, for a batch handler."""
         if limit <= 0:
             return []
-        where = "AND j.flow = ? AND j.shop_id = ? "
         try:
-            return self._claim(owner, lease_seconds, where, [flow, shop_id], limit)
+            return self._claim(owner, lease_seconds, limit, flow=flow, shop_id=shop_id)
         except IntegrityError:
             # Two waiting versions of one record were picked together: take them one by one.
-            jobs: list[JobView] = []
-            while len(jobs) < limit:
-                more = self._claim(owner, lease_seconds, where, [flow, shop_id], 1)
+            taken: list[JobView] = []
+            while len(taken) < limit:
+                more = self._claim(owner, lease_seconds, 1, flow=flow, shop_id=shop_id)
                 if not more:
                     break
-                jobs.extend(more)
-            return jobs
+                taken.extend(more)
+            return taken
 
-    def _claim(
-        self, owner: str, lease_seconds: float, where: str, params: list[Any], limit: int
-    ) -> list[JobView]:
+    def _claim(self, owner: str, lease_seconds: float, limit: int, **which: Any) -> list[JobView]:
         now = self.clock()
-        sql = (
-            "UPDATE job SET state = 'running', lease_owner = ?, lease_expires_at = ?, "
-            "started_at = ?, attempts = attempts + 1, updated_at = ? "
-            "WHERE id IN (SELECT j.id FROM job AS j INDEXED BY job_runnable "
-            f"WHERE j.state IN {_in(RUNNABLE)} AND j.next_run_at <= ? {where}"
-            "AND NOT EXISTS (SELECT 1 FROM job AS r WHERE r.shop_id = j.shop_id "
-            "AND r.flow = j.flow AND r.source_id = j.source_id AND r.state = 'running') "
-            "ORDER BY j.priority DESC, j.next_run_at, j.id LIMIT ?) "
-            f"RETURNING {_CLAIM_COLUMNS}"
-        )
-        with self.store.atomic():
-            rows = self.store.execute(
-                sql, [owner, now + lease_seconds, now, now, now, *params, limit]
-            ).fetchall()
-        jobs = sorted((_job_view(row) for row in rows), key=lambda j: j.id)
-        for job in jobs:
-            self.events.emit(
-                ev.JOB_STATE,
-                job_id=job.id,
-                state=State.RUNNING.value,
-                flow=job.flow,
-                label=job.label,
-                shop_id=job.shop_id,
+        with self.store.transaction():
+            rows = jobs.claim(
+                self.store, owner=owner, now=now, until=now + lease_seconds, limit=limit, **which
             )
-        return jobs
+        claimed = sorted((_job_view(row) for row in rows), key=lambda j: j.id)
+        self._hold(claimed)
+        if self.events.listened:
+            for job in claimed:
+                self.events.emit(
+                    ev.JOB_STATE,
+                    job_id=job.id,
+                    state=_RUNNING,
+                    flow=job.flow,
+                    label=job.label,
+                    shop_id=job.shop_id,
+                )
+        return claimed
 
-    def heartbeat(self, owner: str, job_ids: Sequence[int], lease_seconds: float) -> set[int]:
-        """Extend our leases; returns the ids that are still ours."""
-        if not job_ids:
+    def heartbeat(self, claims: Sequence[Claim], lease_seconds: float) -> set[int]:
+        """Extend the leases of ``claims``; returns the job ids whose claim is still current.
+
+        A claim missing from the answer was lost (expired and taken, or released): this
+        process no longer holds it, and its handler's result will be discarded.
+        """
+        if not claims:
             return set()
-        now = self.clock()
-        marks = ", ".join("?" * len(job_ids))
         with self.store.atomic():
-            self.store.execute(
-                f"UPDATE job SET lease_expires_at = ? WHERE id IN ({marks}) "
-                "AND state = 'running' AND lease_owner = ?",
-                [now + lease_seconds, *job_ids, owner],
+            alive = jobs.heartbeat(
+                self.store, [(c.job_id, c.token) for c in claims], self.clock() + lease_seconds
             )
-            rows = self.store.execute(
-                f"SELECT id FROM job WHERE id IN ({marks}) AND state = 'running' "
-                "AND lease_owner = ?",
-                [*job_ids, owner],
-            ).fetchall()
-        return {r[0] for r in rows}
+        self.forget(c for c in claims if c.job_id not in alive)
+        return alive
 
-    def record_intent(self, job_id: int, owner: str, intent: dict[str, Any]) -> None:
-        """Write the intent before a remote write (DESIGN §3.5); fails if the lease is gone."""
-        now = self.clock()
+    def record_intent(self, claim: Claim, intent: dict[str, Any]) -> None:
+        """Write the intent before a remote write (DESIGN §3.5); fails if the claim is stale."""
         with self.store.atomic():
-            cursor = self.store.execute(
-                "UPDATE job SET intent = ?, updated_at = ? WHERE id = ? AND state = 'running' "
-                "AND lease_owner = ?",
-                (json.dumps(intent, sort_keys=True), now, job_id, owner),
+            ok = jobs.set_intent(
+                self.store,
+                claim.job_id,
+                claim.token,
+                json.dumps(intent, sort_keys=True),
+                self.clock(),
             )
-            if cursor.rowcount != 1:
-                raise LeaseLost(f"job {job_id} is no longer held by {owner}")
+        if not ok:
+            raise LeaseLost(
+                f"job {claim.job_id} is no longer held by attempt #{claim.token} of {claim.owner}"
+            )
 
     # ------------------------------------------------------------------ finish
 
     def finish_done(
-        self, job_id: int, owner: str, message: str = "", result: dict[str, Any] | None = None
+        self, claim: Claim, message: str = "", result: dict[str, Any] | None = None
     ) -> bool:
-        return self._finish(
-            job_id, owner, State.DONE, outcome="done", message=message, result=result
-        )
+        return self.finish_many([(claim, Finish.done(message, result))])[claim.job_id]
 
-    def finish_skipped(
-        self, job_id: int, owner: str, reason: str, cause: Cause | None = None
-    ) -> bool:
-        return self._finish(
-            job_id, owner, State.SKIPPED, outcome="skipped", message=reason, cause=cause
-        )
+    def finish_skipped(self, claim: Claim, reason: str, cause: Cause | None = None) -> bool:
+        return self.finish_many([(claim, Finish.skipped(reason, cause))])[claim.job_id]
 
     def finish_awaiting_approval(
-        self, job_id: int, owner: str, plan: dict[str, Any], summary: str = ""
+        self, claim: Claim, plan: dict[str, Any], summary: str = ""
     ) -> bool:
-        return self._finish(
-            job_id,
-            owner,
-            State.AWAITING_APPROVAL,
-            outcome="awaiting_approval",
-            message=summary,
-            plan=plan,
-        )
+        return self.finish_many([(claim, Finish.awaiting(plan, summary))])[claim.job_id]
 
-    def finish_failed(self, job_id: int, owner: str, cause: Cause) -> bool:
+    def finish_failed(self, claim: Claim, cause: Cause) -> bool:
         """Record a failure; the retry policy decides retrying / needs_attention / failed."""
-        with self.store.atomic():
-            row = self.store.execute(
-                "SELECT retries FROM job WHERE id = ? AND state = 'running' AND lease_owner = ?",
-                (job_id, owner),
-            ).fetchone()
-            if row is None:
-                return False
-            decision = self.policy.decide(cause, row[0])
-            return self._finish(
-                job_id,
-                owner,
-                decision.state,
-                outcome="failed",
-                message=cause.missing,
-                cause=decision.cause,
-                retries=decision.retries,
-                delay=decision.delay,
-                attempt_cause=cause,
-            )
+        return self.finish_many([(claim, Finish.failed(cause))])[claim.job_id]
 
-    def _finish(
-        self,
-        job_id: int,
-        owner: str,
-        state: State,
-        *,
-        outcome: str,
-        message: str,
-        cause: Cause | None = None,
-        result: dict[str, Any] | None = None,
-        plan: dict[str, Any] | None = None,
-        retries: int | None = None,
-        delay: float = 0.0,
-        attempt_cause: Cause | None = None,
-    ) -> bool:
+    def finish_many(self, items: Sequence[tuple[Claim, Finish]]) -> dict[int, bool]:
+        """Record the outcomes of claimed jobs in one transaction (a batch's worth).
+
+        Each job's attempt row and new state are written only if its claim is still current;
+        the answer says, per job id, whether it was (False: a stale result, not recorded).
+        """
         now = self.clock()
-        message = redact(message)
-        attempt_cause = attempt_cause or cause
-        terminal = state in (State.DONE, State.SKIPPED)
         with self.store.atomic():
-            inserted = self.store.execute(
-                "INSERT INTO attempt (job_id, number, worker, started_at, ended_at, outcome, "
-                "cause_code, message) SELECT id, attempts, lease_owner, started_at, ?, ?, ?, ? "
-                "FROM job WHERE id = ? AND state = 'running' AND lease_owner = ?",
-                (
-                    now,
-                    outcome,
-                    attempt_cause.code if attempt_cause else None,
-                    message,
-                    job_id,
-                    owner,
-                ),
-            ).rowcount
-            if inserted != 1:
-                return False
-            self.store.execute(
-                "UPDATE job SET state = ?, lease_owner = NULL, lease_expires_at = NULL, "
-                "cause_code = ?, cause = ?, blocked_on = ?, result = ?, "
-                "plan = COALESCE(?, plan), retries = COALESCE(?, retries), "
-                "next_run_at = ?, updated_at = ?, finished_at = ? "
-                "WHERE id = ? AND state = 'running' AND lease_owner = ?",
-                (
-                    state.value,
-                    cause.code if cause else None,
-                    _cause_json(cause),
-                    _blocked(cause),
-                    message or (json.dumps(result, sort_keys=True) if result else None),
-                    json.dumps(plan, sort_keys=True) if plan is not None else None,
-                    retries,
-                    now + delay,
-                    now,
-                    now if terminal else None,
-                    job_id,
-                    owner,
-                ),
-            )
-        self.events.emit(
-            ev.JOB_STATE, job_id=job_id, state=state.value, cause_code=cause.code if cause else None
+            decided = [
+                (claim, finish if finish.failure is None else self._decide(claim, finish, now))
+                for claim, finish in items
+            ]
+            endings = [finish.ending(claim, now) for claim, finish in decided if finish is not None]
+            recorded = jobs.end_attempts(self.store, endings, now)
+        self.forget(claim for claim, _ in items)
+        for claim, finish in decided if self.events.listened else ():
+            if finish is not None and claim.job_id in recorded:
+                self.events.emit(
+                    ev.JOB_STATE,
+                    job_id=claim.job_id,
+                    state=finish.state.value,
+                    cause_code=finish.cause_code,
+                )
+        return {claim.job_id: claim.job_id in recorded for claim, _ in items}
+
+    def _decide(self, claim: Claim, finish: Finish, now: float) -> Finish | None:
+        assert finish.failure is not None
+        spent = jobs.retry_state(self.store, claim.job_id, claim.token)
+        if spent is None:
+            return None
+        counts, since = spent
+        state = RetryState(counts, since)
+        return Finish.decided(finish.failure, self.policy.decide(finish.failure, state, now))
+
+    def discard_late(self, claim: Claim, outcome: str) -> None:
+        """Record that a stale execution's result was thrown away (its lease was lost)."""
+        found = jobs.job_state(self.store, claim.job_id)
+        if found is None:
+            return
+        shop_id, state, attempts = found
+        self.store.audit(
+            system="console",
+            event="late_result_discarded",
+            job_id=claim.job_id,
+            shop_id=shop_id,
+            message=f"Attempt #{claim.token} ({claim.owner}) finished after its lease was "
+            f"lost; its result ({outcome}) was discarded. The job is {state} "
+            f"(attempt #{attempts}).",
+            data={"attempt": claim.token, "outcome": outcome, "worker": claim.owner},
         )
-        return True
 
     # ------------------------------------------------------------------ housekeeping
 
@@ -417,25 +353,17 @@ class Queue:
         """Return jobs whose worker died to the queue (bounded), with an audit entry each.
 
         A lease expires with time, or at once when its worker ran on this host and its
-        process is gone (a restart after kill -9 resumes without waiting).
+        process is gone (a restart after kill -9 resumes without waiting). Jobs this process
+        still runs are never expired here, whatever the wall clock says (a laptop that slept
+        past its leases renews them by heartbeat on waking).
         """
         now = self.clock()
-        count = 0
-        owners = [
-            r[0]
-            for r in self.store.execute(
-                "SELECT DISTINCT lease_owner FROM job WHERE state = 'running'"
-            ).fetchall()
-        ]
-        dead = [o for o in owners if owner_is_dead(o)]
-        marks = ", ".join("?" * len(dead)) or "NULL"
+        dead = [o for o in jobs.running_owners(self.store) if owner_is_dead(o)]
+        mine = {c.job_id for c in self.held()}
         with self.store.atomic():
-            rows = self.store.execute(
-                "SELECT id, shop_id, retries, lease_owner, label FROM job "
-                f"WHERE state = 'running' AND (lease_expires_at < ? OR lease_owner IN ({marks}))",
-                (now, *dead),
-            ).fetchall()
-            for job_id, shop_id, retries, worker, label in rows:
+            lost = [row for row in jobs.expired(self.store, now, dead) if row[0] not in mine]
+            endings, notes = [], {}
+            for job_id, token, shop_id, worker, label, counts, since in lost:
                 cause = Cause(
                     code="engine.lease_expired",
                     missing=f"the worker {worker} stopped answering while it held the job",
@@ -443,30 +371,15 @@ class Queue:
                     retry_note="the retry finds anything already created through links and "
                     "stamps before writing",
                 )
-                decision = self.policy.decide(cause, retries)
+                spent = RetryState(counts or {}, since)
+                decision = self.policy.decide(cause, spent, now)
                 # An expired lease goes back to the queue, not to a backoff wait.
                 state = State.QUEUED if decision.state is State.RETRYING else decision.state
-                self.store.execute(
-                    "INSERT INTO attempt (job_id, number, worker, started_at, ended_at, outcome, "
-                    "cause_code, message) SELECT id, attempts, lease_owner, started_at, ?, "
-                    "'lost', ?, ? FROM job WHERE id = ?",
-                    (now, cause.code, cause.missing, job_id),
-                )
-                self.store.execute(
-                    "UPDATE job SET state = ?, lease_owner = NULL, lease_expires_at = NULL, "
-                    "retries = ?, cause_code = ?, cause = ?, next_run_at = ?, updated_at = ? "
-                    "WHERE id = ? AND state = 'running' AND lease_owner IS ?",
-                    (
-                        state.value,
-                        decision.retries,
-                        decision.cause.code,
-                        _cause_json(decision.cause),
-                        now,
-                        now,
-                        job_id,
-                        worker,
-                    ),
-                )
+                endings.append(_lost(Claim(job_id, token, worker or ""), decision, state, now))
+                notes[job_id] = (shop_id, worker, state)
+            expired = jobs.end_attempts(self.store, endings, now)
+            for job_id in sorted(expired):
+                shop_id, worker, state = notes[job_id]
                 self.store.audit(
                     system="console",
                     event="lease_expired",
@@ -476,39 +389,51 @@ class Queue:
                     f"({state.value})",
                     at=now,
                 )
-                count += 1
-        for job_id, *_ in rows:
+        for job_id in sorted(expired):
             self.events.emit(ev.LEASE_EXPIRED, job_id=job_id)
-        return count
+        return len(expired)
 
-    def release(self, owner: str) -> int:
-        """Give back every job ``owner`` still runs (clean shutdown), without counting a retry."""
+    def release(self, claims: Sequence[Claim]) -> int:
+        """Give back claims whose handler is not running (clean shutdown, or an outcome that
+        could not be recorded), without counting a retry; returns how many were returned."""
+        if not claims:
+            return 0
         now = self.clock()
+        endings = [
+            jobs.Ending(
+                job_id=c.job_id,
+                token=c.token,
+                outcome="released",
+                message="the console gave the job back before it finished",
+                attempt_cause=None,
+                state=State.QUEUED.value,
+                cause_code=None,
+                cause=None,
+                blocked_on=None,
+                result=None,
+                plan=None,
+                retries=None,
+                retry_counts=None,
+                retrying_since=None,
+                next_run_at=now,
+                finished_at=None,
+            )
+            for c in claims
+        ]
         with self.store.atomic():
-            rows = self.store.execute(
-                "SELECT id, shop_id FROM job WHERE state = 'running' AND lease_owner = ?", (owner,)
-            ).fetchall()
-            for job_id, shop_id in rows:
-                self.store.execute(
-                    "INSERT INTO attempt (job_id, number, worker, started_at, ended_at, outcome, "
-                    "message) SELECT id, attempts, lease_owner, started_at, ?, 'released', "
-                    "'console shut down before the job finished' FROM job WHERE id = ?",
-                    (now, job_id),
-                )
+            released = jobs.end_attempts(self.store, endings, now)
+            for job_id in sorted(released):
+                found = jobs.job_state(self.store, job_id)
                 self.store.audit(
                     system="console",
                     event="released",
                     job_id=job_id,
-                    shop_id=shop_id,
+                    shop_id=found[0] if found else None,
                     at=now,
-                    message="Console shut down mid-job; job returned to the queue",
+                    message="The console gave the job back before it finished; it is queued again",
                 )
-            self.store.execute(
-                "UPDATE job SET state = 'queued', lease_owner = NULL, lease_expires_at = NULL, "
-                "next_run_at = ?, updated_at = ? WHERE state = 'running' AND lease_owner = ?",
-                (now, now, owner),
-            )
-        return len(rows)
+        self.forget(claims)
+        return len(released)
 
     def prune(self, older_than_seconds: float) -> int:
         """Delete finished jobs (and their attempts and audit) past the retention period."""
@@ -516,11 +441,7 @@ class Queue:
         deleted = 0
         while True:  # in chunks, so workers are never kept from the write lock for long
             with self.store.atomic():
-                count = self.store.execute(
-                    f"DELETE FROM job WHERE id IN (SELECT id FROM job WHERE state IN "
-                    f"{_in(PRUNABLE)} AND finished_at < ? LIMIT {PRUNE_CHUNK})",
-                    (cutoff,),
-                ).rowcount
+                count = jobs.prune(self.store, cutoff, PRUNE_CHUNK)
             deleted += count
             if count < PRUNE_CHUNK:
                 return deleted
@@ -529,8 +450,7 @@ class Queue:
 
     def _operator_move(
         self,
-        where: str,
-        params: Sequence[Any],
+        selection: jobs.Selection,
         target: State,
         sources: Sequence[State],
         *,
@@ -538,27 +458,25 @@ class Queue:
         message: str,
         reason: str = "",
         reset_retries: bool = False,
-        extra_set: str = "",
+        approve: bool = False,
     ) -> list[int]:
         now = self.clock()
         assert all(target in TRANSITIONS[s] for s in sources), (sources, target)
         with self.store.atomic():
-            rows = self.store.execute(
-                f"SELECT id, shop_id FROM job WHERE ({where}) AND state IN {_in(sources)}", params
-            ).fetchall()
-            ids = [r[0] for r in rows]
+            rows = jobs.selected(self.store, selection, sources)
+            ids = [job_id for job_id, _ in rows]
             if not ids:
                 return []
-            finished = "?" if target in (State.CANCELLED, State.RESOLVED) else "NULL"
-            for start in range(0, len(ids), 900):
-                part = ids[start : start + 900]
-                self.store.execute(
-                    f"UPDATE job SET state = ?, next_run_at = ?, updated_at = ?, "
-                    f"finished_at = {finished}, lease_owner = NULL"
-                    f"{', retries = 0' if reset_retries else ''}{extra_set} "
-                    f"WHERE id IN ({', '.join('?' * len(part))}) AND state IN {_in(sources)}",
-                    [target.value, now, now, *([now] if finished == "?" else []), *part],
-                )
+            jobs.move(
+                self.store,
+                ids,
+                target=target,
+                sources=sources,
+                now=now,
+                finished=target in (State.CANCELLED, State.RESOLVED),
+                reset_retries=reset_retries,
+                approved_at=now if approve else None,
+            )
             text = message + (f": {reason}" if reason else "")
             for job_id, shop_id in rows:
                 self.store.audit(
@@ -575,11 +493,9 @@ class Queue:
         return ids
 
     def retry(self, job_ids: Sequence[int], *, reason: str = "") -> list[int]:
-        """Queue jobs again now, with a fresh retry budget (the attempt history stays)."""
-        marks = ", ".join("?" * len(job_ids)) or "NULL"
+        """Queue jobs again now, with fresh retry budgets (the attempt history stays)."""
         return self._operator_move(
-            f"id IN ({marks})",
-            list(job_ids),
+            jobs.Selection(ids=job_ids),
             State.QUEUED,
             OPERATOR_RETRYABLE,
             event="retry",
@@ -596,17 +512,8 @@ class Queue:
         states: Sequence[State] = OPERATOR_RETRYABLE,
     ) -> list[int]:
         """Bulk retry: every job in ``states`` with this cause (and shop)."""
-        clauses = [f"state IN {_in(states)}"]
-        params: list[Any] = []
-        if cause_code:
-            clauses.append("cause_code = ?")
-            params.append(cause_code)
-        if shop_id is not None:
-            clauses.append("shop_id = ?")
-            params.append(shop_id)
         return self._operator_move(
-            " AND ".join(clauses),
-            params,
+            jobs.Selection(cause_code=cause_code, shop_id=shop_id, states=states),
             State.QUEUED,
             OPERATOR_RETRYABLE,
             event="retry",
@@ -628,10 +535,8 @@ class Queue:
         if not reason.strip():
             verb = "cancelling" if target is State.CANCELLED else "resolving"
             raise ValueError(f"{verb} needs a reason (it goes in the job's timeline)")
-        marks = ", ".join("?" * len(job_ids)) or "NULL"
         return self._operator_move(
-            f"id IN ({marks})",
-            list(job_ids),
+            jobs.Selection(ids=job_ids),
             target,
             sources_of(target),
             event=event,
@@ -641,22 +546,19 @@ class Queue:
 
     def approve(self, job_ids: Sequence[int]) -> list[int]:
         """Review mode: run the plan shown (the handler re-checks it against fresh data)."""
-        marks = ", ".join("?" * len(job_ids)) or "NULL"
         return self._operator_move(
-            f"id IN ({marks})",
-            list(job_ids),
+            jobs.Selection(ids=job_ids),
             State.QUEUED,
             (State.AWAITING_APPROVAL,),
             event="approve",
             message="Plan approved by the operator",
-            extra_set=f", approved_at = {self.clock()!r}",
+            approve=True,
         )
 
     def requeue_blocked(self, shop_id: int, mapping_key: str) -> list[int]:
         """Queue every job waiting on ``mapping_key`` (called when that mapping is saved)."""
         return self._operator_move(
-            "state = 'needs_attention' AND shop_id = ? AND instr(blocked_on, ?) > 0",
-            [shop_id, f"|{mapping_key}|"],
+            jobs.Selection(shop_id=shop_id, blocked_on=mapping_key),
             State.QUEUED,
             (State.NEEDS_ATTENTION,),
             event="requeue",
@@ -667,34 +569,123 @@ class Queue:
     # ------------------------------------------------------------------ reads
 
     def counts_by_state(self, shop_id: int | None = None) -> dict[str, int]:
-        where, params = ("WHERE shop_id = ?", [shop_id]) if shop_id is not None else ("", [])
-        rows = self.store.execute(
-            f"SELECT state, count(*) FROM job {where} GROUP BY state", params
-        ).fetchall()
-        return {state: n for state, n in rows}
+        return jobs.counts_by_state(self.store, shop_id)
 
     def problem_count(self) -> int:
-        row = self.store.execute(
-            "SELECT count(*) FROM job WHERE state IN ('needs_attention', 'failed')"
-        ).fetchone()
-        return int(row[0])
+        return jobs.attention_count(self.store)
 
     def next_held_back(self) -> float | None:
         """When the earliest job held back by its change (``Change.not_before``: a version
         that may still change within its second) becomes due; ``None`` if none waits."""
-        row = self.store.execute(
-            "SELECT min(next_run_at) FROM job WHERE state = 'queued' AND attempts = 0 "
-            "AND next_run_at > ?",
-            (self.clock() - 1.0,),  # one just due counts too: the caller claims it next
-        ).fetchone()
-        return row[0] if row else None
+        # one just due counts too: the caller claims it next
+        return jobs.next_held_back(self.store, self.clock() - 1.0)
 
     def next_due(self) -> float | None:
         """When the earliest runnable job becomes due (for the dispatcher's sleep)."""
-        row = self.store.execute(
-            f"SELECT min(next_run_at) FROM job WHERE state IN {_in(RUNNABLE)}"
-        ).fetchone()
-        return row[0] if row else None
+        return jobs.next_due(self.store)
+
+
+@dataclass(frozen=True)
+class Finish:
+    """How a claimed job ends this attempt: its next state and what to record about it."""
+
+    state: State
+    outcome: str  # the attempt row's outcome: done, skipped, awaiting_approval, failed
+    message: str = ""
+    cause: Cause | None = None
+    attempt_cause: Cause | None = None
+    result: dict[str, Any] | None = None
+    plan: dict[str, Any] | None = None
+    retries: int | None = None
+    counts: dict[str, int] | None = None
+    since: float | None = None
+    delay: float = 0.0
+    failure: Cause | None = None  # still to be decided by the retry policy
+
+    @property
+    def cause_code(self) -> str | None:
+        return self.cause.code if self.cause else None
+
+    @classmethod
+    def done(cls, message: str = "", result: dict[str, Any] | None = None) -> Finish:
+        return cls(State.DONE, "done", message, result=result)
+
+    @classmethod
+    def skipped(cls, reason: str, cause: Cause | None = None) -> Finish:
+        return cls(State.SKIPPED, "skipped", reason, cause=cause)
+
+    @classmethod
+    def awaiting(cls, plan: dict[str, Any], summary: str = "") -> Finish:
+        return cls(State.AWAITING_APPROVAL, "awaiting_approval", summary, plan=plan)
+
+    @classmethod
+    def failed(cls, cause: Cause) -> Finish:
+        return cls(State.FAILED, "failed", cause.missing, failure=cause)
+
+    @classmethod
+    def decided(cls, cause: Cause, decision: Decision) -> Finish:
+        return cls(
+            decision.state,
+            "failed",
+            cause.missing,
+            cause=decision.cause,
+            attempt_cause=cause,
+            retries=decision.retries,
+            counts=decision.counts,
+            since=decision.since,
+            delay=decision.delay,
+        )
+
+    def ending(self, claim: Claim, now: float) -> jobs.Ending:
+        *written, terminal = self._written
+        return jobs.Ending._make(
+            (claim.job_id, claim.token, *written, now + self.delay, now if terminal else None)
+        )
+
+    @cached_property
+    def _written(self) -> tuple[Any, ...]:
+        """What this ending writes whatever the job: worked out once per outcome (a batch's
+        jobs often share one), redacted and serialised."""
+        message = redact(self.message) if self.message else ""
+        attempt_cause = self.attempt_cause or self.cause
+        result = message or (json.dumps(self.result, sort_keys=True) if self.result else None)
+        return (
+            self.outcome,
+            message,
+            attempt_cause.code if attempt_cause else None,
+            self.state.value,
+            self.cause.code if self.cause else None,
+            _cause_json(self.cause),
+            _blocked(self.cause),
+            result,
+            json.dumps(self.plan, sort_keys=True) if self.plan is not None else None,
+            self.retries,
+            json.dumps(self.counts, sort_keys=True) if self.counts is not None else None,
+            self.since,
+            self.state in (State.DONE, State.SKIPPED),
+        )
+
+
+def _lost(claim: Claim, decision: Decision, state: State, now: float) -> jobs.Ending:
+    """The ending of a claim whose worker stopped answering (its lease expired)."""
+    return jobs.Ending(
+        job_id=claim.job_id,
+        token=claim.token,
+        outcome="lost",
+        message=decision.cause.missing,
+        attempt_cause="engine.lease_expired",
+        state=state.value,
+        cause_code=decision.cause.code,
+        cause=_cause_json(decision.cause),
+        blocked_on=None,
+        result=None,
+        plan=None,
+        retries=decision.retries,
+        retry_counts=json.dumps(decision.counts, sort_keys=True),
+        retrying_since=decision.since,
+        next_run_at=now,
+        finished_at=None,
+    )
 
 
 def _cause_json(cause: Cause | None) -> str | None:
@@ -724,6 +715,9 @@ def _job_view(row: Sequence[Any]) -> JobView:
         intent,
         plan,
         approved_at,
+        owner,
+        counts,
+        since,
     ) = row
     return JobView(
         id=job_id,
@@ -733,10 +727,13 @@ def _job_view(row: Sequence[Any]) -> JobView:
         source_id=source_id,
         source_version=version,
         label=label,
-        payload=json.loads(payload or "{}"),
+        payload=json.loads(payload) if payload and payload != "{}" else {},
         attempts=attempts,
         retries=retries,
         intent=json.loads(intent) if intent else None,
         plan=json.loads(plan) if plan else None,
         approved=approved_at is not None,
+        owner=owner or "",
+        retry_counts=json.loads(counts) if counts else {},
+        retrying_since=since,
     )

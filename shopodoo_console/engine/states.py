@@ -1,37 +1,37 @@
-"""Job states and the only transitions allowed between them (DESIGN §5).
+"""The only transitions allowed between job states (DESIGN §5).
 
-Every state change in :mod:`queue` is one SQL statement guarded by ``WHERE state IN
-(sources)``, using these tables, so an illegal transition cannot happen even when two
-processes race.
+Every state change is one statement guarded by ``WHERE state IN (sources)``, using this
+table, so an illegal transition cannot happen even when two processes race. The states
+themselves are the schema's vocabulary (:mod:`store.states`), re-exported here.
 """
 
 from __future__ import annotations
 
-from enum import StrEnum
+from shopodoo_console.store.states import (
+    ATTENTION,
+    OPERATOR_RETRYABLE,
+    PROBLEM,
+    PRUNABLE,
+    RUNNABLE,
+    TERMINAL,
+    WAITING,
+    State,
+)
 
+__all__ = [
+    "ATTENTION",
+    "OPERATOR_RETRYABLE",
+    "PROBLEM",
+    "PRUNABLE",
+    "RUNNABLE",
+    "TERMINAL",
+    "TRANSITIONS",
+    "WAITING",
+    "State",
+    "allowed",
+    "sources_of",
+]
 
-class State(StrEnum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    RETRYING = "retrying"
-    NEEDS_ATTENTION = "needs_attention"
-    AWAITING_APPROVAL = "awaiting_approval"
-    FAILED = "failed"
-    DONE = "done"
-    SKIPPED = "skipped"
-    SUPERSEDED = "superseded"
-    CANCELLED = "cancelled"
-    RESOLVED = "resolved"
-
-
-RUNNABLE = (State.QUEUED, State.RETRYING)
-# Waiting for something (time, a fix, an approval): a newer version replaces them.
-WAITING = (State.QUEUED, State.RETRYING, State.NEEDS_ATTENTION, State.AWAITING_APPROVAL)
-TERMINAL = (State.DONE, State.SKIPPED, State.SUPERSEDED, State.CANCELLED, State.RESOLVED)
-# Stopped and shown to the operator.
-PROBLEM = (State.NEEDS_ATTENTION, State.FAILED, State.AWAITING_APPROVAL)
-# What the operator may send back to the queue with "retry" (never a running job).
-OPERATOR_RETRYABLE = (State.FAILED, State.NEEDS_ATTENTION, State.RETRYING)
 
 TRANSITIONS: dict[State, frozenset[State]] = {
     State.QUEUED: frozenset({State.RUNNING, State.SUPERSEDED, State.CANCELLED}),

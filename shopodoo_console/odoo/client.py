@@ -330,7 +330,8 @@ class OdooClient:
                 )
             if "error" in data:
                 error = data["error"] if isinstance(data["error"], dict) else {}
-                details = error.get("data") if isinstance(error.get("data"), dict) else {}
+                raw_details = error.get("data")
+                details: dict[str, Any] = raw_details if isinstance(raw_details, dict) else {}
                 # error.code is meaningless (odoo.md §3.2): classify on data.name
                 raise CauseError(
                     classify(
@@ -654,7 +655,7 @@ class OdooClient:
         (JSON-RPC: int for a dict; JSON-2: always a list — odoo.md §4). Not stamped: prefer
         :meth:`create_stamped` for anything a retry could duplicate."""
         single = isinstance(values, Mapping)
-        vals_list = [dict(values)] if single else [dict(v) for v in values]  # type: ignore[union-attr]
+        vals_list = [dict(values)] if isinstance(values, Mapping) else [dict(v) for v in values]
         info = self.connect()
         params = {
             "vals_list": vals_list if info.protocol == "json2" or not single else vals_list[0]

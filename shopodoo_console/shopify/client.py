@@ -191,6 +191,14 @@ class ShopifyClient:
         """The bucket as last reported and projected to now; ``None`` before the first call."""
         return self._throttle.budget()
 
+    def _on_wait(self, operation: str, cost: float) -> Callable[[float], None]:
+        """What to report while the throttle makes ``operation`` wait."""
+
+        def report(wait: float) -> None:
+            self._emit("wait", operation=operation, seconds=wait, cost=cost)
+
+        return report
+
     def emit(self, name: str, **data: Any) -> None:
         """Report an event to ``on_event`` (helpers of the flows' operations use it too)."""
         self._emit(name, **data)
@@ -326,11 +334,7 @@ class ShopifyClient:
             estimate = self._estimate(name, units, default_cost)
             try:
                 self._throttle.acquire(
-                    estimate,
-                    self._max_throttle_wait,
-                    lambda wait, cost=estimate: self._emit(
-                        "wait", operation=name, seconds=wait, cost=cost
-                    ),
+                    estimate, self._max_throttle_wait, self._on_wait(name, estimate)
                 )
             except BudgetExceeded as exc:
                 raise CauseError(

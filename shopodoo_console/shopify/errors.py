@@ -337,8 +337,9 @@ def read_reply(
         raise CauseError(
             _cause("data.invalid_payload", "Shopify's answer had no data.", call, detail)
         )
-    extensions = body.get("extensions") if isinstance(body.get("extensions"), Mapping) else {}
-    for search in extensions.get("search") or []:
+    raw_extensions = body.get("extensions")
+    top: Mapping[str, Any] = raw_extensions if isinstance(raw_extensions, Mapping) else {}
+    for search in top.get("search") or []:
         warnings = search.get("warnings") if isinstance(search, Mapping) else None
         if warnings:
             raise CauseError(
@@ -350,9 +351,7 @@ def read_reply(
                     "; ".join(f"{w.get('field')}: {w.get('message')}" for w in warnings),
                 )
             )
-    return Reply(
-        data=dict(data), cost=cost, errors=tuple(errors or ()), extensions=dict(extensions)
-    )
+    return Reply(data=dict(data), cost=cost, errors=tuple(errors or ()), extensions=dict(top))
 
 
 def _int(value: Any) -> int | None:

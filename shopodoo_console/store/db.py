@@ -1,10 +1,9 @@
-"""Opening the local database: private file, WAL, sane pragmas, migrations, version guard.
+"""Opening the local database: private file, migrations, version guard, read-only mode.
 
-SQLite settings (python-stack.md): WAL so readers never block the writer, ``synchronous=NORMAL``
-(durable at checkpoints, fast commits), foreign keys on, a generous busy timeout so two
-processes wait for each other instead of failing, and ``BEGIN IMMEDIATE`` for every write
-transaction so a transaction never has to upgrade its lock halfway (the classic SQLITE_BUSY
-deadlock).
+Every component of a process shares one :class:`Store`. Commands that only read (``jobs
+ls``, ``cursors ls``, ``doctor``...) open it with ``readonly=True``: SQLite then refuses any
+write, and a file the operator cannot write (a read-only folder, a backup) still opens.
+The statements themselves live next to their models in the other modules of this package.
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -21,21 +20,14 @@ from typing import Any
 from peewee import SqliteDatabase
 
 from shopodoo_console.redact import redact
-from shopodoo_console.store import migrations
+from shopodoo_console.store import migrations, sqlite
 from shopodoo_console.store.models import Audit, Shop, database
 
-BUSY_TIMEOUT_MS = 15_000
-PRAGMAS = (
-    ("journal_mode", "wal"),
-    ("synchronous", "normal"),
-    ("foreign_keys", 1),
-    ("busy_timeout", BUSY_TIMEOUT_MS),
-    ("cache_size", -16_000),  # 16 MB page cache per connection
-)
+RESERVE_BYTES = 1024 * 1024
 
 
 class DatabaseError(Exception):
-    """The database cannot be opened; the message says why and what to do."""
+    """The database cannot be opened or used; the message says why and what to do."""
 
 
 def create_private_file(path: Path) -> None:
@@ -46,63 +38,149 @@ def create_private_file(path: Path) -> None:
     os.chmod(path, 0o600)
 
 
-def _peek_version(path: Path) -> int:
-    """Read the schema version without writing anything to the file."""
-    if not path.exists() or path.stat().st_size == 0:
-        return 0
-    try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
-        try:
-            return migrations.current_version(conn)
-        finally:
-            conn.close()
-    except sqlite3.DatabaseError as exc:
-        raise DatabaseError(
-            f"{path} is not a readable shopodoo database ({exc}). Move it aside to start fresh; "
-            "it was not modified."
-        ) from None
-
-
 class Store:
-    """The open database; every component shares one per process."""
+    """The open database."""
 
-    def __init__(self, path: Path, *, synchronous: str = "normal") -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        synchronous: str = "normal",
+        readonly: bool = False,
+        busy_timeout_ms: int | None = None,
+    ) -> None:
         """Open ``path``. ``synchronous="full"`` fsyncs every commit (slower; the idempotency
-        protocol makes NORMAL safe: a commit lost to a power cut is redone through stamps)."""
+        protocol makes NORMAL safe: a commit lost to a power cut is redone through stamps).
+
+        ``readonly``: SQLite refuses every write through this store. A file that does not
+        exist yet reads as an empty database (nothing is created); an older schema is
+        upgraded first when the file can be written, and explained when it cannot.
+        """
         if synchronous not in ("normal", "full"):
             raise ValueError(f"synchronous must be 'normal' or 'full', not {synchronous!r}")
         self.path = Path(path)
-        version = _peek_version(self.path)
+        self.readonly = readonly
+        self.applied_migrations: list[int] = []
+        timeout = sqlite.BUSY_TIMEOUT_MS if busy_timeout_ms is None else busy_timeout_ms
+        version = self._peek()
+        if not readonly:
+            self.db = self._open_read_write(synchronous, timeout)
+        elif version == 0:
+            self.db = self._empty()
+        else:
+            if version < migrations.LATEST:
+                self._upgrade_before_reading(timeout)
+            self.db = self._open_read_only()
+        database.initialize(self.db)
+
+    def _peek(self) -> int:
         try:
+            version = sqlite.peek_version(self.path)
             migrations.check_not_newer(version, str(self.path))
         except migrations.NewerDatabaseError as exc:
             raise DatabaseError(str(exc)) from None
-        create_private_file(self.path)
-        self.db = SqliteDatabase(
-            str(self.path),
-            pragmas=tuple((k, synchronous if k == "synchronous" else v) for k, v in PRAGMAS),
-            lock_type="IMMEDIATE",
-            timeout=BUSY_TIMEOUT_MS / 1000,
-        )
-        database.initialize(self.db)
+        except sqlite3.DatabaseError as exc:
+            raise self._explain(exc, "open") from None
+        return version
+
+    def _open_read_write(self, synchronous: str, busy_timeout_ms: int) -> SqliteDatabase:
         try:
-            self.applied_migrations = migrations.migrate(self.db.connection(), str(self.path))
+            create_private_file(self.path)
+            db = sqlite.open_database(
+                self.path, synchronous=synchronous, busy_timeout_ms=busy_timeout_ms
+            )
+            self.applied_migrations = migrations.migrate_database(db, str(self.path))
+            self._keep_reserve()
         except migrations.NewerDatabaseError as exc:
             raise DatabaseError(str(exc)) from None
-        except sqlite3.DatabaseError as exc:
-            raise DatabaseError(f"{self.path}: cannot prepare the database ({exc})") from None
+        except (OSError, sqlite3.Error, DatabaseError) as exc:
+            raise self._explain(exc, "prepare") from None
+        except Exception as exc:  # peewee wraps sqlite3's errors in its own classes
+            if sqlite.fault_of(exc) is None:
+                raise
+            raise self._explain(exc, "prepare") from None
+        return db
+
+    @property
+    def reserve(self) -> Path:
+        return Path(f"{self.path}-reserve")
+
+    def _keep_reserve(self) -> None:
+        """Keep 1 MB of disk beside the database, given up when the disk fills: enough to
+        return the jobs in progress to the queue when nothing else can be written."""
+        if self.reserve.exists():
+            return
+        try:
+            create_private_file(self.reserve)
+            with self.reserve.open("r+b") as handle:
+                handle.write(b"\0" * RESERVE_BYTES)
+        except OSError:  # no room for it now; the next start tries again
+            self.reserve.unlink(missing_ok=True)
+
+    def free_reserve(self) -> bool:
+        """Give the reserved space back to the disk; True if there was some to give."""
+        try:
+            self.reserve.unlink()
+        except OSError:
+            return False
+        return True
+
+    def _empty(self) -> SqliteDatabase:
+        """An empty in-memory database: what a read shows before anything was synced."""
+        db = sqlite.open_database(Path(":memory:"))
+        migrations.migrate_database(db, ":memory:")
+        return db
+
+    def _upgrade_before_reading(self, timeout: int) -> None:
+        try:
+            Store(self.path, busy_timeout_ms=timeout).close()
+        except DatabaseError as exc:
+            raise DatabaseError(
+                f"{self.path} has an older schema that this console must upgrade before "
+                f"reading it — {exc}"
+            ) from None
+
+    def _open_read_only(self) -> SqliteDatabase:
+        db = sqlite.open_read_only(self.path)
+        try:
+            db.connect()
+            sqlite.user_version(db)
+        except Exception as exc:
+            db.close()
+            if sqlite.error_name(exc) != "SQLITE_CANTOPEN":
+                raise self._explain(exc, "open") from None
+            # A folder nobody may write: SQLite cannot create the WAL index beside the file.
+            db = sqlite.open_read_only(self.path, immutable=True)
+        return db
+
+    def _explain(self, exc: BaseException, doing: str) -> DatabaseError:
+        from shopodoo_console.store.faults import explain
+
+        return DatabaseError(explain(exc, self.path, doing=doing).one_line())
 
     # ------------------------------------------------------------ plumbing
 
     def atomic(self) -> Any:
-        """A write transaction (``BEGIN IMMEDIATE``)."""
+        """A write transaction (``BEGIN IMMEDIATE``); nested, a savepoint."""
         return self.db.atomic()
 
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """A write transaction, or — inside one already — just the enclosing one (a single
+        statement needs no savepoint: SQLite undoes a failed statement by itself)."""
+        if self.db.in_transaction():
+            yield
+        else:
+            with self.db.atomic():
+                yield
+
     def execute(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Cursor:
+        """Run raw SQL (tests and diagnostics only: the product's statements are built from
+        the models in this package)."""
         return self.db.execute_sql(sql, tuple(params))
 
     @contextmanager
-    def thread_connection(self) -> Any:
+    def thread_connection(self) -> Iterator[None]:
         """Open (and close) this thread's connection: worker threads must not leak them."""
         with self.db.connection_context():
             yield
@@ -111,8 +189,13 @@ class Store:
         if not self.db.is_closed():
             self.db.close()
 
+    def checkpoint(self) -> None:
+        """Fold the write-ahead log into the database in the background (housekeeping)."""
+        if not self.readonly:
+            sqlite.checkpoint(self.db)
+
     def schema_version(self) -> int:
-        return migrations.current_version(self.db.connection())
+        return sqlite.user_version(self.db)
 
     # ------------------------------------------------------------ shops and audit
 
@@ -140,13 +223,14 @@ class Store:
             (
                 Shop.insert({Shop.domain: domain, Shop.created_at: now, **values})
                 .on_conflict(conflict_target=[Shop.domain], update=values)
-                .execute()
+                .as_rowcount()
+                .execute(self.db)
             )
-            return Shop.get(Shop.domain == domain).id
+            return int(Shop.select(Shop.id).where(Shop.domain == domain).scalar(self.db))
 
     def shop_id(self, domain: str) -> int | None:
-        row = Shop.select(Shop.id).where(Shop.domain == domain).first()
-        return row.id if row else None
+        found = Shop.select(Shop.id).where(Shop.domain == domain).scalar(self.db)
+        return int(found) if found is not None else None
 
     def audit(
         self,
@@ -160,19 +244,19 @@ class Store:
         at: float | None = None,
     ) -> None:
         """Append one timeline entry (what happened in which system, and why)."""
-        self.execute(
-            "INSERT INTO audit (at, job_id, shop_id, system, event, message, data) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (
-                at or time.time(),
-                job_id,
-                shop_id,
-                system,
-                event,
-                redact(message),
-                redact(json.dumps(data or {}, sort_keys=True)),
-            ),
-        )
+        Audit.insert(
+            {
+                Audit.at: at or time.time(),
+                Audit.job: job_id,
+                Audit.shop: shop_id,
+                Audit.system: system,
+                Audit.event: event,
+                Audit.message: redact(message),
+                Audit.data: json.loads(redact(json.dumps(data or {}, sort_keys=True))),
+            }
+        ).as_rowcount().execute(self.db)
 
     def timeline(self, job_id: int) -> list[Audit]:
-        return list(Audit.select().where(Audit.job == job_id).order_by(Audit.at, Audit.id))
+        return list(
+            Audit.select().where(Audit.job == job_id).order_by(Audit.at, Audit.id).execute(self.db)
+        )

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from shopodoo_console.store.db import Store
+from shopodoo_console.store.models import Link, Shop
+from shopodoo_console.store.sqlite import LINK_WRITE
 
 
 @dataclass(frozen=True)
@@ -29,16 +32,31 @@ class LinkRow:
 
 
 _COLUMNS = (
-    "id, shop_id, kind, shopify_id, odoo_model, odoo_id, label, last_version, digest, updated_at"
+    Link.id,
+    Link.shop,
+    Link.kind,
+    Link.shopify_id,
+    Link.odoo_model,
+    Link.odoo_id,
+    Link.label,
+    Link.last_version,
+    Link.digest,
+    Link.updated_at,
 )
 
 
+def _rows(query: Any, store: Store) -> list[LinkRow]:
+    return [LinkRow(*row) for row in query.tuples().execute(store.db)]
+
+
 def find_link(store: Store, shop_id: int, kind: str, shopify_id: str) -> LinkRow | None:
-    row = store.execute(
-        f"SELECT {_COLUMNS} FROM link WHERE shop_id = ? AND kind = ? AND shopify_id = ?",
-        (shop_id, kind, shopify_id),
-    ).fetchone()
-    return LinkRow(*row) if row else None
+    found = _rows(
+        Link.select(*_COLUMNS).where(
+            (Link.shop == shop_id) & (Link.kind == kind) & (Link.shopify_id == shopify_id)
+        ),
+        store,
+    )
+    return found[0] if found else None
 
 
 def find_links(store: Store, shop_id: int, kind: str, shopify_ids: list[str]) -> dict[str, LinkRow]:
@@ -46,45 +64,30 @@ def find_links(store: Store, shop_id: int, kind: str, shopify_ids: list[str]) ->
     found: dict[str, LinkRow] = {}
     for start in range(0, len(shopify_ids), 900):
         part = shopify_ids[start : start + 900]
-        rows = store.execute(
-            f"SELECT {_COLUMNS} FROM link WHERE shop_id = ? AND kind = ? AND shopify_id IN "
-            f"({', '.join('?' * len(part))})",
-            [shop_id, kind, *part],
-        ).fetchall()
-        found.update({r[3]: LinkRow(*r) for r in rows})
+        query = Link.select(*_COLUMNS).where(
+            (Link.shop == shop_id) & (Link.kind == kind) & Link.shopify_id.in_(part)
+        )
+        found.update({row.shopify_id: row for row in _rows(query, store)})
     return found
 
 
 def find_link_by_odoo(
     store: Store, shop_id: int, kind: str, odoo_model: str, odoo_id: int
 ) -> LinkRow | None:
-    row = store.execute(
-        f"SELECT {_COLUMNS} FROM link WHERE shop_id = ? AND kind = ? AND "
-        "odoo_model = ? AND odoo_id = ?",
-        (shop_id, kind, odoo_model, odoo_id),
-    ).fetchone()
-    return LinkRow(*row) if row else None
+    found = _rows(
+        Link.select(*_COLUMNS).where(
+            (Link.shop == shop_id)
+            & (Link.kind == kind)
+            & (Link.odoo_model == odoo_model)
+            & (Link.odoo_id == odoo_id)
+        ),
+        store,
+    )
+    return found[0] if found else None
 
 
 KEEP = object()
 """``last_version=KEEP``: an identity write that leaves the link's sync state as it is."""
-
-# The writer's one statement (raw SQL: peewee cannot say two ON CONFLICT clauses nor RETURNING
-# on SQLite). A link that already names another Odoo record is never overwritten: the row comes
-# back unchanged and the caller adopts it (someone linked it first). The second clause covers the
-# Odoo side: that record is already linked to another Shopify record, and no row comes back.
-_SAME = "link.odoo_model = excluded.odoo_model AND link.odoo_id = excluded.odoo_id"
-_WRITE = (
-    "INSERT INTO link (shop_id, kind, shopify_id, odoo_model, odoo_id, label, last_version, "
-    "digest, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-    "ON CONFLICT(shop_id, kind, shopify_id) DO UPDATE SET "
-    f"label = CASE WHEN {_SAME} AND excluded.label <> '' THEN excluded.label ELSE link.label END, "
-    f"last_version = CASE WHEN {_SAME} AND ? THEN excluded.last_version "
-    "ELSE link.last_version END, "
-    f"digest = CASE WHEN {_SAME} THEN COALESCE(excluded.digest, link.digest) ELSE link.digest END, "
-    f"updated_at = CASE WHEN {_SAME} THEN excluded.updated_at ELSE link.updated_at END "
-    f"ON CONFLICT DO NOTHING RETURNING {_COLUMNS}"
-)
 
 
 def write_link(
@@ -112,7 +115,7 @@ def write_link(
     version = None if keep else last_version
     with store.atomic():
         rows = store.execute(
-            _WRITE,
+            LINK_WRITE,
             (
                 shop_id,
                 kind,
@@ -157,30 +160,40 @@ def save_link(
 
 
 def delete_link(store: Store, shop_id: int, kind: str, shopify_id: str) -> bool:
-    return (
-        store.execute(
-            "DELETE FROM link WHERE shop_id = ? AND kind = ? AND shopify_id = ?",
-            (shop_id, kind, shopify_id),
-        ).rowcount
-        == 1
+    query = Link.delete().where(
+        (Link.shop == shop_id) & (Link.kind == kind) & (Link.shopify_id == shopify_id)
     )
+    return int(query.execute(store.db)) == 1
 
 
 def links_for_record(store: Store, shop_id: int, shopify_id: str) -> list[LinkRow]:
     """Every link of one Shopify record (the job detail's "links" section)."""
-    rows = store.execute(
-        f"SELECT {_COLUMNS} FROM link WHERE shop_id = ? AND shopify_id = ? ORDER BY kind",
-        (shop_id, shopify_id),
-    ).fetchall()
-    return [LinkRow(*r) for r in rows]
+    query = (
+        Link.select(*_COLUMNS)
+        .where((Link.shop == shop_id) & (Link.shopify_id == shopify_id))
+        .order_by(Link.kind)
+    )
+    return _rows(query, store)
+
+
+def list_links(
+    store: Store, *, shop: str | None = None, kind: str | None = None, limit: int = 50
+) -> list[tuple[str, str, str, str, int, str]]:
+    """Newest first: ``(shop domain, kind, shopify id, odoo model, odoo id, label)``."""
+    query = Link.select(
+        Shop.domain, Link.kind, Link.shopify_id, Link.odoo_model, Link.odoo_id, Link.label
+    ).join(Shop)
+    if shop:
+        query = query.where(Shop.domain == shop)
+    if kind:
+        query = query.where(Link.kind == kind)
+    return list(query.order_by(Link.id.desc()).limit(limit).tuples().execute(store.db))
 
 
 def synced_since(store: Store, shop_id: int, kind: str, since: str) -> list[tuple[str, str]]:
     """``(shopify_id, last_version)`` of the links in step at a version at or after ``since``
     (an ISO time: synced versions start with one, so they compare as text)."""
-    rows = store.execute(
-        "SELECT shopify_id, last_version FROM link WHERE shop_id = ? AND kind = ? "
-        "AND last_version >= ?",
-        (shop_id, kind, since),
-    ).fetchall()
-    return [(r[0], r[1]) for r in rows]
+    query = Link.select(Link.shopify_id, Link.last_version).where(
+        (Link.shop == shop_id) & (Link.kind == kind) & (Link.last_version >= since)
+    )
+    return [(r[0], r[1]) for r in query.tuples().execute(store.db)]

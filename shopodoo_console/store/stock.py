@@ -14,15 +14,26 @@ mappings, stock links by Odoo product, and the versions the links are in step at
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from peewee import SQL, fn
+
 from shopodoo_console.store.db import Store
-from shopodoo_console.store.links import _COLUMNS as LINK_COLUMNS
 from shopodoo_console.store.links import LinkRow
+from shopodoo_console.store.models import (
+    RESYNC_ACTIVE,
+    Job,
+    Link,
+    Mapping,
+    StockResync,
+    StockSend,
+    StockSkip,
+    in_states,
+)
+from shopodoo_console.store.states import State
 
 SEND_KEEP_SECONDS = 7 * 86400  # Shopify does not keep idempotency keys for days either
 STOCK_LINK = "stock"  # link kind: Shopify variant ↔ Odoo product.product, in step at a version
@@ -34,8 +45,18 @@ def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
         yield values[start : start + _CHUNK]
 
 
-def _marks(values: Sequence[Any]) -> str:
-    return ", ".join("?" * len(values))
+_LINK_COLUMNS = (
+    Link.id,
+    Link.shop,
+    Link.kind,
+    Link.shopify_id,
+    Link.odoo_model,
+    Link.odoo_id,
+    Link.label,
+    Link.last_version,
+    Link.digest,
+    Link.updated_at,
+)
 
 
 # -- sends ----------------------------------------------------------------------------------
@@ -46,33 +67,39 @@ def save_send(store: Store, shop_id: int, key: str, targets: list[list[Any]]) ->
     targets: a key names one send); sends older than a week are dropped."""
     now = time.time()
     with store.atomic():
-        store.execute(
-            "INSERT INTO stock_send (key, shop_id, targets, created_at) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT(key) DO NOTHING",
-            (key, shop_id, json.dumps(targets), now),
-        )
-        store.execute("DELETE FROM stock_send WHERE created_at < ?", (now - SEND_KEEP_SECONDS,))
+        StockSend.insert(
+            key=key, shop=shop_id, targets=targets, created_at=now
+        ).on_conflict_ignore().execute(store.db)
+        StockSend.delete().where(StockSend.created_at < now - SEND_KEEP_SECONDS).execute(store.db)
 
 
 def load_send(store: Store, key: str) -> list[list[Any]] | None:
-    row = store.execute("SELECT targets FROM stock_send WHERE key = ?", (key,)).fetchone()
-    return json.loads(row[0]) if row else None
+    rows = list(
+        StockSend.select(StockSend.targets).where(StockSend.key == key).tuples().execute(store.db)
+    )
+    return rows[0][0] if rows else None
 
 
 # -- links and mappings read by Odoo product ------------------------------------------------
 
 
+def _links(store: Store, where: Any) -> list[LinkRow]:
+    query = Link.select(*_LINK_COLUMNS).where(where)
+    return [LinkRow(*row) for row in query.tuples().execute(store.db)]
+
+
 def stock_links(store: Store, shop_id: int, product_ids: Sequence[int]) -> dict[int, LinkRow]:
     """The stock links of many Odoo products: ``{product id: link}``."""
     found: dict[int, LinkRow] = {}
-    ids = sorted(set(product_ids))
-    for part in _chunks(ids):
-        rows = store.execute(
-            f"SELECT {LINK_COLUMNS} FROM link WHERE shop_id = ? AND kind = ? "
-            f"AND odoo_model = 'product.product' AND odoo_id IN ({_marks(part)})",
-            [shop_id, STOCK_LINK, *part],
-        ).fetchall()
-        found.update({int(r[5]): LinkRow(*r) for r in rows})
+    for part in _chunks(sorted(set(product_ids))):
+        for row in _links(
+            store,
+            (Link.shop == shop_id)
+            & (Link.kind == STOCK_LINK)
+            & (Link.odoo_model == "product.product")
+            & Link.odoo_id.in_(list(part)),
+        ):
+            found[row.odoo_id] = row
     return found
 
 
@@ -80,14 +107,12 @@ def stock_links_by_variant(
     store: Store, shop_id: int, variant_ids: Sequence[str]
 ) -> dict[str, LinkRow]:
     found: dict[str, LinkRow] = {}
-    ids = sorted(set(variant_ids))
-    for part in _chunks(ids):
-        rows = store.execute(
-            f"SELECT {LINK_COLUMNS} FROM link WHERE shop_id = ? AND kind = ? "
-            f"AND shopify_id IN ({_marks(part)})",
-            [shop_id, STOCK_LINK, *part],
-        ).fetchall()
-        found.update({str(r[3]): LinkRow(*r) for r in rows})
+    for part in _chunks(sorted(set(variant_ids))):
+        for row in _links(
+            store,
+            (Link.shop == shop_id) & (Link.kind == STOCK_LINK) & Link.shopify_id.in_(list(part)),
+        ):
+            found[row.shopify_id] = row
     return found
 
 
@@ -95,12 +120,10 @@ def synced_versions(store: Store, shop_id: int, since: str) -> dict[int, str]:
     """``{Odoo product id: last_version}`` of stock links in step at a version from ``since``
     on (versions start with an ISO time, so they compare as text): the poll drops sightings
     of exactly these versions."""
-    rows = store.execute(
-        "SELECT odoo_id, last_version FROM link WHERE shop_id = ? AND kind = ? "
-        "AND last_version >= ?",
-        (shop_id, STOCK_LINK, since),
-    ).fetchall()
-    return {int(r[0]): str(r[1]) for r in rows}
+    query = Link.select(Link.odoo_id, Link.last_version).where(
+        (Link.shop == shop_id) & (Link.kind == STOCK_LINK) & (Link.last_version >= since)
+    )
+    return {int(odoo_id): str(version) for odoo_id, version in query.tuples().execute(store.db)}
 
 
 def product_mappings_to(
@@ -108,14 +131,17 @@ def product_mappings_to(
 ) -> dict[int, list[str]]:
     """Product mappings read backwards: ``{Odoo product id: [SKU or variant GID, ...]}``."""
     found: dict[int, list[str]] = {}
-    ids = sorted(set(product_ids))
-    for part in _chunks(ids):
-        rows = store.execute(
-            "SELECT odoo_id, source_key FROM mapping WHERE shop_id = ? AND kind = 'product' "
-            f"AND odoo_id IN ({_marks(part)}) ORDER BY source_key",
-            [shop_id, *part],
-        ).fetchall()
-        for odoo_id, key in rows:
+    for part in _chunks(sorted(set(product_ids))):
+        query = (
+            Mapping.select(Mapping.odoo_id, Mapping.source_key)
+            .where(
+                (Mapping.shop == shop_id)
+                & (Mapping.kind == "product")
+                & Mapping.odoo_id.in_(list(part))
+            )
+            .order_by(Mapping.source_key)
+        )
+        for odoo_id, key in query.tuples().execute(store.db):
             found.setdefault(int(odoo_id), []).append(str(key))
     return found
 
@@ -145,33 +171,52 @@ class SkipNote:
 
 
 def note_skips(store: Store, shop_id: int, notes: Sequence[SkipNote]) -> None:
-    """Record (or refresh) what was left alone, in one statement per note, one transaction."""
+    """Record (or refresh) what was left alone: one upsert for all of them."""
     if not notes:
         return
     now = time.time()
+    unique = {(n.kind, n.subject): n for n in notes}  # one row per subject in a statement
+    rows = [
+        {
+            "shop": shop_id,
+            "kind": n.kind,
+            "subject": n.subject,
+            "label": n.label,
+            "reason": n.reason,
+            "mapping_key": n.mapping_key,
+            "seen": 1,
+            "first_seen_at": now,
+            "last_seen_at": now,
+        }
+        for n in unique.values()
+    ]
     with store.atomic():
-        store.db.cursor().executemany(
-            "INSERT INTO stock_skip (shop_id, kind, subject, label, reason, mapping_key, seen, "
-            "first_seen_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?) "
-            "ON CONFLICT(shop_id, kind, subject) DO UPDATE SET label = excluded.label, "
-            "reason = excluded.reason, mapping_key = excluded.mapping_key, "
-            "seen = stock_skip.seen + 1, last_seen_at = excluded.last_seen_at",
-            [
-                (shop_id, n.kind, n.subject, n.label, n.reason, n.mapping_key, now, now)
-                for n in notes
-            ],
-        )
+        for start in range(0, len(rows), 100):
+            StockSkip.insert_many(rows[start : start + 100]).on_conflict(
+                conflict_target=[StockSkip.shop, StockSkip.kind, StockSkip.subject],
+                preserve=[
+                    StockSkip.label,
+                    StockSkip.reason,
+                    StockSkip.mapping_key,
+                    StockSkip.last_seen_at,
+                ],
+                update={StockSkip.seen: StockSkip.seen + 1},
+            ).execute(store.db)
 
 
 def clear_skips(store: Store, shop_id: int, kind: str, subjects: Sequence[str]) -> int:
     """Forget skips that no longer hold (the variant synced, the item is tracked again)."""
     gone = 0
     for part in _chunks(sorted(set(subjects))):
-        gone += store.execute(
-            "DELETE FROM stock_skip WHERE shop_id = ? AND kind = ? "
-            f"AND subject IN ({_marks(part)})",
-            [shop_id, kind, *part],
-        ).rowcount
+        gone += (
+            StockSkip.delete()
+            .where(
+                (StockSkip.shop == shop_id)
+                & (StockSkip.kind == kind)
+                & StockSkip.subject.in_(list(part))
+            )
+            .execute(store.db)
+        )
     return gone
 
 
@@ -179,30 +224,37 @@ def list_skips(
     store: Store, shop_id: int | None = None, kinds: Sequence[str] = (), *, limit: int = 500
 ) -> list[SkipRow]:
     """What the stock flow leaves alone, newest first; a location mapped since is left out."""
-    clauses = [
-        "NOT (s.kind = 'location' AND EXISTS (SELECT 1 FROM mapping AS m WHERE "
-        "m.shop_id = s.shop_id AND m.kind = 'location' AND m.source_key = s.subject))"
-    ]
-    params: list[Any] = []
+    mapped = Mapping.select(SQL("1")).where(
+        (Mapping.shop == StockSkip.shop)
+        & (Mapping.kind == "location")
+        & (Mapping.source_key == StockSkip.subject)
+    )
+    where = ~((StockSkip.kind == "location") & fn.EXISTS(mapped))
     if shop_id is not None:
-        clauses.append("s.shop_id = ?")
-        params.append(shop_id)
+        where &= StockSkip.shop == shop_id
     if kinds:
-        clauses.append(f"s.kind IN ({_marks(kinds)})")
-        params.extend(kinds)
-    rows = store.execute(
-        "SELECT s.shop_id, s.kind, s.subject, s.label, s.reason, s.mapping_key, s.seen, "
-        "s.last_seen_at "
-        f"FROM stock_skip AS s WHERE {' AND '.join(clauses)} "
-        "ORDER BY s.last_seen_at DESC, s.id DESC LIMIT ?",
-        [*params, limit],
-    ).fetchall()
-    return [SkipRow(*r) for r in rows]
+        where &= StockSkip.kind.in_(list(kinds))
+    query = (
+        StockSkip.select(
+            StockSkip.shop,
+            StockSkip.kind,
+            StockSkip.subject,
+            StockSkip.label,
+            StockSkip.reason,
+            StockSkip.mapping_key,
+            StockSkip.seen,
+            StockSkip.last_seen_at,
+        )
+        .where(where)
+        .order_by(StockSkip.last_seen_at.desc(), StockSkip.id.desc())
+        .limit(limit)
+    )
+    return [SkipRow(*row) for row in query.tuples().execute(store.db)]
 
 
 # -- resyncs --------------------------------------------------------------------------------
 
-WAITING = ("queued", "retrying", "running")
+WAITING = (State.QUEUED, State.RETRYING, State.RUNNING)
 PROBLEMS = ("failed", "needs_attention", "awaiting_approval")
 
 
@@ -223,47 +275,56 @@ class ResyncRow:
 
     @property
     def active(self) -> bool:
-        return self.state in ("listing", "working")
+        return self.state in RESYNC_ACTIVE
 
 
 _RESYNC = (
-    "id, shop_id, state, version, after, total, variants, jobs, skipped, started_at, "
-    "listed_at, finished_at"
+    StockResync.id,
+    StockResync.shop,
+    StockResync.state,
+    StockResync.version,
+    StockResync.after,
+    StockResync.total,
+    StockResync.variants,
+    StockResync.jobs,
+    StockResync.skipped,
+    StockResync.started_at,
+    StockResync.listed_at,
+    StockResync.finished_at,
 )
+
+
+def _resync(store: Store, where: Any) -> ResyncRow | None:
+    query = StockResync.select(*_RESYNC).where(where).order_by(StockResync.id.desc()).limit(1)
+    rows = list(query.tuples().execute(store.db))
+    return ResyncRow(*rows[0]) if rows else None
+
+
+def _is_active() -> Any:
+    return StockResync.state.in_(list(RESYNC_ACTIVE))
 
 
 def start_resync(store: Store, shop_id: int, version: str) -> tuple[ResyncRow, bool]:
     """Start a resync of the shop, or adopt the one already running (after a kill, or from
-    another console): one insert that a running resync turns into nothing. Returns the row
-    and whether it is new."""
+    another console): one insert that the one-running-resync index turns into nothing.
+    Returns the row and whether it is new."""
     now = time.time()
     with store.atomic():
-        created = store.execute(
-            "INSERT INTO stock_resync (shop_id, state, version, started_at, updated_at) "
-            "VALUES (?, 'listing', ?, ?, ?) "
-            "ON CONFLICT(shop_id) WHERE state IN ('listing', 'working') DO NOTHING",
-            (shop_id, version, now, now),
-        ).rowcount
+        StockResync.insert(
+            shop=shop_id, state="listing", version=version, started_at=now, updated_at=now
+        ).on_conflict_ignore().execute(store.db)
         row = active_resync(store, shop_id)
     assert row is not None
-    return row, created == 1
+    return row, row.version == version
 
 
 def active_resync(store: Store, shop_id: int) -> ResyncRow | None:
-    row = store.execute(
-        f"SELECT {_RESYNC} FROM stock_resync WHERE shop_id = ? AND state IN ('listing', 'working')",
-        (shop_id,),
-    ).fetchone()
-    return ResyncRow(*row) if row else None
+    return _resync(store, (StockResync.shop == shop_id) & _is_active())
 
 
 def last_resync(store: Store, shop_id: int) -> ResyncRow | None:
-    """The running resync, else the latest one."""
-    row = store.execute(
-        f"SELECT {_RESYNC} FROM stock_resync WHERE shop_id = ? ORDER BY id DESC LIMIT 1",
-        (shop_id,),
-    ).fetchone()
-    return ResyncRow(*row) if row else None
+    """The latest resync of the shop (the running one, if any: there is at most one)."""
+    return _resync(store, StockResync.shop == shop_id)
 
 
 def listed_page(
@@ -278,21 +339,21 @@ def listed_page(
 ) -> None:
     """A page of variants listed: where the listing resumes, and the counts so far. Call it in
     the transaction that enqueues the page's jobs, so a kill repeats nothing and loses nothing."""
-    store.execute(
-        "UPDATE stock_resync SET after = ?, total = COALESCE(?, total), "
-        "variants = variants + ?, jobs = jobs + ?, skipped = skipped + ?, updated_at = ? "
-        "WHERE id = ? AND state = 'listing'",
-        (after, total, variants, jobs, skipped, time.time(), resync_id),
-    )
+    StockResync.update(
+        after=after,
+        total=fn.COALESCE(total, StockResync.total),
+        variants=StockResync.variants + variants,
+        jobs=StockResync.jobs + jobs,
+        skipped=StockResync.skipped + skipped,
+        updated_at=time.time(),
+    ).where((StockResync.id == resync_id) & (StockResync.state == "listing")).execute(store.db)
 
 
 def listing_done(store: Store, resync_id: int) -> None:
     now = time.time()
-    store.execute(
-        "UPDATE stock_resync SET state = 'working', listed_at = ?, updated_at = ? "
-        "WHERE id = ? AND state = 'listing'",
-        (now, now, resync_id),
-    )
+    StockResync.update(state="working", listed_at=now, updated_at=now).where(
+        (StockResync.id == resync_id) & (StockResync.state == "listing")
+    ).execute(store.db)
 
 
 def end_resync(store: Store, resync_id: int, state: str = "done") -> bool:
@@ -300,59 +361,66 @@ def end_resync(store: Store, resync_id: int, state: str = "done") -> bool:
     if state not in ("done", "cancelled"):
         raise ValueError(f"a resync ends done or cancelled, not {state!r}")
     now = time.time()
-    return (
-        store.execute(
-            "UPDATE stock_resync SET state = ?, finished_at = ?, updated_at = ? "
-            "WHERE id = ? AND state IN ('listing', 'working')",
-            (state, now, now, resync_id),
-        ).rowcount
-        == 1
+    changed = (
+        StockResync.update(state=state, finished_at=now, updated_at=now)
+        .where((StockResync.id == resync_id) & _is_active())
+        .execute(store.db)
     )
+    return bool(changed == 1)
 
 
 def finish_resyncs(store: Store, shop_id: int, running: Sequence[int] = ()) -> int:
     """Mark done the shop's listed resyncs none of whose jobs waits any more (``running``:
     jobs of the caller's batch, about to finish). One statement."""
     now = time.time()
-    exclude = f"AND j.id NOT IN ({_marks(running)}) " if running else ""
-    return store.execute(
-        "UPDATE stock_resync SET state = 'done', finished_at = ?, updated_at = ? "
-        "WHERE shop_id = ? AND state = 'working' AND NOT EXISTS (SELECT 1 FROM job AS j "
-        "WHERE j.shop_id = stock_resync.shop_id AND j.flow = 'stock' "
-        f"AND j.source_version = stock_resync.version AND j.state IN {WAITING} {exclude})",
-        [now, now, shop_id, *running],
-    ).rowcount
+    waiting = Job.select(SQL("1")).where(
+        (Job.shop == StockResync.shop)
+        & (Job.flow == "stock")
+        & (Job.source_version == StockResync.version)
+        & in_states(Job.state, WAITING)
+        & Job.id.not_in(list(running))
+    )
+    changed = (
+        StockResync.update(state="done", finished_at=now, updated_at=now)
+        .where(
+            (StockResync.shop == shop_id) & (StockResync.state == "working") & ~fn.EXISTS(waiting)
+        )
+        .execute(store.db)
+    )
+    return int(changed or 0)
+
+
+def _jobs_of(shop_id: int, version: str) -> Any:
+    return (Job.shop == shop_id) & (Job.flow == "stock") & (Job.source_version == version)
 
 
 def job_states(store: Store, shop_id: int, version: str) -> dict[str, int]:
     """Stock jobs carrying ``version`` (a resync's), counted by state."""
-    rows = store.execute(
-        "SELECT state, count(*) FROM job WHERE shop_id = ? AND flow = 'stock' "
-        "AND source_version = ? GROUP BY state",
-        (shop_id, version),
-    ).fetchall()
-    return {str(s): int(n) for s, n in rows}
+    query = (
+        Job.select(Job.state, fn.COUNT(Job.id))
+        .where(_jobs_of(shop_id, version))
+        .group_by(Job.state)
+    )
+    return {str(state): int(n) for state, n in query.tuples().execute(store.db)}
 
 
 def queued_job_ids(store: Store, shop_id: int, version: str) -> list[int]:
     """A resync's jobs not started yet (what cancelling it cancels)."""
-    rows = store.execute(
-        "SELECT id FROM job WHERE shop_id = ? AND flow = 'stock' AND source_version = ? "
-        "AND state IN ('queued', 'retrying')",
-        (shop_id, version),
-    ).fetchall()
-    return [int(r[0]) for r in rows]
+    query = Job.select(Job.id).where(
+        _jobs_of(shop_id, version) & in_states(Job.state, (State.QUEUED, State.RETRYING))
+    )
+    return [int(row[0]) for row in query.tuples().execute(store.db)]
 
 
 def finished_times(store: Store, shop_id: int, version: str, limit: int = 300) -> list[float]:
     """When the latest jobs of a resync finished, newest first (its pace, for the ETA)."""
-    rows = store.execute(
-        "SELECT updated_at FROM job WHERE shop_id = ? AND flow = 'stock' "
-        "AND source_version = ? AND state NOT IN ('queued', 'retrying', 'running') "
-        "ORDER BY updated_at DESC LIMIT ?",
-        (shop_id, version, limit),
-    ).fetchall()
-    return [float(r[0]) for r in rows]
+    query = (
+        Job.select(Job.updated_at)
+        .where(_jobs_of(shop_id, version) & Job.state.not_in([s.value for s in WAITING]))
+        .order_by(Job.updated_at.desc())
+        .limit(limit)
+    )
+    return [float(row[0]) for row in query.tuples().execute(store.db)]
 
 
 @dataclass(frozen=True)
@@ -385,7 +453,7 @@ def resync_progress(store: Store, shop_id: int, now: float | None = None) -> Res
     if row is None:
         return None
     states = job_states(store, shop_id, row.version)
-    waiting = sum(states.get(s, 0) for s in WAITING)
+    waiting = sum(states.get(s.value, 0) for s in WAITING)
     problems = sum(states.get(s, 0) for s in PROBLEMS)
     finished_jobs = sum(states.values()) - waiting - problems
     listed = row.state != "listing"

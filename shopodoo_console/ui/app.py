@@ -24,9 +24,9 @@ from textual.screen import Screen
 
 from shopodoo_console import secrets
 from shopodoo_console.config import Config, Paths
-from shopodoo_console.credentials import requeue_for_credential
 from shopodoo_console.engine import events as ev
 from shopodoo_console.engine.core import Engine
+from shopodoo_console.engine.requeue import requeue_for_credential
 from shopodoo_console.store.db import Store
 from shopodoo_console.ui.checks import (
     ConnectionTester,

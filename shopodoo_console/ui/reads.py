@@ -20,6 +20,7 @@ from shopodoo_console.engine.poller import stream_of
 from shopodoo_console.engine.queries import JobFilter, JobRow
 from shopodoo_console.explain import plain_fix
 from shopodoo_console.shop_options import SHOP_OPTIONS, OptionSpec
+from shopodoo_console.store import views
 from shopodoo_console.store.activity import AuditEntry, job_labels, recent_audit
 from shopodoo_console.store.db import Store
 from shopodoo_console.store.history import failed_per_minute, finished_per_minute
@@ -244,9 +245,7 @@ def _read_dashboard(engine: Engine, store: Store, now: float) -> DashboardData:
     domains = {shop_id: ref.domain for shop_id, ref in engine.shops.items()}
     counts: dict[tuple[str, str], dict[str, int]] = {}
     totals: dict[str, int] = {}
-    for shop_id, flow, state, n in store.execute(
-        "SELECT shop_id, flow, state, count(*) FROM job GROUP BY shop_id, flow, state"
-    ).fetchall():
+    for shop_id, flow, state, n in views.counts_by_stream(store):
         key = (domains.get(shop_id, str(shop_id)), flow)
         counts.setdefault(key, {})[state] = n
         totals[state] = totals.get(state, 0) + n
@@ -295,12 +294,7 @@ def read_throughput(store: Store, now: float) -> list[int]:
     """Jobs finished per 10 s over the last 5 minutes, oldest first (the sparkline)."""
     since = now - THROUGHPUT_BUCKETS * THROUGHPUT_BUCKET_SECONDS
     buckets = [0] * THROUGHPUT_BUCKETS
-    for bucket, n in store.execute(
-        "SELECT CAST((finished_at - ?) / ? AS INTEGER), count(*) FROM job "
-        "WHERE finished_at IS NOT NULL AND finished_at >= ? AND state IN ('done', 'skipped') "
-        "GROUP BY 1",
-        (since, THROUGHPUT_BUCKET_SECONDS, since),
-    ).fetchall():
+    for bucket, n in views.finished_per_bucket(store, since, THROUGHPUT_BUCKET_SECONDS):
         if 0 <= bucket < THROUGHPUT_BUCKETS:
             buckets[bucket] += n
     return buckets
@@ -361,18 +355,10 @@ def read_failure_groups(store: Store) -> list[FailureGroup]:
     groups = []
     missing = missing_mappings(store)
     for code, n in queries.cause_groups(store):
-        row = store.execute(
-            "SELECT job.cause, shop.domain FROM job JOIN shop ON shop.id = job.shop_id "
-            "WHERE job.cause_code = ? AND job.state IN ('needs_attention', 'failed') "
-            "ORDER BY job.id DESC LIMIT 1",
-            (code,),
-        ).fetchone()
-        sample = Cause.from_json(row[0]) if row and row[0] else None
+        sample, shop = views.newest_of_cause(store, code) or (None, "")
         kind = code.split(".", 1)[1].removesuffix("_missing") if code.startswith("mapping.") else ""
         keys = [(source, jobs) for k, source, jobs in missing if k == kind]
-        groups.append(
-            FailureGroup(code, spec_for(code).title, n, sample, row[1] if row else "", keys)
-        )
+        groups.append(FailureGroup(code, spec_for(code).title, n, sample, shop, keys))
     return groups
 
 
@@ -386,13 +372,7 @@ def read_group_jobs(
 
 def group_job_ids(store: Store, code: str) -> list[int]:
     """Every problem job of a cause (for "resolve/cancel this group")."""
-    return [
-        r[0]
-        for r in store.execute(
-            "SELECT id FROM job WHERE cause_code = ? AND state IN ('needs_attention', 'failed')",
-            (code,),
-        ).fetchall()
-    ]
+    return views.attention_ids(store, code)
 
 
 def fix_for_job(job: JobRow) -> Fix:

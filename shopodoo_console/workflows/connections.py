@@ -13,13 +13,14 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from shopodoo_console import secrets
 from shopodoo_console.causes import Cause, CauseError
 from shopodoo_console.config import Config, ShopConfig
 from shopodoo_console.engine.metrics import ODOO_LATENCY, SHOPIFY_BUDGET, Metrics
 from shopodoo_console.odoo import OdooClient
+from shopodoo_console.odoo.client import Protocol
 from shopodoo_console.shopify.auth import ClientCredentials, StaticToken
 from shopodoo_console.shopify.client import ShopifyClient
 
@@ -184,7 +185,7 @@ class Connections:
                 database=odoo.database,
                 login=odoo.login,
                 api_key=key,
-                protocol=odoo.protocol,
+                protocol=cast(Protocol, odoo.protocol),  # the config accepts only these
                 on_event=self._odoo_event,
             )
             client.connect()

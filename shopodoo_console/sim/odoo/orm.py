@@ -200,7 +200,7 @@ class Model:
         if f is None:
             raise PyError("ValueError", f"Invalid field {fname!r} on model {self.name!r}")
         if f.stored:
-            default = [] if f.type in X2MANY else False
+            default: Any = [] if f.type in X2MANY else False
             return row.get(fname, default)
         if f.compute is not None:
             return f.compute(self.env, {**row, "__model__": self.name})

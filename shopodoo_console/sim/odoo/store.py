@@ -31,7 +31,7 @@ class Store:
             lambda: defaultdict(set)
         )
         self.m2o_fields: dict[str, tuple[str, ...]] = {}
-        self._undo: list[Callable[[], None]] | None = None
+        self._undo: list[Callable[[], Any]] | None = None
 
     # -- transactions ---------------------------------------------------------------------
 
@@ -67,7 +67,7 @@ class Store:
         while len(self._undo) > mark:
             self._undo.pop()()
 
-    def _log(self, undo: Callable[[], None]) -> None:
+    def _log(self, undo: Callable[[], Any]) -> None:
         if self._undo is not None:
             self._undo.append(undo)
 

@@ -40,6 +40,7 @@ from graphql import (
     GraphQLNonNull,
     GraphQLSchema,
     InlineFragmentNode,
+    NamedTypeNode,
     OperationDefinitionNode,
     SelectionSetNode,
     get_named_type,
@@ -97,7 +98,7 @@ class _Walker:
 
     def args(self, node: FieldNode) -> dict[str, Any]:
         return {
-            arg.name.value: value_from_ast_untyped(arg.value, self.variables)
+            arg.name.value: value_from_ast_untyped(arg.value, dict(self.variables))
             for arg in node.arguments or ()
         }
 
@@ -110,6 +111,7 @@ class _Walker:
             if isinstance(sel, FieldNode):
                 out.append((parent, sel))
             elif isinstance(sel, InlineFragmentNode | FragmentSpreadNode):
+                condition: NamedTypeNode | None
                 if isinstance(sel, FragmentSpreadNode):
                     frag = self.fragments.get(sel.name.value)
                     if frag is None:

@@ -10,10 +10,11 @@ comes back with HTTP 200.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import Any, cast
 
 from graphql import (
     DocumentNode,
@@ -23,7 +24,7 @@ from graphql import (
     OperationDefinitionNode,
     VariableNode,
     build_schema,
-    execute,
+    execute_sync,
     parse,
     print_ast,
     validate,
@@ -292,7 +293,8 @@ def run(
     values = get_variable_values(the_schema, op.variable_definitions or [], request.variables)
     if isinstance(values, list):
         return Result({"errors": [_variable_error(e, request) for e in values]})
-    coerced = getattr(values, "coerced", values)  # graphql-core 3.3 wraps them, 3.2 does not
+    # graphql-core 3.3 wraps them, 3.2 does not
+    coerced: Mapping[str, Any] = cast(Mapping[str, Any], getattr(values, "coerced", values))
     fragments = {
         d.name.value: d
         for d in request.document.definitions
@@ -347,7 +349,7 @@ def run(
         bulk=bulk_operations,
     )
     with store.lock:  # one request at a time sees and changes the shop: consistent reads
-        outcome = execute(
+        outcome = execute_sync(
             the_schema,
             request.document,
             context_value=context,
@@ -389,7 +391,7 @@ def requested_cost(request: Request) -> int | None:
         for d in request.document.definitions
         if isinstance(d, FragmentDefinitionNode)
     }
-    coerced = getattr(values, "coerced", values)
+    coerced: Mapping[str, Any] = cast(Mapping[str, Any], getattr(values, "coerced", values))
     return cost.analyse(schema(), request.operation, fragments, coerced).requested
 
 

@@ -544,7 +544,7 @@ def metafields_set(store: Store, inputs: Sequence[Mapping[str, Any]]) -> dict[st
         for error in errors:
             error.setdefault("elementIndex", None)
         return {"metafields": [], "userErrors": errors}
-    written = []
+    written: list[dict[str, Any]] = []
     stamp = iso(now())
     for item in inputs:
         namespace = item.get("namespace") or "app--shopodoo"

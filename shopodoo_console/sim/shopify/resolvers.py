@@ -544,6 +544,8 @@ def resolve_tracking_info(record, info, first=None):
 
 def _idempotency_key(info: GraphQLResolveInfo) -> str | None:
     directive = info.schema.get_directive("idempotent")
+    if directive is None:
+        return None
     values = get_directive_values(directive, info.field_nodes[0], info.variable_values)
     return values["key"] if values else None
 
@@ -659,5 +661,6 @@ def install(schema: GraphQLSchema) -> None:
     """Attach the resolvers to a freshly built schema (fails loudly on a missing field)."""
     for (type_name, field_name), resolver in RESOLVERS.items():
         type_ = schema.type_map.get(type_name)
-        if type_ is not None and field_name in getattr(type_, "fields", {}):
-            type_.fields[field_name].resolve = resolver
+        fields = getattr(type_, "fields", None) or {}
+        if field_name in fields:
+            fields[field_name].resolve = resolver

@@ -8,7 +8,7 @@ Secrets are never entered here: the settings screen offers the credential dialog
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
@@ -192,7 +192,8 @@ class ShopEditor(_ConnectionEditor):
     def __init__(self, current: ShopConfig | None = None) -> None:
         super().__init__()
         self.current = current
-        self.AUTO_FOCUS = "#shop-base-url" if current else "#shop-domain"
+        # This dialog's own first field (Textual reads AUTO_FOCUS from the instance).
+        self.__dict__["AUTO_FOCUS"] = "#shop-base-url" if current else "#shop-domain"
 
     def compose(self) -> ComposeResult:
         shop = self.current
@@ -311,7 +312,7 @@ class ShopEditor(_ConnectionEditor):
         else:
             self._edit(self.current, fields)
 
-    def _add(self, domain: str, fields: dict[str, object]) -> None:
+    def _add(self, domain: str, fields: Mapping[str, object]) -> None:
         app = self.console_app
 
         def work() -> ConnectionSaved:
@@ -324,7 +325,7 @@ class ShopEditor(_ConnectionEditor):
 
         self._perform("Adding the shop", work)
 
-    def _edit(self, before: ShopConfig, fields: dict[str, object]) -> None:
+    def _edit(self, before: ShopConfig, fields: Mapping[str, object]) -> None:
         app = self.console_app
         domain = before.domain
 

@@ -66,7 +66,7 @@ class MappingEditor(ModalScreen[Saved | None]):
         self.label = label
         self.saving = False
         # Pre-filled from a failure: the cursor waits in the only field left to fill.
-        self.AUTO_FOCUS = "#map-odoo" if source_key else "#map-key"
+        self.__dict__["AUTO_FOCUS"] = "#map-odoo" if source_key else "#map-key"
 
     @property
     def console_app(self) -> ShopodooApp:

@@ -22,7 +22,7 @@ from textual.widgets.option_list import Option
 
 from shopodoo_console.config import Config
 from shopodoo_console.config_file import update_options
-from shopodoo_console.credentials import requeue_for_options
+from shopodoo_console.engine.requeue import requeue_for_options
 from shopodoo_console.shop_options import OptionSpec, value_problem
 from shopodoo_console.ui.checks import Suggestion
 

@@ -15,24 +15,27 @@ from typing import TYPE_CHECKING, Any
 
 from shopodoo_console.causes import CauseError
 from shopodoo_console.workflows.connections import Connections
-from shopodoo_console.workflows.stock.locations import ShopLocation, suggest_locations
+from shopodoo_console.workflows.stock.locations import (
+    LocationSuggestion,
+    ShopLocation,
+    suggest_locations,
+)
 from shopodoo_console.workflows.stock.resync import Resync
 
 if TYPE_CHECKING:
     from shopodoo_console.engine.core import Engine
-    from shopodoo_console.ui.stock import ShopifyLocationView
 
 CACHE_SECONDS = 60.0
+Located = list[tuple[ShopLocation, list[LocationSuggestion]]]
 
 
 def stock_hooks(engine: Engine, connections: Connections) -> dict[str, Any]:
-    from shopodoo_console.ui.checks import Suggestion
-    from shopodoo_console.ui.stock import ShopifyLocationView
-
-    cache: dict[str, tuple[float, list[ShopifyLocationView]]] = {}
+    """``stock_locations`` answers with the flow's own types; the launcher turns them into
+    what the console shows (the workflows know nothing of the console)."""
+    cache: dict[str, tuple[float, Located]] = {}
     lock = threading.Lock()
 
-    def stock_locations(shop: str) -> list[ShopifyLocationView]:
+    def stock_locations(shop: str) -> Located:
         with lock:
             hit = cache.get(shop)
             if hit is not None and hit[0] > time.monotonic():
@@ -42,22 +45,12 @@ def stock_hooks(engine: Engine, connections: Connections) -> dict[str, Any]:
                 include_inactive=True, include_legacy=True
             )
             layout = connections.odoo().stock_layout()
-            views = []
+            found: Located = []
             for node in nodes:
                 loc = ShopLocation.parse(node)
-                ranked = suggest_locations(loc, layout, config.odoo_company_id, limit=3)
-                views.append(
-                    ShopifyLocationView(
-                        loc.id,
-                        loc.name,
-                        loc.place,
-                        loc.active,
-                        loc.fulfillment_service,
-                        tuple(Suggestion(s.odoo_location_id, s.label, s.why) for s in ranked),
-                    )
-                )
-            cache[shop] = (time.monotonic() + CACHE_SECONDS, views)
-            return views
+                found.append((loc, suggest_locations(loc, layout, config.odoo_company_id, 3)))
+            cache[shop] = (time.monotonic() + CACHE_SECONDS, found)
+            return found
 
     def resync(shop: str) -> str:
         ref = next((r for r in engine.shops.values() if r.domain == shop), None)
