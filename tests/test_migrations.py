@@ -224,5 +224,6 @@ def test_two_processes_opening_an_old_database_migrate_it_once(
     for t in threads:
         t.join(30)
     assert errors == []
-    assert sorted(step for steps in applied for step in steps) == [2, 3]  # each step once
+    steps = sorted(step for steps in applied for step in steps)
+    assert steps == list(range(2, migrations.LATEST + 1))  # each step once
     assert schema(path) == fresh
