@@ -30,6 +30,7 @@ from typing import Any
 from shopodoo_console.causes import Cause
 from shopodoo_console.engine.crashpoints import crashpoint
 from shopodoo_console.engine.flows import Done, ShopRef
+from shopodoo_console.engine.queue import LeaseLost
 from shopodoo_console.shopify import inventory as inv
 from shopodoo_console.shopify.client import ShopifyClient
 from shopodoo_console.shopify.models import QuantityTarget
@@ -45,6 +46,12 @@ REASON = "correction"  # Shopify's reason for "our system of record says so"
 APPLIED = (inv.SET, inv.UNCHANGED)
 
 Replan = Callable[[StockJob], None]
+LEASE_LOST = Cause(
+    code="engine.lease_expired",
+    missing="a job of this inventory call was taken back before the call was sent (the "
+    "console stalled past its lease): nothing was sent",
+    retry_note="nothing was sent; the retry reads both systems again",
+)
 
 
 def send_key(domain: str, jobs: Sequence[StockJob], actions: Sequence[Action]) -> str:
@@ -201,8 +208,13 @@ class StockApply:
         targets = [_target(a) for _, a in actions]
         key = send_key(self.shop.domain, jobs, [a for _, a in actions])
         store_stock.save_send(self.store, self.shop.id, key, [_row(t) for t in targets])
-        for job in jobs:
-            job.ctx.record_intent(self._intent(job, key))
+        try:
+            for job in jobs:
+                job.ctx.record_intent(self._intent(job, key))
+        except LeaseLost:  # a claim expired (the process stalled): send nothing
+            for job in jobs:
+                job.fail(LEASE_LOST)
+            return []
         crashpoint("stock.before_set")
         batches = self.shopify.set_inventory(targets, idempotency_key=key, reason=REASON)
         crashpoint("stock.after_set")
