@@ -126,8 +126,10 @@ async def shoot_demo(out: Path, folder: Path) -> list[Path]:
             dashboard = await settle(app, pilot, DashboardScreen)
             await wait_for(lambda: "done/min" in screen_text(app), what="the chart")
             await wait_for(  # a live demo: the gauges' history builds up over some seconds
-                lambda: dashboard.query_one("#budget-spark").data
-                and dashboard.query_one("#latency-spark").data,
+                lambda: (
+                    dashboard.query_one("#budget-spark").data
+                    and dashboard.query_one("#latency-spark").data
+                ),
                 timeout=90,
                 what="a history for the sparklines",
             )
@@ -186,16 +188,16 @@ async def shoot_stock(app: Any, pilot: Any, store: Any, out: Path, written: list
     mappings = await settle(app, pilot, MappingsScreen)
     mappings.set_kind("location")
     await wait_for(lambda: "Lyon Store" in screen_text(app), timeout=30, what="suggestions")
-    await save(app, out, "9-stock-locations", written)
+    await save(app, out, "10-stock-locations", written)
     await press(pilot, "2")
     queue = await settle(app, pilot, QueueScreen)
     queue.set_filter(flow="stock", states=("awaiting_approval",))
     await wait_for(lambda: "awaiting approval" in screen_text(app), what="stock plans")
     await pilot.pause(0.3)
-    await save(app, out, "10-stock-review", written)
+    await save(app, out, "11-stock-review", written)
     app.post_message(OpenJob(first_stock_plan(store)))
     await settle(app, pilot, JobScreen)
-    await save(app, out, "11-stock-plan", written)
+    await save(app, out, "12-stock-plan", written)
     await press(pilot, "escape", "1")
     await settle(app, pilot, DashboardScreen)
     await press(pilot, "R")
@@ -203,7 +205,7 @@ async def shoot_stock(app: Any, pilot: Any, store: Any, out: Path, written: list
     await press(pilot, "y")
     await wait_for(lambda: "Stock resync" in screen_text(app), timeout=60, what="the bar")
     await pilot.pause(0.5)
-    await save(app, out, "12-stock-resync", written)
+    await save(app, out, "13-stock-resync", written)
 
 
 def first_stock_plan(store: Any) -> int:

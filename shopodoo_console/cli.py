@@ -1123,6 +1123,10 @@ def build_parser() -> argparse.ArgumentParser:
     mrm.add_argument("source_key")
     mrm.set_defaults(func=cmd_mappings_rm)
 
+    from shopodoo_console import cli_reconcile
+
+    cli_reconcile.add_commands(sub)
+
     doc = sub.add_parser("doctor", help="check config, keyring, database, and both systems")
     doc.add_argument("--json", action="store_true")
     doc.set_defaults(func=cmd_doctor)

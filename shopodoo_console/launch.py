@@ -58,6 +58,7 @@ class UiHooks(TypedDict):
     stock_locations: Callable[..., Any]
     resync: Callable[..., Any]
     on_config_saved: Callable[..., Any]
+    reconcile: Any  # workflows.reconcile.service.Reconcile: audit and backfill runs
 
 
 def ui_hooks(engine: Engine, connections: Connections) -> UiHooks:
@@ -104,6 +105,8 @@ def ui_hooks(engine: Engine, connections: Connections) -> UiHooks:
             for loc, ranked in stock["stock_locations"](shop)
         ]
 
+    from shopodoo_console.workflows.reconcile.service import Reconcile
+
     return UiHooks(
         validator=validator,
         tester=tester,
@@ -112,6 +115,7 @@ def ui_hooks(engine: Engine, connections: Connections) -> UiHooks:
         stock_locations=stock_locations,
         resync=stock["resync"],
         on_config_saved=on_config_saved,
+        reconcile=Reconcile(engine.store, engine.config, connections, engine.queue),
     )
 
 

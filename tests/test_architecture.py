@@ -16,8 +16,9 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "shopodoo_console"
 # Import nothing from the product but each other; everyone may use them: causes and their
-# plain-language wording, redaction, and the catalog of shop options.
-LEAVES = {"causes", "redact", "explain", "shop_options"}
+# plain-language wording, redaction, the catalog of shop options, and periods as people type
+# them ("30d").
+LEAVES = {"causes", "redact", "explain", "shop_options", "periods"}
 
 
 def modules() -> dict[str, set[str]]:

@@ -1,7 +1,7 @@
 """Migrations from every earlier version end in the schema the models declare, data intact.
 
-``fixtures/schema_v1.sql`` and ``schema_v2.sql`` are the schemas today's databases have
-(user_version 1 and 2), exactly as the old migrations wrote them. A database at each version,
+``fixtures/schema_v1.sql`` to ``schema_v3.sql`` are the schemas databases of earlier consoles
+have (user_version 1 to 3), exactly as the old migrations wrote them. A database at each version,
 with rows in every table, is opened by the current console; its schema must then equal,
 column by column and index by index, a new database created from the models — and every row
 must still be there and usable.

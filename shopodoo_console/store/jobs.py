@@ -116,7 +116,7 @@ KEYS_IN_RANGES = Statement(_keys_in_ranges)
 WAITING_VERSIONS = Statement(_waiting_versions)
 
 
-def _by_range(
+def by_range(
     store: Store, statement: Statement, key_prefixes: Sequence[str]
 ) -> list[tuple[Any, ...]]:
     rows: list[tuple[Any, ...]] = []
@@ -136,12 +136,12 @@ def waiting_versions(store: Store, key_prefixes: Sequence[str]) -> list[tuple[in
     ``key_prefixes`` (each a record's ``shop:flow:source id:``) — looked at only for records
     that have more than one job at all (a probe of the key index tells, reading no row)."""
     jobs_of: dict[str, set[int]] = {}
-    for prefix, job_id in _by_range(store, KEYS_IN_RANGES, key_prefixes):
+    for prefix, job_id in by_range(store, KEYS_IN_RANGES, key_prefixes):
         jobs_of.setdefault(prefix, set()).add(job_id)
     several = [prefix for prefix, ids in jobs_of.items() if len(ids) > 1]
     if not several:
         return []
-    found = {row[0]: row for row in _by_range(store, WAITING_VERSIONS, several)}
+    found = {row[0]: row for row in by_range(store, WAITING_VERSIONS, several)}
     return list(found.values())
 
 

@@ -314,6 +314,59 @@ index(
 )
 
 
+class ReconcileRun(BaseModel):
+    """One audit or backfill run; ``position`` is where a backfill resumes after a kill."""
+
+    id = AutoField()
+    shop = ForeignKeyField(Shop, column_name="shop_id", on_delete="CASCADE", index=False)
+    kind = TextField()
+    since = TextField()
+    until = TextField(null=True)
+    state = TextField()
+    owner = TextField(default="", constraints=default("''"))
+    method = TextField(default="", constraints=default("''"))
+    position = JSONField(default=dict, constraints=default("'{}'"))
+    total = IntegerField(null=True)
+    done = IntegerField(default=0, constraints=default("0"))
+    found = IntegerField(default=0, constraints=default("0"))
+    message = TextField(default="", constraints=default("''"))
+    started_at = FloatField()
+    updated_at = FloatField()
+    finished_at = FloatField(null=True)
+
+    class Meta:
+        table_name = "reconcile_run"
+
+
+index(
+    ReconcileRun,
+    "reconcile_run_shop",
+    (ReconcileRun.shop, ReconcileRun.kind, ReconcileRun.started_at),
+)
+
+
+class Finding(BaseModel):
+    """What an audit found about one Shopify order (or one Odoo order)."""
+
+    id = AutoField()
+    run = ForeignKeyField(ReconcileRun, column_name="run_id", on_delete="CASCADE", index=False)
+    kind = TextField()
+    shopify_id = TextField(null=True)
+    shopify_name = TextField(default="", constraints=default("''"))
+    odoo_ids = JSONField(default=list, constraints=default("'[]'"))
+    job = ForeignKeyField(Job, column_name="job_id", null=True, on_delete="SET NULL", index=False)
+    summary = TextField()
+    detail = JSONField(default=dict, constraints=default("'{}'"))
+    created_at = FloatField()
+
+
+index(Finding, "finding_run", (Finding.run, Finding.kind, Finding.id))
+index(Finding, "finding_job", (Finding.job,), where=Finding.job.is_null(False))
+# The review reads attempts by when they ended, and operator events by kind.
+index(Attempt, "attempt_ended", (Attempt.ended_at,), where=Attempt.ended_at.is_null(False))
+index(Audit, "audit_event", (Audit.event, Audit.at))
+
+
 ALL_MODELS: tuple[type[BaseModel], ...] = (
     Shop,
     Job,
@@ -326,4 +379,6 @@ ALL_MODELS: tuple[type[BaseModel], ...] = (
     StockSend,
     StockSkip,
     StockResync,
+    ReconcileRun,
+    Finding,
 )

@@ -51,6 +51,7 @@ from shopodoo_console.ui.screens.mappings import MappingsScreen
 from shopodoo_console.ui.screens.queue import QueueScreen
 from shopodoo_console.ui.screens.settings import SettingsScreen
 from shopodoo_console.ui.screens.setup import SetupScreen, needs_setup
+from shopodoo_console.ui.screens.tools import TOOL_MODES, Reconciler
 from shopodoo_console.ui.stock import LocationLister, ResyncStarter, no_locations, no_resync
 from shopodoo_console.ui.widgets.credential import CredentialModal
 from shopodoo_console.ui.widgets.mapping_editor import MappingEditor
@@ -84,6 +85,7 @@ class ShopodooApp(App[int]):
         "failures": FailuresScreen,
         "mappings": MappingsScreen,
         "settings": SettingsScreen,
+        **TOOL_MODES,
     }
     DEFAULT_MODE = "dashboard"
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -92,6 +94,8 @@ class ShopodooApp(App[int]):
         Binding("3", "show('failures')", "Failures", id="go.failures", group=SCREENS),
         Binding("4", "show('mappings')", "Mappings", id="go.mappings", group=SCREENS),
         Binding("5", "show('settings')", "Settings", id="go.settings", group=SCREENS),
+        Binding("6", "show('review')", "Review", id="go.review", group=SCREENS),
+        Binding("7", "show('audit')", "Audit", id="go.audit", group=SCREENS),
         Binding("question_mark", "help", "Help", key_display="?", id="app.help"),
         Binding("p", "toggle_pause", "Pause/resume", id="scheduler.toggle"),
         Binding("P", "poll_now", "Poll now", show=False, id="scheduler.poll_now"),
@@ -112,6 +116,7 @@ class ShopodooApp(App[int]):
         stock_locations: LocationLister = no_locations,
         resync: ResyncStarter = no_resync,
         on_config_saved: ConfigSaved | None = None,
+        reconcile: Reconciler | None = None,
         clock: Callable[[], float] = time.time,
         refresh_hz: float = 4.0,
         live: LiveState | None = None,
@@ -136,6 +141,7 @@ class ShopodooApp(App[int]):
         self.stock_locations = stock_locations  # Shopify locations + suggestions (network)
         self.resync = resync  # starts a shop's stock resync (a worker thread)
         self.on_config_saved: ConfigSaved = on_config_saved or engine.apply_config
+        self.reconcile = reconcile  # audits and backfills (None: not offered)
         self._config_lock = threading.Lock()
         self.clock = clock
         self.refresh_hz = min(refresh_hz, 4.0)
@@ -541,6 +547,7 @@ def run_console(
     stock_locations: LocationLister = no_locations,
     resync: ResyncStarter = no_resync,
     on_config_saved: ConfigSaved | None = None,
+    reconcile: Reconciler | None = None,
     demo: bool = False,
 ) -> int:
     """Start the engine, run the console until the operator quits, stop the engine cleanly.
@@ -565,6 +572,7 @@ def run_console(
             stock_locations=stock_locations,
             resync=resync,
             on_config_saved=on_config_saved,
+            reconcile=reconcile,
             live=live,
             demo=demo,
         ).run()

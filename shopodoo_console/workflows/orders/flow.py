@@ -36,6 +36,11 @@ from shopodoo_console.workflows.pipeline import LinkWriter, outcome, review
 log = logging.getLogger(__name__)
 
 NAME = "orders"
+# What a person changed in Odoo when a Shopify change was not written (the Review counts them).
+CONFLICT_FIELDS = {
+    "conflict.edited_in_odoo": ("order_line",),
+    "conflict.order_locked": ("state",),
+}
 
 
 class OrdersFlow:
@@ -121,7 +126,16 @@ class _Batch:
             if plan.skip.in_step and not match.unchanged:
                 self.links.settle(job, None)
             if plan.skip.cause is not None:
-                job.audit("console", "conflict", plan.skip.reason)
+                code = plan.skip.cause.code
+                job.audit(
+                    "console",
+                    "conflict",
+                    plan.skip.reason,
+                    code=code,
+                    model="sale.order",
+                    odoo_id=job.odoo_id,
+                    fields=list(CONFLICT_FIELDS.get(code, ())),
+                )
             return
         if job.all_done:
             back = job.effect("write_back")

@@ -41,7 +41,13 @@ def shop_slug(domain: str) -> str:
 
 
 def order_stamp(shop: ShopRef, order: ShopifyOrder) -> str:
-    return f"{shop_slug(shop.domain)}_order_{order.legacy_id}"
+    return order_stamp_name(shop.domain, order.legacy_id)
+
+
+def order_stamp_name(domain: str, legacy_id: int | str) -> str:
+    """The stamp of the sale order made for Shopify order ``legacy_id`` (the audit looks
+    orders up by it too)."""
+    return f"{shop_slug(domain)}_order_{legacy_id}"
 
 
 def customer_stamp(shop: ShopRef, legacy_id: str) -> str:

@@ -117,10 +117,15 @@ def _new(order: ShopifyOrder, lookups: Lookups, rules: Rules) -> Plan:
     )
 
 
+def origin_of(domain: str, name: str) -> str:
+    """The sale order's ``origin`` for a Shopify order (the audit finds orders by it too)."""
+    return f"Shopify {domain} {name}"
+
+
 def _header(order: ShopifyOrder, rules: Rules) -> dict[str, Any]:
     header: dict[str, Any] = {
         "client_order_ref": order.name,
-        "origin": f"Shopify {rules.shop.domain} {order.name}",
+        "origin": origin_of(rules.shop.domain, order.name),
         "date_order": _odoo_datetime(order.processed_at),
     }
     if order.note:

@@ -80,18 +80,29 @@ class OrdersPoll:
                 yield self._page(stamps)
 
     def _page(self, stamps: list[OrderStamp]) -> Page:
-        changes = [
-            Change(
-                source_id=s.gid,
-                version=iso(s.updated_at),
-                label=f"Shopify order {s.name}",
-                payload={"order_id": s.gid, "name": s.name},
-                not_before=self.not_before(s.updated_at),
-            )
-            for s in stamps
-            if self.own.get(s.gid) != iso(s.updated_at)
-        ]
-        return Page(changes=changes, cursor=iso(max(s.updated_at for s in stamps)))
+        return Page(changes=self.changes(stamps), cursor=iso(max(s.updated_at for s in stamps)))
+
+    def changes(self, stamps: list[OrderStamp]) -> list[Change]:
+        """The jobs these sightings make: one per order at its version, none for a sighting of
+        our own version. The backfill enqueues through this too, so its job keys are the
+        ones the poll makes (call :meth:`remember_own` first for orders outside the window)."""
+        return [self.change(s) for s in stamps if self.own.get(s.gid) != iso(s.updated_at)]
+
+    def change(self, stamp: OrderStamp) -> Change:
+        return Change(
+            source_id=stamp.gid,
+            version=iso(stamp.updated_at),
+            label=f"Shopify order {stamp.name}",
+            payload={"order_id": stamp.gid, "name": stamp.name},
+            not_before=self.not_before(stamp.updated_at),
+        )
+
+    def remember_own(self, gids: list[str]) -> None:
+        """Learn our own versions of these orders from their links (whatever their age)."""
+        for gid, link in links.find_links(self.store, self.shop.id, "order", gids).items():
+            synced = Synced.parse(link.last_version)
+            if synced is not None:
+                self.own[gid] = synced.version
 
     def not_before(self, version: datetime) -> float | None:
         """When a job for ``version`` may fetch: once Shopify's clock is past its second."""
