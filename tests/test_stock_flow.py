@@ -347,3 +347,25 @@ def test_a_quantity_shopify_refuses_fails_its_job_and_the_rest_of_the_call_is_ap
     )
     assert good["state"] == "done" and c.available("OT-S-001") == 3
     assert c.adjustments(SKU) == []
+
+
+def test_sales_racing_every_write_end_the_rounds_then_the_retry_sets_the_level(
+    console: StockConsole,
+) -> None:
+    """Three stale answers in a row: the job stops (nothing overwritten), waits, retries."""
+    c = console
+    c.odoo_stock(SKU, MAIN, 40)
+    c.world.shopify.faults.add(
+        action="sale", operation="InventorySetQuantities", item=SKU, location=MAIN, times=3
+    )
+    c.sync()
+    (job,) = c.jobs()
+    assert job["state"] == "done" and job["attempts"] == 2
+    attempts = c.store.execute(
+        "SELECT outcome, cause_code FROM attempt WHERE job_id = ? ORDER BY number", (job["id"],)
+    ).fetchall()
+    assert attempts[0] == ("failed", "shopify.inventory_busy")
+    level = c.world.shopify.control.level(SKU, MAIN)
+    assert level is not None and level["committed"] == 3
+    assert level["available"] == 40 - 3  # the three units sold are not undone
+    assert len(c.adjustments(SKU, MAIN)) == 1

@@ -149,3 +149,22 @@ def test_stock_resync_says_what_to_do_when_the_flow_is_off_or_the_shop_unknown(
     assert 'stock = "on"' in err
     assert main(["stock", "resync", "--shop", "nope.myshopify.com"]) == 2
     assert "no shop 'nope.myshopify.com'" in capsys.readouterr().err
+
+
+def test_the_stock_flow_reads_on_as_auto_in_the_config(tmp_path) -> None:
+    from shopodoo_console.config import load_config
+
+    path = tmp_path / "config.toml"
+    path.write_text(
+        '[[shops]]\ndomain = "acme.myshopify.com"\n[shops.flows]\nstock = "on"\n'
+        'orders = "review"\n[shops.options]\nstock_buffer = 2\n',
+        encoding="utf-8",
+    )
+    shop = load_config(path).shops[0]
+    assert shop.mode("stock") == "auto" and shop.mode("orders") == "review"
+    path.write_text(
+        '[[shops]]\ndomain = "acme.myshopify.com"\n[shops.options]\nstock_quantity = "all"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(Exception, match="stock_quantity"):
+        load_config(path)

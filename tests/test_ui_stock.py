@@ -161,3 +161,23 @@ def test_a_resync_started_from_the_dashboard_shows_its_bar_until_done(
     row = c.store.execute("SELECT state, variants FROM stock_resync").fetchone()
     assert row[0] == "done" and row[1] == len(world.shopify.store.variants)
     c.close()
+
+
+def test_a_refused_stock_level_is_a_failure_group_with_its_record(
+    world: World, tmp_path: Path
+) -> None:
+    from shopodoo_console.ui.screens.failures import FailuresScreen
+
+    c = open_console(world, tmp_path / "home")
+    c.odoo_stock("CM-RED-000", MAIN, 2_000_000_000)  # more than Shopify takes
+    c.sync()
+
+    async def scenario() -> None:
+        app = _app(c)
+        async with app.run_test(size=SIZE) as pilot:
+            await press(pilot, "3")
+            await loaded(app, FailuresScreen)
+            await shows(app, "Shopify refused the change", "CM-RED-000")
+
+    asyncio.run(scenario())
+    c.close()

@@ -21,6 +21,7 @@ most ``ROUNDS`` times, then the job waits and retries later. Nothing is overwrit
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -179,6 +180,7 @@ class StockApply:
             self._reread(stale)
             pending = [j for j in stale if _sets(j)]
         for job in pending:
+            self._keep_sold(job)
             job.fail(
                 Cause(
                     code="shopify.inventory_busy",
@@ -188,6 +190,13 @@ class StockApply:
                     "retry reads the level again",
                 )
             )
+
+    @staticmethod
+    def _keep_sold(job: StockJob) -> None:
+        """The units seen sold since the first read outlive this attempt: the retry holds
+        them back too (Odoo has not seen those orders yet)."""
+        with contextlib.suppress(LeaseLost):  # no longer ours: its outcome is discarded
+            job.ctx.record_intent({**(job.ctx.job.intent or {}), "sold": job.sold})
 
     def _calls(self, jobs: list[StockJob]) -> list[list[StockJob]]:
         """Jobs grouped into calls of at most 250 quantities, each job whole."""
@@ -250,6 +259,7 @@ class StockApply:
         names = {a.data["location"]: self.names.get(a.data["location"], "") for a in _sets(job)}
         return {
             "stock_send": key,
+            "sold": job.sold,
             "targets": [_row(_target(a)) for a in _sets(job)],
             "variant": job.variant_id,
             "title": job.title,
