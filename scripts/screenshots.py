@@ -82,6 +82,35 @@ def first_job(store: Any, state: str) -> int:
     return int(row[0] or 1)
 
 
+def shipped_some(store: Any) -> None:
+    """Wait until the warehouse's deliveries met the fulfillments flow: the seeded held,
+    split and 3PL orders explained, and a few shipments fulfilled."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        causes = {
+            row[0]
+            for row in store.execute(
+                "SELECT cause_code FROM job WHERE flow = 'fulfillments' AND cause_code IS NOT NULL"
+            ).fetchall()
+        }
+        (done,) = store.execute(
+            "SELECT count(*) FROM job WHERE flow = 'fulfillments' AND state = 'done'"
+        ).fetchone()
+        wanted = {"fulfillment.on_hold", "fulfillment.other_location", "fulfillment.service"}
+        if wanted <= causes and done >= 3:
+            return
+        time.sleep(0.5)  # a script watching a live demo, not a test
+
+
+def fulfilled_job(store: Any) -> int:
+    """A delivery that became a fulfillment with its tracking number."""
+    row = store.execute(
+        "SELECT min(id) FROM job WHERE flow = 'fulfillments' AND state = 'done' "
+        "AND result LIKE 'Fulfilled%tracking%'"
+    ).fetchone()
+    return int(row[0] or 1)
+
+
 async def settle(app: Any, pilot: Any, screen_type: type) -> Any:
     screen = await loaded(app, screen_type)
     await wait_for(lambda: not screen._loading, what="the load")
@@ -109,9 +138,12 @@ async def save(app: Any, out: Path, name: str, written: list[Path]) -> None:
 async def shoot_demo(out: Path, folder: Path) -> list[Path]:
     from shopodoo_console import demo
     from shopodoo_console.launch import ui_hooks
+    from shopodoo_console.sim.world import WarehouseActivity
 
     world, engine, store, connections = start_demo(folder)
     activity = demo.ShopActivity(world, seed=7, every=3.0).start()  # new orders keep coming
+    warehouse = WarehouseActivity(world, seed=7, every=1.0).start()  # and the warehouse ships
+    shipped_some(store)
     app = ShopodooApp(
         engine=engine,
         store=store,
@@ -168,6 +200,22 @@ async def shoot_demo(out: Path, folder: Path) -> list[Path]:
             app.post_message(OpenJob(first_job(store, "done")))
             await settle(app, pilot, JobScreen)
             await save(app, out, "4-job-detail", written)
+            # 10, 11: the fulfillments the warehouse's deliveries became, and the awkward ones
+            await press(pilot, "escape", "3")
+            failures = await settle(app, pilot, FailuresScreen)
+            failures.select_group("fulfillment.on_hold")
+            await wait_for(
+                lambda: failures.data.code == "fulfillment.on_hold" and failures.data.jobs,
+                what="the held order's group",
+            )
+            await pilot.pause(0.3)
+            await save(app, out, "10-fulfillment-on-hold", written)
+            app.post_message(OpenJob(fulfilled_job(store)))
+            job = await settle(app, pilot, JobScreen)
+            timeline = job.query_one("#job-timeline")  # the delivery, the fulfillment, tracking
+            job.query_one("#job").scroll_to_widget(timeline, top=True, animate=False)
+            await pilot.pause(0.3)
+            await save(app, out, "11-fulfillment-job", written)
             await press(pilot, "escape", "question_mark")
             await wait_for(lambda: isinstance(app.screen, HelpScreen))
             await pilot.pause(0.2)
@@ -176,6 +224,7 @@ async def shoot_demo(out: Path, folder: Path) -> list[Path]:
             await shoot_stock(app, pilot, store, out, written)
     finally:
         activity.stop()
+        warehouse.stop()
         engine.stop()
         store.close()
         world.stop()
@@ -188,16 +237,16 @@ async def shoot_stock(app: Any, pilot: Any, store: Any, out: Path, written: list
     mappings = await settle(app, pilot, MappingsScreen)
     mappings.set_kind("location")
     await wait_for(lambda: "Lyon Store" in screen_text(app), timeout=30, what="suggestions")
-    await save(app, out, "10-stock-locations", written)
+    await save(app, out, "12-stock-locations", written)
     await press(pilot, "2")
     queue = await settle(app, pilot, QueueScreen)
     queue.set_filter(flow="stock", states=("awaiting_approval",))
     await wait_for(lambda: "awaiting approval" in screen_text(app), what="stock plans")
     await pilot.pause(0.3)
-    await save(app, out, "11-stock-review", written)
+    await save(app, out, "13-stock-review", written)
     app.post_message(OpenJob(first_stock_plan(store)))
     await settle(app, pilot, JobScreen)
-    await save(app, out, "12-stock-plan", written)
+    await save(app, out, "14-stock-plan", written)
     await press(pilot, "escape", "1")
     await settle(app, pilot, DashboardScreen)
     await press(pilot, "R")
@@ -205,7 +254,7 @@ async def shoot_stock(app: Any, pilot: Any, store: Any, out: Path, written: list
     await press(pilot, "y")
     await wait_for(lambda: "Stock resync" in screen_text(app), timeout=60, what="the bar")
     await pilot.pause(0.5)
-    await save(app, out, "13-stock-resync", written)
+    await save(app, out, "15-stock-resync", written)
 
 
 def first_stock_plan(store: Any) -> int:

@@ -278,6 +278,74 @@ CATALOG: dict[str, CauseSpec] = dict(
             "Order has no customer",
             fix="Set a guest partner for the shop in Settings, then retry.",
         ),
+        # Fulfillments (a delivery done in Odoo → a Shopify fulfillment)
+        _spec(
+            "fulfillment.on_hold",
+            Kind.CONFIGURATION,
+            "Shopify fulfillment on hold",
+            fix="Release the hold in Shopify (the order → Fulfillment on hold → Release), or "
+            "resolve the job if the hold stands; then retry: it sends only what is still open.",
+        ),
+        _spec(
+            "fulfillment.service",
+            Kind.CONFIGURATION,
+            "Fulfilled by a fulfillment service (3PL)",
+            fix="If the 3PL ships these units, resolve the job (it reports them to Shopify "
+            "itself). If Odoo really shipped them, cancel the fulfillment request in Shopify "
+            "(or move the units to your location), then retry.",
+        ),
+        _spec(
+            "fulfillment.other_location",
+            Kind.CONFIGURATION,
+            "Shipped from another location than Shopify assigned",
+            fix="Move the fulfillment order to the location that shipped (Shopify: the order → "
+            "Change location), or correct the location mapping; then retry.",
+        ),
+        _spec(
+            "fulfillment.split",
+            Kind.CONFIGURATION,
+            "Delivery spans several Shopify locations",
+            fix="Map each Shopify location to the Odoo warehouse that ships it (Mappings → "
+            "Locations), or move the fulfillment orders to one location in Shopify; then retry.",
+        ),
+        _spec(
+            "fulfillment.closed",
+            Kind.DATA,
+            "Shopify fulfillment order closed",
+            retry_safe=True,
+            fix="The order was cancelled or closed in Shopify after Odoo shipped: settle it "
+            "with the customer, then resolve the job (nothing is sent).",
+        ),
+        _spec(
+            "fulfillment.not_ready",
+            Kind.CONFIGURATION,
+            "Shopify fulfillment order not ready",
+            fix="The fulfillment order is scheduled or incomplete in Shopify; retry once it is "
+            "open, or resolve the job.",
+        ),
+        _spec(
+            "fulfillment.lines_unmatched",
+            Kind.DATA,
+            "Delivery lines not on the Shopify order",
+            fix="The delivery shipped sale lines that match no Shopify line item (added or "
+            "renamed in Odoo): fulfil them by hand in Shopify if they belong there, then "
+            "resolve the job.",
+        ),
+        _spec(
+            "fulfillment.cancelled_in_shopify",
+            Kind.CONFLICT,
+            "Fulfillment cancelled in Shopify",
+            fix="A person cancelled this delivery's fulfillment in Shopify; the console does "
+            "not send it again. Fulfil by hand if it was a mistake.",
+        ),
+        _spec(
+            "fulfillment.refused",
+            Kind.TEMPORARY,
+            "Shopify refused the fulfillment (order changed)",
+            max_retries=3,
+            fix="Nothing to do: the order changed since it was read; the retry reads it again "
+            "and sends only what is still open.",
+        ),
         # Data and conflicts
         _spec(
             "data.invalid_payload",

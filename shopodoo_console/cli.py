@@ -321,10 +321,37 @@ def cmd_jobs_resolve(args: argparse.Namespace, paths: Paths) -> int:
 
 def cmd_jobs_approve(args: argparse.Namespace, paths: Paths) -> int:
     store = _open_store(paths)
+    if args.ids and (args.flow or args.shop):
+        raise UsageError("give job ids, or --flow (and --shop) to approve a whole flow, not both")
+    if not args.ids:
+        if not args.flow:
+            raise UsageError("give the job ids to approve, or --flow FLOW to approve all its plans")
+        return _approve_all(store, args.flow, args.shop)
     ids = _job_ids(args.ids)
     _check_exist(store, ids)
     moved = Queue(store).approve(ids)
     return _report_moved(store, ids, moved, "approved", ["awaiting_approval"])
+
+
+def _approve_all(store: Store, flow: str, shop: str | None) -> int:
+    """Review mode in bulk: every plan of a flow (of a shop) waiting for approval."""
+    filters = queries.JobFilter(states=("awaiting_approval",), flow=flow, shop=shop)
+    ids: list[int] = []
+    page = queries.list_jobs(store, filters, limit=500)
+    while page:
+        ids += [job.id for job in page]
+        page = queries.list_jobs(store, filters, limit=500, before_id=page[-1].id)
+    moved = Queue(store).approve(ids) if ids else []
+    where = f" of {shop}" if shop else ""
+    print(
+        f"{len(moved)} {flow} plan(s){where} approved" + (f": {_ids_text(moved)}" if moved else "")
+    )
+    return EXIT_OK
+
+
+def _ids_text(ids: Sequence[int]) -> str:
+    shown = ", ".join(map(str, ids[:20]))
+    return shown + (f" and {len(ids) - 20} more" if len(ids) > 20 else "")
 
 
 # ---------------------------------------------------------------- cursors
@@ -1010,7 +1037,9 @@ def build_parser() -> argparse.ArgumentParser:
         )
         action.set_defaults(func=func)
     approve = jsub.add_parser("approve", help="run the plan of jobs awaiting approval")
-    approve.add_argument("ids", nargs="+")
+    approve.add_argument("ids", nargs="*")
+    approve.add_argument("--flow", help="approve every plan of this flow waiting for approval")
+    approve.add_argument("--shop", help="with --flow: only this shop")
     approve.set_defaults(func=cmd_jobs_approve)
 
     cursors = sub.add_parser("cursors", help="poll positions per shop and stream")

@@ -25,7 +25,7 @@ from shopodoo_console.shop_options import ODOO_MAX_ID, OptionError, check_option
 APP_NAME = "shopodoo"
 DEFAULT_API_VERSION = "2026-07"
 FLOW_MODES = ("off", "review", "auto")
-MODE_ALIASES = {"on": "auto"}  # `stock = "on"` reads as the issue and the README write it
+MODE_ALIASES = {"on": "auto"}  # the issues' `"off" | "review" | "on"`: "on" runs unattended
 KNOWN_FLOWS = ("orders", "products", "stock", "fulfillments", "payments")
 ODOO_PROTOCOLS = ("auto", "json2", "jsonrpc")
 SHOP_AUTH = ("token", "client_credentials")
@@ -343,11 +343,13 @@ def _parse_shop(s: _Section) -> ShopConfig:
     ids = {}
     for name in ("odoo_company_id", "odoo_warehouse_id", "odoo_pricelist_id"):
         ids[name] = s.whole(name, None, low=1, high=ODOO_MAX_ID, unit="(an Odoo record id)")
-    flows = _parse_flow_table(s, "flows", str)
-    for flow, mode in list(flows.items()):
-        flows[flow] = mode = MODE_ALIASES.get(mode, mode)
+    flows = {
+        flow: MODE_ALIASES.get(mode, mode)
+        for flow, mode in _parse_flow_table(s, "flows", str).items()
+    }
+    for flow, mode in flows.items():
         if mode not in FLOW_MODES:
-            options = " or ".join(f'"{m}"' for m in FLOW_MODES)
+            options = " or ".join(f'"{m}"' for m in (*FLOW_MODES, *MODE_ALIASES))
             s.fail(f"{s.key('flows')}.{flow}", f"expected {options}, got {mode!r}")
     poll = _parse_flow_table(s, "poll_seconds", int)
     for flow, seconds in poll.items():

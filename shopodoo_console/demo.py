@@ -7,7 +7,7 @@ writes to the user's keyring.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,18 +33,18 @@ def write_config(
     odoo_protocol: str = "auto",
     poll_seconds: int = 5,
     engine: dict[str, Any] | None = None,
-    flows: dict[str, str] | None = None,
+    flows: Mapping[str, str] | Sequence[str] = ("orders",),
 ) -> Config:
     """Write ``config.toml`` for the simulated shop and Odoo, and load it back (validated).
-    ``flows`` (default: orders in ``mode``) says which flows run and how."""
+    ``flows``: the flows switched on, each with its mode, or their names (all in ``mode``)."""
     paths.ensure()
-    flows = flows or {"orders": mode}
+    modes = dict(flows) if isinstance(flows, Mapping) else dict.fromkeys(flows, mode)
     shop: dict[str, Any] = {
         "domain": facts["shop_domain"],
         "base_url": facts["shop_base_url"],
         "odoo_company_id": facts["company_id"],
-        "flows": flows,
-        "poll_seconds": dict.fromkeys(flows, poll_seconds),
+        "flows": modes,
+        "poll_seconds": dict.fromkeys(modes, poll_seconds),
         "options": {"initial_days": 60, **(options or {})},
     }
     if facts.get("warehouse_id"):
@@ -115,8 +115,9 @@ def demo_home(root: Path) -> Paths:
 DEMO_UNMAPPED = ("OT-XL-001",)  # a SKU the simulated Odoo lacks: "product not mapped"
 # The demo's shop rules: everything since the scenario began, and payments into journals.
 DEMO_OPTIONS = {"initial_days": 60, "register_payments": True}
-# Orders flow in by themselves; stock changes wait in review for a bulk approval (Queue, A).
-DEMO_FLOWS = {"orders": "auto", "stock": "review"}
+# Orders flow in by themselves; the simulated warehouse ships them and the shipments go back;
+# stock changes wait in review for a bulk approval (Queue, A).
+DEMO_FLOWS = {"orders": "auto", "fulfillments": "auto", "stock": "review"}
 # The Main Warehouse is mapped to Odoo's "Berlin DC"; the Outlet Store is left for the
 # operator to map — the Mappings screen suggests Odoo's "Lyon Store" by its address.
 DEMO_MAPPED_LOCATIONS = ("Main Warehouse",)
@@ -133,6 +134,14 @@ def start_world(*, seed: int, orders: int, odoo_version: int) -> Any:
     # A throttled burst: Shopify answers THROTTLED twice while orders are fetched.
     world.shopify.faults.add(action="throttle", operation="OrdersForSync", times=2)
     return world
+
+
+def warehouse(world: Any, *, seed: int, every: float = 10.0) -> Any:
+    """The simulated warehouse at work: it ships deliveries in Odoo (the seeded held, split
+    and 3PL orders first), so the fulfillments flow has shipments to send back."""
+    from shopodoo_console.sim.world import WarehouseActivity
+
+    return WarehouseActivity(world, seed=seed, every=every)
 
 
 class ShopActivity:

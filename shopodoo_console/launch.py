@@ -24,6 +24,7 @@ from shopodoo_console.engine.queries import cause_groups
 from shopodoo_console.logs import setup_logging
 from shopodoo_console.store import views
 from shopodoo_console.store.db import Store
+from shopodoo_console.store.fulfillments import states_of_flow
 from shopodoo_console.workflows import build_flows
 from shopodoo_console.workflows.checks import (
     search_records,
@@ -153,17 +154,20 @@ def run_demo(
         demo.seed_location_mappings(
             engine.queue, next(iter(engine.shops)), facts, list(demo.DEMO_MAPPED_LOCATIONS)
         )
+        warehouse = demo.warehouse(world, seed=seed)
         if headless:
-            return _headless(engine, store, world, root, kept=home is not None)
+            return _headless(engine, store, world, root, warehouse, kept=home is not None)
         from shopodoo_console.ui.app import run_console
 
         activity = demo.ShopActivity(world, seed=seed).start()
+        warehouse.start()
         try:
             return run_console(
                 engine, store, config, paths, demo=True, **ui_hooks(engine, connections)
             )
         finally:
             activity.stop()
+            warehouse.stop()
     finally:
         world.stop()
         if store is not None:
@@ -183,15 +187,32 @@ def _leave(root: Path, *, kept: bool) -> None:
     shutil.rmtree(root, ignore_errors=True)
 
 
-def _headless(engine: Engine, store: Store, world: Any, root: Path, *, kept: bool) -> int:
-    """Sync until the queue settles, then print what happened."""
+def _headless(
+    engine: Engine, store: Store, world: Any, root: Path, warehouse: Any, *, kept: bool
+) -> int:
+    """Sync until the queue settles, ship what is ready in the simulated warehouse, sync
+    again until it settles, then print what happened."""
     where = f"demo files in {root}" if kept else "demo files in a temporary folder"
     print(
         f"Simulated Shopify at {world.shopify.base_url}, Odoo {world.odoo_version} at "
         f"{world.odoo.url}; {where}"
     )
-    passes = 0
     started = time.monotonic()
+    _settle(engine, store)
+    shipped = sum(1 for _ in range(HEADLESS_SHIPMENTS) if warehouse.tick() is not None)
+    _settle(engine, store)
+    engine.close_flows()
+    _print_summary(store, world, time.monotonic() - started)
+    _print_shipments(store, world, shipped)
+    _temporary_note(kept)
+    return 0
+
+
+HEADLESS_SHIPMENTS = 8  # deliveries the headless demo's warehouse ships between two syncs
+
+
+def _settle(engine: Engine, store: Store) -> None:
+    passes = 0
     while passes < 12:
         passes += 1
         summary = engine.sync_once()
@@ -201,8 +222,21 @@ def _headless(engine: Engine, store: Store, world: Any, root: Path, *, kept: boo
             break
         if due is not None and due > time.time():
             time.sleep(min(10.0, due - time.time() + 0.05))
-    engine.close_flows()
-    _print_summary(store, world, time.monotonic() - started)
+
+
+def _print_shipments(store: Store, world: Any, shipped: int) -> None:
+    made = sum(
+        len(world.shopify.control.fulfillments(gid)) for gid in list(world.shopify.store.orders)
+    )
+    rows = states_of_flow(store, "fulfillments")
+    sys.stdout.write(
+        f"\nThe warehouse shipped {shipped} deliveries in Odoo: fulfillments jobs "
+        + ", ".join(f"{n} {s}" for s, n in sorted(rows.items()))
+        + f"; {made} fulfillments in Shopify (with those made before the demo).\n"
+    )
+
+
+def _temporary_note(kept: bool) -> None:
     if not kept:
         home = Path(tempfile.gettempdir()) / "shopodoo-demo"
         print(
@@ -210,7 +244,6 @@ def _headless(engine: Engine, store: Store, world: Any, root: Path, *, kept: boo
             f"with the CLI: shopodoo demo --headless --home {home} && "
             f"SHOPODOO_HOME={home} shopodoo jobs ls --state needs_attention"
         )
-    return 0
 
 
 def _print_summary(store: Store, world: Any, seconds: float) -> None:

@@ -166,6 +166,14 @@ SHOP_OPTIONS: tuple[Option, ...] = (
         "(inventoryActivate); false leaves it and lists it as skipped",
         label="Stock items at mapped locations",
     ),
+    Option(
+        "notify_customer",
+        "flag",
+        True,
+        "fulfillments: Shopify e-mails the customer the shipping confirmation (with the "
+        "tracking link) when a delivery done in Odoo is recorded",
+        label="Notify customers of shipments",
+    ),
 )
 BY_NAME: dict[str, Option] = {o.name: o for o in SHOP_OPTIONS}
 OPTIONS_BY_KEY = BY_NAME

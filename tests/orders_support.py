@@ -118,6 +118,7 @@ def open_console(
     options: dict[str, Any] | None = None,
     write_config: bool = True,
     workers: int = 2,
+    flows: tuple[str, ...] = ("orders",),
 ) -> Console:
     """A console on ``home`` (a second call on the same home is "a restart")."""
     paths = demo.demo_home(home)
@@ -131,6 +132,7 @@ def open_console(
             options=options,
             odoo_protocol=protocol,
             engine={"workers": workers, "lease_seconds": 30},
+            flows=flows,
         )
     else:
         from shopodoo_console.config import load_config

@@ -16,9 +16,9 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "shopodoo_console"
 # Import nothing from the product but each other; everyone may use them: causes and their
-# plain-language wording, redaction, the catalog of shop options, and periods as people type
-# them ("30d").
-LEAVES = {"causes", "redact", "explain", "shop_options", "periods"}
+# plain-language wording, redaction, the catalog of shop options, periods as people type
+# them ("30d"), and the server-clock estimate both clients keep.
+LEAVES = {"causes", "redact", "explain", "shop_options", "periods", "clock"}
 
 
 def modules() -> dict[str, set[str]]:
@@ -138,4 +138,102 @@ def test_sql_is_built_only_in_store() -> None:
             text = node.value if isinstance(node, ast.Constant) else None
             if isinstance(text, str) and statement.match(text):
                 wrong.append(f"{path.relative_to(PACKAGE)}:{node.lineno}")
+    assert not wrong, wrong
+
+
+# ---------------------------------------------------------------- statements in store/
+
+STORE = PACKAGE / "store"
+# What only SQLite says (pragmas, the link writer's two ON CONFLICT clauses) is written as
+# text in one module; every other statement is built by peewee from the models.
+RAW_SQL_HOME = {"sqlite.py"}
+# Modules that hand text to the database: sqlite.py its own statements, compiled.py the SQL
+# peewee compiled, db.py's ``Store.execute`` (a test and debugging helper).
+RUNS_TEXT = {"sqlite.py", "compiled.py", "db.py"}
+SQL_TEXT = re.compile(
+    r"^\s*(SELECT|INSERT|UPDATE|DELETE|WITH|REPLACE|PRAGMA|CREATE|DROP|ALTER|BEGIN)\b"
+)
+TEXT_RUNNERS = {"execute_sql", "executemany", "executescript"}
+
+
+def sql_literals(source: str) -> list[int]:
+    """Lines of the string literals (plain or f-strings, concatenated or not) that start
+    like a SQL statement. Keywords are upper case, as SQL is written: docstrings that begin
+    "Update the ..." are prose."""
+    found: set[int] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.JoinedStr):
+            head = node.values[0] if node.values else None
+            text = head.value if isinstance(head, ast.Constant) else None
+        elif isinstance(node, ast.Constant):
+            text = node.value
+        else:
+            continue
+        if isinstance(text, str) and SQL_TEXT.match(text):
+            found.add(node.lineno)
+    return sorted(found)
+
+
+def _receiver(node: ast.expr) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return ""
+
+
+def text_runs(source: str) -> list[str]:
+    """Calls that hand SQL text to the database: ``Store.execute`` (``store.execute(...)``,
+    ``self.store.execute(...)``) and the driver's own ``execute_sql`` / ``executemany``."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        name = node.func.attr
+        if name in TEXT_RUNNERS or (name == "execute" and _receiver(node.func.value) == "store"):
+            found.append(f"{name}:{node.lineno}")
+    return found
+
+
+def test_the_detectors_see_sql_text_and_its_runners() -> None:
+    """The checks below are not vacuous: each would catch the shapes the old modules had."""
+    sample = '''
+rows = store.execute(
+    "SELECT id FROM job "
+    "WHERE state = ?", (s,)
+).fetchall()
+store.db.cursor().executemany("INSERT INTO finding (kind) VALUES (?)", rows)
+self.store.execute(f"UPDATE job SET state = ? WHERE id IN ({marks})", ids)
+db.execute_sql(LINK_WRITE, values)
+query.execute(store.db)  # peewee runs what it built: fine
+"""Update the run's progress."""  # a docstring
+'''
+    assert sql_literals(sample) == [3, 6, 7]
+    assert sorted(text_runs(sample)) == ["execute:2", "execute:7", "execute_sql:8", "executemany:6"]
+
+
+def test_store_writes_sql_text_only_in_sqlite_py() -> None:
+    """Every statement in store/ is built with peewee over the models; raw SQL (what peewee
+    cannot say, or what only SQLite says) lives in sqlite.py (issue 9, item 5)."""
+    wrong = [
+        f"store/{path.name}:{line}"
+        for path in sorted(STORE.glob("*.py"))
+        if path.name not in RAW_SQL_HOME
+        for line in sql_literals(path.read_text(encoding="utf-8"))
+    ]
+    assert not wrong, f"SQL text outside store/sqlite.py: {wrong}"
+
+
+def test_only_sqlite_py_the_compiler_and_the_debug_helper_run_sql_text() -> None:
+    """No module of the product hands SQL text to the database through ``Store.execute`` or
+    the driver, except sqlite.py, compiled.py (peewee's own output) and db.py (which defines
+    ``Store.execute`` for tests and debugging)."""
+    wrong = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        relative = path.relative_to(PACKAGE)
+        if relative.parts[0] == "sim" or (
+            relative.parts[0] == "store" and relative.name in RUNS_TEXT
+        ):
+            continue
+        wrong += [f"{relative}:{c}" for c in text_runs(path.read_text(encoding="utf-8"))]
     assert not wrong, wrong

@@ -69,7 +69,7 @@ def test_good_config(tmp_path: Path) -> None:
         ),
         (
             "[[shops]]\ndomain = 'a.myshopify.com'\n[shops.flows]\norders = 'yes'",
-            'shops[0].flows.orders: expected "off" or "review" or "auto", got \'yes\'',
+            'shops[0].flows.orders: expected "off" or "review" or "auto" or "on", got \'yes\'',
         ),
         (
             "[[shops]]\ndomain = 'a.myshopify.com'\n[shops.flows]\nordres = 'auto'",
@@ -149,3 +149,22 @@ def test_the_new_orders_options_are_read(tmp_path: Path) -> None:
     assert (settings.custom_line_product_id, settings.create_cancelled_orders) == (57, True)
     plain = load_config(write(tmp_path, OPTIONS)).shops[0]
     assert OrdersSettings.from_shop(plain).create_cancelled_orders is False
+
+
+def test_the_fulfillments_mode_and_options_are_read(tmp_path: Path) -> None:
+    """`fulfillments = "on"` (the issues' word) runs the flow unattended; `notify_customer`
+    reaches the flow, and a wrong value names the key."""
+    from shopodoo_console.workflows.fulfillments.settings import FulfillmentsSettings
+
+    text = (
+        "[[shops]]\ndomain = 'a.myshopify.com'\n[shops.flows]\nfulfillments = 'on'\n"
+        "orders = 'review'\n[shops.options]\nnotify_customer = false\n"
+    )
+    shop = load_config(write(tmp_path, text)).shops[0]
+    assert (shop.mode("fulfillments"), shop.mode("orders")) == ("auto", "review")
+    assert FulfillmentsSettings.from_shop(shop).notify_customer is False
+    plain = load_config(write(tmp_path, "[[shops]]\ndomain = 'a.myshopify.com'\n")).shops[0]
+    assert plain.mode("fulfillments") == "off"
+    assert FulfillmentsSettings.from_shop(plain).notify_customer is True
+    with pytest.raises(ConfigError, match=re.escape("options.notify_customer: expected true")):
+        load_config(write(tmp_path, text.replace("= false", "= 'no'")))

@@ -38,6 +38,35 @@ def test_pragmas_are_applied(tmp_path: Path) -> None:
     store.close()
 
 
+def test_a_bulk_transaction_keeps_its_undo_records_in_memory_while_it_lasts(
+    tmp_path: Path,
+) -> None:
+    """A poll page's upsert journals every page it changes; in a bulk transaction that record
+    stays in RAM (``temp_store=MEMORY``) — and only there: after it, sorts spill to disk again,
+    whether it committed or failed."""
+    store = Store(tmp_path / "b.db")
+
+    def temp_store() -> int:
+        return int(store.execute("PRAGMA temp_store").fetchone()[0])
+
+    assert temp_store() == 0
+    with store.atomic(bulk=True):
+        assert temp_store() == 2
+        store.sync_shop("a.myshopify.com", api_version="2026-07")
+    assert temp_store() == 0
+    assert store.shop_id("a.myshopify.com") is not None
+
+    with pytest.raises(RuntimeError), store.atomic(bulk=True):
+        store.sync_shop("b.myshopify.com", api_version="2026-07")
+        raise RuntimeError("a page that fails halfway")
+    assert store.shop_id("b.myshopify.com") is None  # nothing half-written
+    assert temp_store() == 0
+
+    with store.atomic(), store.atomic(bulk=True):  # a savepoint: the outer transaction decided
+        assert temp_store() == 0
+    store.close()
+
+
 def test_database_file_is_private(tmp_path: Path) -> None:
     store = Store(tmp_path / "data" / "priv.db")
     store.sync_shop("a.myshopify.com", api_version="2026-07")

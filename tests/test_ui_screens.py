@@ -517,3 +517,37 @@ def test_run_console_starts_and_stops_the_engine(sample, monkeypatch) -> None:
     monkeypatch.setattr(app_module.ShopodooApp, "run", lambda self: calls.append("run") or 0)
     assert app_module.run_console(engine, store, engine.config, None) == 0  # type: ignore[arg-type]
     assert calls == ["start", "run", "stop"]
+
+
+def test_queue_approves_every_plan_shown_in_bulk(sample) -> None:
+    """`A` in the Queue: review mode in bulk — every plan waiting for approval that the
+    filters show is approved (here: the stock flow's), and nothing else moves."""
+    store, engine = sample
+    waiting = [
+        r[0]
+        for r in store.execute(
+            "SELECT id FROM job WHERE state = 'awaiting_approval' ORDER BY id"
+        ).fetchall()
+    ]
+    others = dict(store.execute("SELECT id, state FROM job").fetchall())
+    assert waiting
+
+    async def scenario(app: RecordingApp, pilot: Any) -> None:
+        await press(pilot, "2")
+        await loaded(app, QueueScreen)
+        await press(pilot, "A")
+        await shows(app, f"Approve {len(waiting)} plan(s) awaiting approval (every flow)?")
+        assert all(job_state(store, i) == "awaiting_approval" for i in waiting)
+        await press(pilot, "y")
+        await wait_for(
+            lambda: all(job_state(store, i) == "queued" for i in waiting), what="the approvals"
+        )
+        await wait_for(
+            lambda: app.noted(f"{len(waiting)} plan(s) approved (every flow)"), what="the note"
+        )
+
+    run(store, engine, scenario)
+    after = dict(store.execute("SELECT id, state FROM job").fetchall())
+    assert {i: s for i, s in after.items() if i not in waiting} == {
+        i: s for i, s in others.items() if i not in waiting
+    }

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
 
 from shopodoo_console.causes import Cause
@@ -128,10 +127,10 @@ class JobView:
     owner: str = ""
     retry_counts: dict[str, int] = field(default_factory=dict)
     retrying_since: float | None = None
+    claim: Claim = field(init=False, repr=False, compare=False)  # this claim's fencing token
 
-    @cached_property
-    def claim(self) -> Claim:
-        return Claim(self.id, self.attempts, self.owner)
+    def __post_init__(self) -> None:
+        self.claim = Claim(self.id, self.attempts, self.owner)
 
 
 class JobContext(Protocol):

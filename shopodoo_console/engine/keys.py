@@ -14,8 +14,6 @@ SEPARATOR = ":"
 
 
 def _escape(part: str) -> str:
-    if "%" not in part and SEPARATOR not in part:
-        return part
     return part.replace("%", "%25").replace(SEPARATOR, "%3A")
 
 
@@ -50,7 +48,10 @@ def key_after(prefix: str, source_id: str, version: str) -> str:
     """:func:`job_key` for a :func:`record_prefix` computed once (a whole poll page)."""
     if not source_id:
         raise ValueError("a job key needs a non-empty source_id")
-    return f"{prefix}{_escape(source_id)}{SEPARATOR}{_escape(str(version))}"
+    # _escape, inlined: a poll page builds 250 keys
+    source = source_id.replace("%", "%25").replace(SEPARATOR, "%3A")
+    at = str(version).replace("%", "%25").replace(SEPARATOR, "%3A")
+    return f"{prefix}{source}{SEPARATOR}{at}"
 
 
 def parse_key(key: str) -> KeyParts:

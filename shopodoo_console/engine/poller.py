@@ -57,7 +57,7 @@ class Poller:
         result.cursor = since
         try:
             for page in flow.poll(shop, since):
-                with self.store.atomic():
+                with self.store.atomic(bulk=True):
                     outcome = self.queue.enqueue(shop.id, shop.domain, flow.name, page.changes)
                     if page.cursor is not None:
                         self.set_position(shop.id, stream, page.cursor)

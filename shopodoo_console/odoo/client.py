@@ -23,6 +23,7 @@ from typing import Any, Literal
 import httpx
 
 from ..causes import Cause, CauseError, Kind
+from ..clock import ServerClock
 from ..redact import redact, register_secret
 from . import stock
 from .errors import (
@@ -127,6 +128,7 @@ class OdooClient:
         self.backoff = backoff
         self.max_backoff = max_backoff
         self.latency = LatencyStats()
+        self.server_clock = ServerClock()  # write_date has whole seconds (DESIGN §3.7)
         self.info: ServerInfo | None = None
         self._http = httpx.Client(
             base_url=self.url,
@@ -247,6 +249,7 @@ class OdooClient:
             self.latency.record(time.perf_counter() - started, ok=False)
             raise CauseError(transport_cause(_scrub(exc), op, self.url)) from None
         elapsed = time.perf_counter() - started
+        self.server_clock.sample(response.headers.get("date"), time.time())
         self.latency.record(elapsed, ok=response.status_code < 400)
         self._emit(
             "call",
@@ -803,6 +806,10 @@ class OdooClient:
         (3 calls per page)."""
         return stock.done_pickings(self, since, overlap=overlap, states=states, page_size=page_size)
 
+    def pickings(self, ids: Sequence[int]) -> list[stock.Picking]:
+        """Transfers by id as they are now, with moves, order, carrier, tracking (3 calls)."""
+        return stock.pickings(self, ids)
+
     # -- stamps (DESIGN §3.4, odoo.md §5) ---------------------------------------------------------
 
     def find_stamps(self, names: Iterable[str]) -> dict[str, tuple[str, int]]:
@@ -834,6 +841,72 @@ class OdooClient:
             )
             found = {n: rid for n, rid in found.items() if rid in alive}
         return found
+
+    def stamps_on(self, model: str, ids: Iterable[int], prefix: str) -> dict[int, list[str]]:
+        """The console stamps named ``prefix…`` on these records: ``{record id: [names]}``,
+        one call per 500 records (a record may carry several stamps)."""
+        found: dict[int, list[str]] = {}
+        for part in chunks(ids, 500):
+            rows = self.search_read(
+                "ir.model.data",
+                [
+                    ("module", "=", STAMP_MODULE),
+                    ("model", "=", model),
+                    ("res_id", "in", part),
+                    ("name", "=like", prefix + "%"),  # "_" matches any one character:
+                ],
+                ["name", "res_id"],
+            )
+            for row in rows:  # … so the prefix is checked again here
+                if str(row["name"]).startswith(prefix):
+                    found.setdefault(int(row["res_id"]), []).append(str(row["name"]))
+        return found
+
+    def stamp_records(
+        self, model: str, stamps: Mapping[str, int], *, record: str = ""
+    ) -> dict[str, int]:
+        """Give existing records a console stamp each (``{name: record id}``) in one call.
+
+        For a record the console did not create but now answers for (a delivery shipped as a
+        Shopify fulfillment): the stamp says so in Odoo. A stamp already there for the same
+        record is adopted (a retry after a lost answer, or another worker a moment earlier);
+        one naming another record is an ``odoo.validation`` cause (two records cannot be the
+        same remote one). Returns the stamps that now exist for their record.
+        """
+        names = {check_stamp(n): int(i) for n, i in stamps.items()}
+        if not names:
+            return {}
+        existing = self.find_stamps(names)
+        clash = [n for n, (m, i) in existing.items() if (m, i) != (model, names[n])]
+        if clash:
+            other = existing[clash[0]]
+            raise CauseError(
+                classify(
+                    "odoo.exceptions.ValidationError",
+                    f"the stamp {STAMP_MODULE}.{clash[0]} already names {other[0]} {other[1]}, "
+                    f"not {model} {names[clash[0]]}",
+                    Operation("ir.model.data", "create", (), True, (clash[0],), record),
+                )
+            )
+        missing = [n for n in names if n not in existing]
+        values = [
+            {
+                "module": STAMP_MODULE,
+                "name": n,
+                "model": model,
+                "res_id": names[n],
+                "noupdate": True,
+            }
+            for n in missing
+        ]
+        if values:
+            try:
+                self.create("ir.model.data", values, record=record)
+            except CauseError as exc:
+                if exc.cause.code != "odoo.stamp_taken":
+                    raise
+                return self.stamp_records(model, stamps, record=record)  # the winner's: adopt
+        return dict(names)
 
     def create_stamped(
         self,

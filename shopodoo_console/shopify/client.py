@@ -17,7 +17,6 @@ Retry rules (shopify.md §3-§4, §8):
 
 from __future__ import annotations
 
-import email.utils
 import ipaddress
 import logging
 import random
@@ -32,6 +31,7 @@ from typing import Any
 import httpx
 
 from ..causes import Cause, CauseError
+from ..clock import ServerClock
 from ..redact import RedactingFilter, redact, register_secret
 from . import documents, inventory, shipping
 from .auth import Auth, ClientCredentials, StaticToken
@@ -90,37 +90,6 @@ def search_time(when: datetime) -> str:
     if when.tzinfo is None:
         raise ValueError("use an aware datetime (UTC) for Shopify searches")
     return "'" + when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") + "'"
-
-
-class ServerClock:
-    """How far this machine's clock is from Shopify's, from the ``Date`` header of answers.
-
-    ``Date`` has whole seconds, so each answer gives ``local - server`` plus up to a second
-    (plus the transit time); the smallest of the recent samples is the best estimate, and it
-    errs late, never early — what holding a job back until a version is settled needs.
-    """
-
-    SAMPLES = 32
-
-    def __init__(self) -> None:
-        self._samples: list[float] = []
-        self._lock = threading.Lock()
-
-    def sample(self, date_header: str | None, received: float) -> None:
-        if not date_header:
-            return
-        try:
-            server = email.utils.parsedate_to_datetime(date_header).timestamp()
-        except (TypeError, ValueError, IndexError):
-            return
-        with self._lock:
-            self._samples.append(received - server)
-            del self._samples[: -self.SAMPLES]
-
-    def offset(self) -> float | None:
-        """Local time minus Shopify's, in seconds (``None`` before the first answer)."""
-        with self._lock:
-            return min(self._samples) if self._samples else None
 
 
 class ShopifyClient:
@@ -901,6 +870,28 @@ class ShopifyClient:
         )
         with self.shaped("FulfillmentCreate"):
             payload = reply.data["fulfillmentCreate"]
+            return FulfillmentResult(
+                user_errors=UserError.many(payload["userErrors"]),
+                fulfillment=payload["fulfillment"],
+            )
+
+    def fulfillment_tracking_update(
+        self, fulfillment_gid: str, tracking: Tracking, *, notify_customer: bool = False
+    ) -> FulfillmentResult:
+        """Set a fulfillment's tracking (a number added or corrected after shipping). Setting
+        a value: resent after a lost answer, it changes nothing more."""
+        reply = self.execute(
+            "FulfillmentTrackingInfoUpdate",
+            {
+                "fulfillmentId": fulfillment_gid,
+                "trackingInfoInput": tracking.as_input(),
+                "notifyCustomer": notify_customer,
+            },
+            default_cost=10,
+            idempotent=True,
+        )
+        with self.shaped("FulfillmentTrackingInfoUpdate"):
+            payload = reply.data["fulfillmentTrackingInfoUpdate"]
             return FulfillmentResult(
                 user_errors=UserError.many(payload["userErrors"]),
                 fulfillment=payload["fulfillment"],

@@ -149,16 +149,32 @@ class TagsResult(MutationResult):
 
 @dataclass(frozen=True)
 class Tracking:
+    """A shipment's tracking: one number (``number``/``url``) or several (``numbers``/``urls``,
+    a parcel each; ``number`` is then the first)."""
+
     number: str | None = None
     company: str | None = None
     url: str | None = None
+    numbers: tuple[str, ...] = ()
+    urls: tuple[str, ...] = ()
 
     def as_input(self) -> dict[str, Any]:
+        if len(self.numbers) > 1:
+            out: dict[str, Any] = {"numbers": list(self.numbers)}
+            if self.urls:
+                out["urls"] = list(self.urls)
+            if self.company is not None:
+                out["company"] = self.company
+            return out
         return {
             k: v
             for k, v in (("number", self.number), ("company", self.company), ("url", self.url))
             if v is not None
         }
+
+    @property
+    def all_numbers(self) -> tuple[str, ...]:
+        return self.numbers or ((self.number,) if self.number else ())
 
 
 @dataclass(frozen=True)

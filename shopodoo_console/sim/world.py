@@ -53,11 +53,12 @@ WAREHOUSES: dict[str, dict[str, Any]] = {
     },
 }
 THIRD_PARTY = "ShipFast 3PL"  # a fulfillment service's location: Odoo does not ship it
+AWKWARD_TAG = "demo-awkward"  # orders seeded held, split or at the 3PL
 ARCHIVED_SKU = "RP-OLD-900"  # a product archived in Shopify, still stocked in Odoo
 UNTRACKED_TITLE = "Enamel Pin"  # made to order: Shopify does not track its inventory
 
 
-def _shop_extras(shopify: dict[str, Any]) -> None:
+def _shop_extras(shopify: dict[str, Any], unmapped_skus: tuple[str, ...] = ()) -> None:
     """The stock and shipping cases a demo needs, added without disturbing what the seed made."""
     shopify["locations"] = [
         *shopify["locations"],
@@ -94,20 +95,47 @@ def _shop_extras(shopify: dict[str, Any]) -> None:
             ],
         }
     )
-    orders = shopify["orders"]
-    open_orders = [
-        o
-        for o in orders[20:]
-        if not o.get("fulfilled") and not o.get("cancelled") and o["lines"][0].get("sku")
-    ]
-    if len(open_orders) >= 1 and len(open_orders[0]["lines"]) >= 2:
-        open_orders[0]["lines"][-1]["location"] = names[1]  # split across two locations
-    if len(open_orders) >= 2:
-        open_orders[1]["hold"] = {"reason": "INCORRECT_ADDRESS", "notes": "No house number"}
-    if len(open_orders) >= 3:
-        for line in open_orders[2]["lines"]:
+    _awkward_orders(shopify["orders"], names, unmapped_skus)
+
+
+def _awkward_orders(
+    orders: list[dict[str, Any]], names: list[str], unmapped_skus: tuple[str, ...]
+) -> None:
+    """A split, a held and a 3PL order among the paid ones: they are confirmed in Odoo, so the
+    warehouse ships them and the fulfillments flow meets each case (tagged, so the demo's
+    warehouse ships them first)."""
+    open_orders = [o for o in orders[20:] if _goes_through(o, unmapped_skus)]
+    split = next((o for o in open_orders if len(o["lines"]) >= 2), None)
+    if split is not None:
+        split["lines"][-1]["location"] = names[1]  # split across two locations
+        _tag(split, "demo-split")
+    rest = [o for o in open_orders if o is not split]
+    if len(rest) >= 1:
+        rest[0]["hold"] = {"reason": "INCORRECT_ADDRESS", "notes": "No house number"}
+        _tag(rest[0], "demo-held")
+    if len(rest) >= 2:
+        for line in rest[1]["lines"]:
             line["location"] = THIRD_PARTY
-        open_orders[2]["fulfillmentRequest"] = "accepted"
+        rest[1]["fulfillmentRequest"] = "accepted"
+        _tag(rest[1], "demo-3pl")
+
+
+def _goes_through(order: dict[str, Any], unmapped_skus: tuple[str, ...]) -> bool:
+    """Open, paid, with a customer, not by PayPal, no unmapped SKU: nothing stops it in the
+    orders flow (the demo leaves PayPal, guests and one SKU waiting on purpose)."""
+    return (
+        not order.get("fulfilled")
+        and not order.get("cancelled")
+        and bool(order["lines"][0].get("sku"))
+        and order.get("financialStatus") == "PAID"
+        and bool(order.get("customer"))
+        and order.get("gateway") != "paypal"
+        and not any(line.get("sku") in unmapped_skus for line in order["lines"])
+    )
+
+
+def _tag(order: dict[str, Any], tag: str) -> None:
+    order["tags"] = [*(order.get("tags") or []), AWKWARD_TAG, tag]
 
 
 def build_scenarios(
@@ -124,7 +152,7 @@ def build_scenarios(
     shopify = generate(
         seed=seed, orders=orders, customers=customers, products=products, days=days, now=now
     )
-    _shop_extras(shopify)
+    _shop_extras(shopify, unmapped_skus)
     odoo = default_scenario(seed=seed, products=0, partners=10)
     odoo["companies"][0]["warehouses"] = [dict(w) for w in WAREHOUSES.values()]
     catalogue: dict[str, dict[str, Any]] = {}
@@ -237,14 +265,16 @@ class World:
 
 class WarehouseActivity:
     """The warehouse at work while the demo runs: every ``every`` seconds it ships the oldest
-    ready delivery — one in three in part, leaving a backorder — with a tracking number,
-    takes one delivery in seven back, and recounts a shelf now and then."""
+    ready delivery (the seeded held, split and 3PL orders' first) — one in three in part,
+    leaving a backorder — with a tracking number, takes one delivery in seven back, and
+    recounts a shelf now and then."""
 
     def __init__(self, world: World, *, seed: int, every: float = 10.0) -> None:
         self.world = world
         self.every = every
         self.rng = random.Random(seed)
         self.ticks = 0
+        self.awkward: set[str] | None = None  # Shopify names of the seeded awkward orders
         self.stop_event = threading.Event()
         self.thread = threading.Thread(target=self._run, name="demo-warehouse", daemon=True)
 
@@ -269,7 +299,7 @@ class WarehouseActivity:
             )
             if products:
                 sku = self.rng.choice(products)["default_code"]
-                odoo.control.set_stock(sku, "BER/Shelf A", self.rng.randint(0, 6))
+                odoo.control.set_stock(sku, "BER/Stock/Shelf A", self.rng.randint(0, 6))
         done = odoo.env["stock.picking"].search(
             [("state", "=", "done"), ("picking_type_code", "=", "outgoing")], order="id"
         )
@@ -280,8 +310,9 @@ class WarehouseActivity:
         )
         if not ready:
             return None
+        picking = self._next(ready)
         moves = odoo.env["stock.move"].search_read(
-            [("picking_id", "=", ready[0])], ["product_id", "product_uom_qty"]
+            [("picking_id", "=", picking)], ["product_id", "product_uom_qty"]
         )
         quantities = None
         if self.ticks % 3 == 0 and moves and moves[0]["product_uom_qty"] > 1:
@@ -289,6 +320,33 @@ class WarehouseActivity:
             quantities.update({m["product_id"][0]: m["product_uom_qty"] for m in moves[1:]})
         number = f"1Z{self.rng.randrange(10**9, 10**10)}"
         shipped: dict[str, Any] = odoo.control.validate_picking(
-            ready[0], quantities, tracking_ref=number
+            picking, quantities, tracking_ref=number
         )
         return shipped
+
+    def _next(self, ready: list[int]) -> int:
+        """The oldest ready delivery — the seeded awkward orders' first, so the demo meets
+        them early."""
+        names = self._awkward()
+        if names:
+            rows = self.world.odoo.env["stock.picking"].search_read(
+                [("id", "in", ready)], ["sale_id"]
+            )
+            sales = {r["sale_id"][0]: r["id"] for r in rows if r.get("sale_id")}
+            refs = self.world.odoo.env["sale.order"].search_read(
+                [("id", "in", sorted(sales))], ["client_order_ref"]
+            )
+            first = sorted(sales[r["id"]] for r in refs if r.get("client_order_ref") in names)
+            if first:
+                return first[0]
+        return ready[0]
+
+    def _awkward(self) -> set[str]:
+        if self.awkward is None:
+            store = self.world.shopify.store
+            self.awkward = {
+                store.nodes[gid]["name"]
+                for gid in list(store.orders)
+                if AWKWARD_TAG in (store.nodes[gid].get("tags") or [])
+            }
+        return self.awkward

@@ -40,6 +40,9 @@ class _Const:
         self.value = value
 
 
+_SEQUENCES = (list, tuple)
+
+
 class Statement:
     """A statement whose SQL is compiled once per database kind and shape."""
 
@@ -71,7 +74,7 @@ class Statement:
     def bind(self, db: Database, values: Mapping[Any, Any] | Sequence[Any], *shape: Hashable):
         """The SQL and its parameters, in the order the SQL wants them."""
         sql, names, positional = self._compile(db, shape)
-        if positional and isinstance(values, Sequence):
+        if positional and type(values) in _SEQUENCES:  # not isinstance(Sequence): an ABC is slow
             return sql, values
         return sql, [n.value if isinstance(n, _Const) else values[n] for n in names]  # type: ignore[index]
 

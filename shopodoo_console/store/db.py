@@ -3,7 +3,8 @@
 Every component of a process shares one :class:`Store`. Commands that only read (``jobs
 ls``, ``cursors ls``, ``doctor``...) open it with ``readonly=True``: SQLite then refuses any
 write, and a file the operator cannot write (a read-only folder, a backup) still opens.
-The statements themselves live next to their models in the other modules of this package.
+The statements themselves are built with peewee from the models in the other modules of this
+package; :meth:`Store.execute` (raw SQL) is for tests and debugging only.
 """
 
 from __future__ import annotations
@@ -160,8 +161,15 @@ class Store:
 
     # ------------------------------------------------------------ plumbing
 
-    def atomic(self) -> Any:
-        """A write transaction (``BEGIN IMMEDIATE``); nested, a savepoint."""
+    def atomic(self, *, bulk: bool = False) -> Any:
+        """A write transaction (``BEGIN IMMEDIATE``); nested, a savepoint.
+
+        ``bulk``: its statements each write many rows (a poll page), so SQLite keeps their
+        undo records in memory, not in a temporary file (:func:`sqlite.bulk_transaction`).
+        That is decided when the transaction begins: the outermost one says.
+        """
+        if bulk and not self.db.in_transaction():
+            return sqlite.bulk_transaction(self.db)
         return self.db.atomic()
 
     @contextmanager
@@ -175,8 +183,9 @@ class Store:
                 yield
 
     def execute(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Cursor:
-        """Run raw SQL (tests and diagnostics only: the product's statements are built from
-        the models in this package)."""
+        """Run raw SQL: a helper for tests, benchmarks and debugging, never for the product.
+        The product's statements are built with peewee from the models (what only SQLite
+        says lives in :mod:`sqlite`); tests/test_architecture.py fails on a product call."""
         return self.db.execute_sql(sql, tuple(params))
 
     @contextmanager

@@ -9,16 +9,26 @@ ids, newest first, one page (keyset on the id), for the read model to load.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import reduce
+from operator import or_
 from typing import Any
 
+from peewee import OP, SQL, Expression, NodeList, Value
+
 from shopodoo_console.store.db import Store
+from shopodoo_console.store.models import Job, Shop
 
-SEARCHED = ("job.label", "job.source_id", "job.key", "job.blocked_on", "job.cause", "job.result")
+SEARCHED = (Job.label, Job.source_id, Job.key, Job.blocked_on, Job.cause, Job.result)
 
 
-def _like(text: str) -> str:
+def contains_text(column: Any, text: str) -> Expression:
+    """``column`` contains ``text``, case-insensitively, its ``%``, ``_`` and ``\\`` taken
+    literally. The pattern is bound as it is: a JSON column's converter never quotes it."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
+    pattern = NodeList(
+        (Value(f"%{escaped}%", converter=False), SQL("ESCAPE"), Value("\\", converter=False))
+    )
+    return Expression(column, OP.ILIKE, pattern)
 
 
 def search_job_ids(
@@ -31,23 +41,18 @@ def search_job_ids(
     limit: int = 100,
     before_id: int | None = None,
 ) -> list[int]:
-    clauses = ["(" + " OR ".join(f"{column} LIKE ? ESCAPE '\\'" for column in SEARCHED) + ")"]
-    params: list[Any] = [_like(text)] * len(SEARCHED)
+    query = (
+        Job.select(Job.id)
+        .join(Shop, on=(Shop.id == Job.shop))
+        .where(reduce(or_, (contains_text(column, text) for column in SEARCHED)))
+    )
     if states:
-        clauses.append(f"job.state IN ({', '.join('?' * len(states))})")
-        params.extend(states)
+        query = query.where(Job.state.in_(list(states)))
     if shop:
-        clauses.append("shop.domain = ?")
-        params.append(shop)
+        query = query.where(Shop.domain == shop)
     if flow:
-        clauses.append("job.flow = ?")
-        params.append(flow)
+        query = query.where(Job.flow == flow)
     if before_id is not None:
-        clauses.append("job.id < ?")
-        params.append(before_id)
-    rows = store.execute(
-        "SELECT job.id FROM job JOIN shop ON shop.id = job.shop_id "
-        f"WHERE {' AND '.join(clauses)} ORDER BY job.id DESC LIMIT ?",
-        [*params, limit],
-    ).fetchall()
-    return [row[0] for row in rows]
+        query = query.where(Job.id < before_id)
+    query = query.order_by(Job.id.desc()).limit(limit)
+    return [row[0] for row in query.tuples().execute(store.db)]

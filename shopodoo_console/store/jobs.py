@@ -294,7 +294,8 @@ def claim(
         "shop": shop_id,
     }
     shape = (*_which(flows, shop_ids, values), flow is not None)
-    return list(CLAIM.run(store.db, values, *shape).fetchall())
+    rows: list[tuple[Any, ...]] = CLAIM.run(store.db, values, *shape).fetchall()
+    return rows
 
 
 # ---------------------------------------------------------------- fenced statements

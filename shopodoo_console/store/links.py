@@ -14,7 +14,7 @@ from typing import Any
 
 from shopodoo_console.store.db import Store
 from shopodoo_console.store.models import Link, Shop
-from shopodoo_console.store.sqlite import LINK_WRITE
+from shopodoo_console.store.sqlite import write_link_row
 
 
 @dataclass(frozen=True)
@@ -114,8 +114,8 @@ def write_link(
     keep = last_version is KEEP
     version = None if keep else last_version
     with store.atomic():
-        rows = store.execute(
-            LINK_WRITE,
+        rows = write_link_row(
+            store.db,
             (
                 shop_id,
                 kind,
@@ -129,7 +129,7 @@ def write_link(
                 now,
                 0 if keep else 1,
             ),
-        ).fetchall()
+        )
     return LinkRow(*rows[0]) if rows else None
 
 

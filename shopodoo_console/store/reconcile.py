@@ -1,4 +1,4 @@
-"""Audit and backfill runs, and what audits found (issue 14): the SQL behind them.
+"""Audit and backfill runs, and what audits found (issue 14): the statements behind them.
 
 A run row says what was asked (shop, kind, period), who runs it (an owner like the queue's
 workers: ``role@host:pid:suffix``), how far it got and, for a backfill, where it resumes
@@ -15,20 +15,48 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from peewee import SQL, Expression, fn
+
 from shopodoo_console.redact import redact
-from shopodoo_console.store import jobs
+from shopodoo_console.store import cursors, jobs
 from shopodoo_console.store.db import Store
-from shopodoo_console.store.models import Job
+from shopodoo_console.store.models import Finding, Job, Link, ReconcileRun, Shop
 
 RUNNING, DONE, FAILED, STOPPED = "running", "done", "failed", "stopped"
+UNFINISHED = (RUNNING, STOPPED)
 
 _RUN_COLUMNS = (
-    "r.id, r.shop_id, s.domain, r.kind, r.since, r.until, r.state, r.owner, r.method, "
-    "r.position, r.total, r.done, r.found, r.message, r.started_at, r.updated_at, r.finished_at"
+    ReconcileRun.id,
+    ReconcileRun.shop,
+    Shop.domain,
+    ReconcileRun.kind,
+    ReconcileRun.since,
+    ReconcileRun.until,
+    ReconcileRun.state,
+    ReconcileRun.owner,
+    ReconcileRun.method,
+    ReconcileRun.position,
+    ReconcileRun.total,
+    ReconcileRun.done,
+    ReconcileRun.found,
+    ReconcileRun.message,
+    ReconcileRun.started_at,
+    ReconcileRun.updated_at,
+    ReconcileRun.finished_at,
 )
 _FINDING_COLUMNS = (
-    "id, run_id, kind, shopify_id, shopify_name, odoo_ids, job_id, summary, detail, created_at"
+    Finding.id,
+    Finding.run,
+    Finding.kind,
+    Finding.shopify_id,
+    Finding.shopify_name,
+    Finding.odoo_ids,
+    Finding.job,
+    Finding.summary,
+    Finding.detail,
+    Finding.created_at,
 )
+_FINDING_FIELDS = _FINDING_COLUMNS[1:]
 
 
 @dataclass(frozen=True)
@@ -108,15 +136,33 @@ class JobGlance:
 
 def _run(row: Sequence[Any]) -> RunRow:
     values = list(row)
-    values[9] = json.loads(values[9] or "{}")
+    values[9] = values[9] or {}
     return RunRow(*values)
 
 
 def _finding(row: Sequence[Any]) -> FindingRow:
     values = list(row)
-    values[5] = tuple(json.loads(values[5] or "[]"))
-    values[8] = json.loads(values[8] or "{}")
+    values[5] = tuple(values[5] or ())
+    values[8] = values[8] or {}
     return FindingRow(*values)
+
+
+def _runs() -> Any:
+    return ReconcileRun.select(*_RUN_COLUMNS).join(Shop, on=(Shop.id == ReconcileRun.shop))
+
+
+def _first_run(query: Any, store: Store) -> RunRow | None:
+    row = next(iter(query.tuples().execute(store.db)), None)
+    return _run(row) if row else None
+
+
+def _ours(run_id: int, owner: str, states: Sequence[str] = (RUNNING,)) -> Expression:
+    """The guard of every write to a run: still this run's owner's, in one of ``states``."""
+    return (
+        (ReconcileRun.id == run_id)
+        & (ReconcileRun.owner == owner)
+        & ReconcileRun.state.in_(list(states))
+    )
 
 
 # ---------------------------------------------------------------- runs
@@ -135,42 +181,38 @@ def start_run(
 ) -> int:
     now = time.time()
     with store.atomic():
-        cursor = store.execute(
-            "INSERT INTO reconcile_run (shop_id, kind, since, until, state, owner, method, "
-            "total, started_at, updated_at) VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?, ?) "
-            "RETURNING id",
-            (shop_id, kind, since, until, owner, method, total, now, now),
+        query = ReconcileRun.insert(
+            {
+                ReconcileRun.shop: shop_id,
+                ReconcileRun.kind: kind,
+                ReconcileRun.since: since,
+                ReconcileRun.until: until,
+                ReconcileRun.state: RUNNING,
+                ReconcileRun.owner: owner,
+                ReconcileRun.method: method,
+                ReconcileRun.total: total,
+                ReconcileRun.started_at: now,
+                ReconcileRun.updated_at: now,
+            }
         )
-        return int(cursor.fetchone()[0])
+        return int(query.execute(store.db))
 
 
 def get_run(store: Store, run_id: int) -> RunRow | None:
-    row = store.execute(
-        f"SELECT {_RUN_COLUMNS} FROM reconcile_run AS r JOIN shop AS s ON s.id = r.shop_id "
-        "WHERE r.id = ?",
-        (run_id,),
-    ).fetchone()
-    return _run(row) if row else None
+    return _first_run(_runs().where(ReconcileRun.id == run_id), store)
 
 
 def runs(
     store: Store, *, kind: str | None = None, shop_id: int | None = None, limit: int = 20
 ) -> list[RunRow]:
     """Newest first."""
-    clauses: list[str] = ["1"]
-    params: list[Any] = []
+    query = _runs()
     if kind is not None:
-        clauses.append("r.kind = ?")
-        params.append(kind)
+        query = query.where(ReconcileRun.kind == kind)
     if shop_id is not None:
-        clauses.append("r.shop_id = ?")
-        params.append(shop_id)
-    rows = store.execute(
-        f"SELECT {_RUN_COLUMNS} FROM reconcile_run AS r JOIN shop AS s ON s.id = r.shop_id "
-        f"WHERE {' AND '.join(clauses)} ORDER BY r.id DESC LIMIT ?",
-        [*params, limit],
-    ).fetchall()
-    return [_run(r) for r in rows]
+        query = query.where(ReconcileRun.shop == shop_id)
+    query = query.order_by(ReconcileRun.id.desc()).limit(limit)
+    return [_run(r) for r in query.tuples().execute(store.db)]
 
 
 def unfinished_run(
@@ -184,26 +226,30 @@ def unfinished_run(
 ) -> RunRow | None:
     """The newest run of this period that never finished (running or stopped). With
     ``any_until`` a run asked "up to the cursor" matches whatever the cursor is now."""
-    same_end = "1" if any_until else "r.until IS ?"
-    row = store.execute(
-        f"SELECT {_RUN_COLUMNS} FROM reconcile_run AS r JOIN shop AS s ON s.id = r.shop_id "
-        f"WHERE r.shop_id = ? AND r.kind = ? AND r.since = ? AND {same_end} "
-        "AND r.state IN ('running', 'stopped') ORDER BY r.id DESC LIMIT 1",
-        (shop_id, kind, since) if any_until else (shop_id, kind, since, until),
-    ).fetchone()
-    return _run(row) if row else None
+    query = _runs().where(
+        (ReconcileRun.shop == shop_id)
+        & (ReconcileRun.kind == kind)
+        & (ReconcileRun.since == since)
+        & ReconcileRun.state.in_(list(UNFINISHED))
+    )
+    if not any_until:
+        same_end = ReconcileRun.until.is_null() if until is None else ReconcileRun.until == until
+        query = query.where(same_end)
+    return _first_run(query.order_by(ReconcileRun.id.desc()).limit(1), store)
 
 
 def take_over(store: Store, run: RunRow, owner: str) -> bool:
     """Resume an interrupted run as ``owner``: one guarded statement, so of two processes
     resuming the same run only one wins."""
+    query = ReconcileRun.update(
+        {
+            ReconcileRun.owner: owner,
+            ReconcileRun.state: RUNNING,
+            ReconcileRun.updated_at: time.time(),
+        }
+    ).where(_ours(run.id, run.owner, UNFINISHED))
     with store.atomic():
-        cursor = store.execute(
-            "UPDATE reconcile_run SET owner = ?, state = 'running', updated_at = ? "
-            "WHERE id = ? AND owner = ? AND state IN ('running', 'stopped')",
-            (owner, time.time(), run.id, run.owner),
-        )
-        return cursor.rowcount == 1
+        return int(query.execute(store.db)) == 1
 
 
 def save_progress(
@@ -219,36 +265,36 @@ def save_progress(
 ) -> bool:
     """Record how far the run got (inside the caller's transaction when it must commit with
     other writes, e.g. a backfill's enqueue); False if the run is no longer ours."""
-    cursor = store.execute(
-        "UPDATE reconcile_run SET done = ?, found = ?, position = COALESCE(?, position), "
-        "total = COALESCE(?, total), method = COALESCE(?, method), updated_at = ? "
-        "WHERE id = ? AND owner = ? AND state = 'running'",
-        (
-            done,
-            found,
-            json.dumps(position, sort_keys=True) if position is not None else None,
-            total,
-            method,
-            time.time(),
-            run_id,
-            owner,
-        ),
-    )
-    return cursor.rowcount == 1
+    values: dict[Any, Any] = {
+        ReconcileRun.done: done,
+        ReconcileRun.found: found,
+        ReconcileRun.updated_at: time.time(),
+    }
+    for column, value in (
+        (ReconcileRun.position, position),
+        (ReconcileRun.total, total),
+        (ReconcileRun.method, method),
+    ):
+        if value is not None:  # None keeps what the run has
+            values[column] = value
+    query = ReconcileRun.update(values).where(_ours(run_id, owner))
+    return int(query.execute(store.db)) == 1
 
 
 def finish_run(store: Store, run_id: int, owner: str, state: str, message: str = "") -> bool:
     if state not in (DONE, FAILED, STOPPED):
         raise ValueError(f"a run finishes done, failed or stopped, not {state!r}")
     now = time.time()
+    query = ReconcileRun.update(
+        {
+            ReconcileRun.state: state,
+            ReconcileRun.message: redact(message),
+            ReconcileRun.updated_at: now,
+            ReconcileRun.finished_at: None if state == STOPPED else now,
+        }
+    ).where(_ours(run_id, owner))
     with store.atomic():
-        cursor = store.execute(
-            "UPDATE reconcile_run SET state = ?, message = ?, updated_at = ?, "
-            "finished_at = CASE WHEN ? = 'stopped' THEN NULL ELSE ? END "
-            "WHERE id = ? AND owner = ? AND state = 'running'",
-            (state, redact(message), now, state, now, run_id, owner),
-        )
-        return cursor.rowcount == 1
+        return int(query.execute(store.db)) == 1
 
 
 # ---------------------------------------------------------------- findings
@@ -261,22 +307,21 @@ def add_findings(store: Store, run_id: int, findings: Iterable[NewFinding]) -> i
             f.kind,
             f.shopify_id,
             f.shopify_name,
-            json.dumps(list(f.odoo_ids)),
+            list(f.odoo_ids),
             f.job_id,
             redact(f.summary),
-            redact(json.dumps(f.detail, sort_keys=True, default=str)),
+            json.loads(redact(json.dumps(f.detail, sort_keys=True, default=str))),
             time.time(),
         )
         for f in findings
     ]
     if not rows:
         return 0
+    per_statement = jobs.PARAMS_LIMIT // len(_FINDING_FIELDS)
     with store.atomic():
-        store.db.cursor().executemany(
-            "INSERT INTO finding (run_id, kind, shopify_id, shopify_name, odoo_ids, job_id, "
-            "summary, detail, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            rows,
-        )
+        for start in range(0, len(rows), per_statement):
+            chunk = rows[start : start + per_statement]
+            Finding.insert_many(chunk, fields=_FINDING_FIELDS).as_rowcount().execute(store.db)
     return len(rows)
 
 
@@ -288,23 +333,20 @@ def findings(
     limit: int | None = None,
     offset: int = 0,
 ) -> list[FindingRow]:
-    where = "run_id = ?"
-    params: list[Any] = [run_id]
+    query = Finding.select(*_FINDING_COLUMNS).where(Finding.run == run_id)
     if kind is not None:
-        where += " AND kind = ?"
-        params.append(kind)
-    rows = store.execute(
-        f"SELECT {_FINDING_COLUMNS} FROM finding WHERE {where} ORDER BY id LIMIT ? OFFSET ?",
-        [*params, -1 if limit is None else limit, offset],
-    ).fetchall()
-    return [_finding(r) for r in rows]
+        query = query.where(Finding.kind == kind)
+    query = query.order_by(Finding.id).limit(limit).offset(offset)
+    return [_finding(r) for r in query.tuples().execute(store.db)]
 
 
 def finding_counts(store: Store, run_id: int) -> dict[str, int]:
-    rows = store.execute(
-        "SELECT kind, count(*) FROM finding WHERE run_id = ? GROUP BY kind", (run_id,)
-    ).fetchall()
-    return {kind: n for kind, n in rows}
+    query = (
+        Finding.select(Finding.kind, fn.COUNT(SQL("*")))
+        .where(Finding.run == run_id)
+        .group_by(Finding.kind)
+    )
+    return {kind: n for kind, n in query.tuples().execute(store.db)}
 
 
 # ---------------------------------------------------------------- what the audit looks up
@@ -331,19 +373,15 @@ def newest_jobs(store: Store, record_prefixes: Mapping[str, str]) -> dict[str, J
 
 
 def cursor_position(store: Store, shop_id: int, stream: str) -> str | None:
-    row = store.execute(
-        "SELECT position FROM cursor WHERE shop_id = ? AND stream = ?", (shop_id, stream)
-    ).fetchone()
-    return row[0] if row else None
+    return cursors.position(store, shop_id, stream)
 
 
 def linked_odoo_ids(store: Store, shop_id: int, kind: str, odoo_model: str) -> set[int]:
     """Every Odoo record of ``odoo_model`` this shop's ``kind`` links point at."""
-    rows = store.execute(
-        "SELECT odoo_id FROM link WHERE shop_id = ? AND kind = ? AND odoo_model = ?",
-        (shop_id, kind, odoo_model),
-    ).fetchall()
-    return {int(r[0]) for r in rows}
+    query = Link.select(Link.odoo_id).where(
+        (Link.shop == shop_id) & (Link.kind == kind) & (Link.odoo_model == odoo_model)
+    )
+    return {int(r[0]) for r in query.tuples().execute(store.db)}
 
 
 def record_event(

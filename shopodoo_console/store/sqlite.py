@@ -2,8 +2,10 @@
 
 The rest of :mod:`store` builds its statements with peewee from the models; what is specific
 to SQLite — connection pragmas, ``BEGIN IMMEDIATE``, ``user_version``, read-only and
-immutable opening, ``INDEXED BY`` hints, ``PRAGMA`` checks and SQLite's own error codes — is
-here, so a PostgreSQL store would replace this module and keep the others.
+immutable opening, ``INDEXED BY`` hints, the SQL functions only SQLite spells this way (JSON
+access, ``group_concat``, local dates, truncating casts), the link writer's one raw
+statement, ``PRAGMA`` checks and SQLite's own error codes — is here, so a PostgreSQL store
+would replace this module and keep the others.
 
 Settings (python-stack.md): WAL so readers never block the writer, ``synchronous=NORMAL``
 (durable at checkpoints, fast commits; a power cut may drop the last commits, never corrupt,
@@ -22,11 +24,13 @@ from __future__ import annotations
 import enum
 import errno
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from peewee import Context, Node, SqliteDatabase
+from peewee import SQL, Context, Entity, Function, Node, NodeList, SqliteDatabase, fn
 
 BUSY_TIMEOUT_MS = 15_000
 PRAGMAS: tuple[tuple[str, Any], ...] = (
@@ -43,6 +47,17 @@ READ_PRAGMAS: tuple[tuple[str, Any], ...] = (
     ("busy_timeout", BUSY_TIMEOUT_MS),
     ("cache_size", -16_000),
 )
+
+
+def _null(value: None) -> None:
+    return value
+
+
+# sqlite3 binds int, float and str directly, but looks every None up as an object to adapt
+# — an AttributeError raised and discarded per None (3.11), a quarter of a microsecond each,
+# and a finished batch binds hundreds of them. Registering None's adapter (None -> NULL, as
+# before) makes that lookup a dictionary hit. Process-wide, and changes no value bound.
+sqlite3.register_adapter(type(None), _null)
 
 
 class Database(SqliteDatabase):
@@ -122,6 +137,26 @@ def begin_immediate(conn: sqlite3.Connection) -> None:
     conn.execute("BEGIN IMMEDIATE")
 
 
+@contextmanager
+def bulk_transaction(db: SqliteDatabase) -> Iterator[None]:
+    """A write transaction whose statements each write many rows (a poll page's upsert).
+
+    Inside a transaction SQLite keeps, for each statement that changes several rows, a
+    statement journal: the prior content of every page the statement changes, so that a
+    failed statement can be undone alone. Past 64 KB it goes to a temporary file; a poll
+    page's upsert touches some 250 scattered pages, so each page wrote and threw away about
+    a megabyte there. ``temp_store=MEMORY`` keeps it in RAM instead — bounded here, since a
+    page is — but it would also keep sorts in RAM, so it holds only for this transaction (it
+    takes effect when the transaction begins, hence set before ``BEGIN``).
+    """
+    db.execute_sql("PRAGMA temp_store = MEMORY")
+    try:
+        with db.atomic():
+            yield
+    finally:
+        db.execute_sql("PRAGMA temp_store = DEFAULT")
+
+
 def checkpoint(db: SqliteDatabase) -> None:
     """Copy what the WAL holds into the database without waiting for anyone (PASSIVE)."""
     db.execute_sql("PRAGMA wal_checkpoint(PASSIVE)")
@@ -159,7 +194,58 @@ class IndexedBy(Node):
         return ctx.literal(f' INDEXED BY "{self.index}"')
 
 
-# ---------------------------------------------------------------- SQLite's own error codes
+# ---------------------------------------------------------------- SQL functions SQLite spells
+
+
+def _path(key: str) -> SQL:
+    """A JSON path to a top-level key, written into the statement (a constant of the code,
+    never input): an expression spelled twice (selected, grouped by) is then the same text."""
+    if not key.isidentifier():
+        raise ValueError(f"not a JSON key: {key!r}")
+    return SQL(f"'$.{key}'")
+
+
+def json_value(field: Any, key: str) -> Function:
+    """The value at ``key`` of a JSON column (``json_extract``; PostgreSQL: ``field ->> key``).
+    Returned as stored — never decoded by the column's own converter."""
+    return fn.json_extract(field, _path(key)).coerce(False)
+
+
+class JSONItems(Node):
+    """The items of the JSON list at ``key`` of a column, as a table to join (SQLite's
+    table-valued ``json_each``; PostgreSQL: ``jsonb_array_elements_text``). ``value`` is the
+    item; a row whose list is missing or empty joins nothing (use a LEFT JOIN to keep it)."""
+
+    def __init__(self, field: Any, key: str, alias: str) -> None:
+        self.field = field
+        self.key = key
+        self.alias = alias
+        self.value = Entity(alias, "value")
+
+    def __sql__(self, ctx: Context) -> Context:
+        ctx.sql(fn.json_each(self.field, _path(self.key)))
+        return ctx.literal(f' AS "{self.alias}"')
+
+
+def joined(expr: Any, *, distinct: bool = False) -> Function:
+    """A group's values joined with commas, in no set order (``group_concat``; PostgreSQL:
+    ``string_agg``)."""
+    arg = NodeList((SQL("DISTINCT"), expr)) if distinct else expr
+    return fn.group_concat(arg).coerce(False)
+
+
+def local_day(epoch_seconds: Any) -> Function:
+    """The local calendar day (``YYYY-MM-DD``) of a column of epoch seconds."""
+    return fn.date(epoch_seconds, SQL("'unixepoch'"), SQL("'localtime'")).coerce(False)
+
+
+def whole(number: Any) -> Node:
+    """The integer part of a number, truncated toward zero (SQLite's ``CAST AS INTEGER``
+    truncates; PostgreSQL's rounds, so it would say ``trunc``)."""
+    return number.cast("INTEGER")
+
+
+# ---------------------------------------------------------------- the link writer
 
 
 # The link writer's one statement (store/links.py ``write_link``). peewee cannot say two
@@ -182,6 +268,14 @@ LINK_WRITE = (
     "ON CONFLICT DO NOTHING RETURNING id, shop_id, kind, shopify_id, odoo_model, odoo_id, label, "
     "last_version, digest, updated_at"
 )
+
+
+def write_link_row(db: SqliteDatabase, values: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    """Run :data:`LINK_WRITE` with ``values`` (in its parameter order); the rows it returns."""
+    return list(db.execute_sql(LINK_WRITE, values).fetchall())
+
+
+# ---------------------------------------------------------------- SQLite's own error codes
 
 
 class Fault(enum.Enum):

@@ -17,6 +17,7 @@ from peewee import SQL, fn
 from shopodoo_console.causes import Cause
 from shopodoo_console.store.db import Store
 from shopodoo_console.store.models import Attempt, Audit, Cursor, Job, Shop, in_states
+from shopodoo_console.store.sqlite import whole
 from shopodoo_console.store.states import ATTENTION, RUNNABLE, State
 
 JSON_SCHEMA_VERSION = 1
@@ -339,7 +340,7 @@ def counts_by_stream(store: Store) -> list[tuple[int, str, str, int]]:
 
 def finished_per_bucket(store: Store, since: float, bucket_seconds: float) -> list[tuple[int, int]]:
     """``(bucket number, jobs done or skipped)`` since ``since``, in ``bucket_seconds`` slices."""
-    bucket = ((Job.finished_at - since) / bucket_seconds).cast("INTEGER")
+    bucket = whole((Job.finished_at - since) / bucket_seconds)
     query = (
         Job.select(bucket, fn.COUNT(SQL("*")))
         .where(

@@ -504,6 +504,18 @@ class ShopodooApp(App[int]):
 
         self.perform("Approving", lambda: self.engine.queue.approve(ids), done)
 
+    def approve_all(self, ids_of: Callable[[], list[int]], what: str) -> None:
+        """Approve every plan ``ids_of`` finds (run in a worker: it reads the database)."""
+
+        def done(moved: list[int]) -> None:
+            self.notify(
+                f"{len(moved)} plan(s) approved ({what}); they run now."
+                if moved
+                else f"Nothing waits for approval ({what})."
+            )
+
+        self.perform("Approving", lambda: self.engine.queue.approve(ids_of()), done)
+
     def close_jobs(self, verb: str, ids_of: Callable[[], list[int]], what: str) -> None:
         """Resolve or cancel (``verb``) after asking for the reason kept in the timeline."""
         title = "Resolve" if verb == "resolve" else "Cancel"

@@ -19,6 +19,10 @@ MAPPING_CAUSES = {
     "mapping.gateway_missing": "gateway",
     "mapping.carrier_missing": "carrier",
     "mapping.tax_missing": "tax",
+    # A delivery shipped from a warehouse Shopify did not assign the units to: map the
+    # Shopify location to the warehouse that ships it (or move the fulfillment order).
+    "fulfillment.split": "location",
+    "fulfillment.other_location": "location",
 }
 SHOPIFY_SETTINGS_CAUSES = {"shopify.unauthorized", "shopify.scope_missing", "shopify.shop_frozen"}
 ODOO_SETTINGS_CAUSES = {

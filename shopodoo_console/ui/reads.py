@@ -23,6 +23,7 @@ from shopodoo_console.shop_options import SHOP_OPTIONS, OptionSpec
 from shopodoo_console.store import views
 from shopodoo_console.store.activity import AuditEntry, job_labels, recent_audit
 from shopodoo_console.store.db import Store
+from shopodoo_console.store.fulfillments import links_of_odoo_record
 from shopodoo_console.store.history import failed_per_minute, finished_per_minute
 from shopodoo_console.store.links import LinkRow, links_for_record
 from shopodoo_console.store.stock import stock_links
@@ -390,16 +391,23 @@ class JobDetail:
     links: list[LinkRow]
 
 
+def _links_of(store: Store, shop_id: int, source_id: str) -> list[LinkRow]:
+    """The job's record's links: by its Shopify id, or — for a flow that starts from Odoo
+    (``stock.picking/57``, a stock job's ``product/12``) — by the Odoo record."""
+    model, _, odoo_id = source_id.rpartition("/")
+    if model == "product" and odoo_id.isdigit():  # a stock job: the Odoo product's link
+        return list(stock_links(store, shop_id, [int(odoo_id)]).values())
+    if model and "." in model and odoo_id.isdigit():
+        return links_of_odoo_record(store, shop_id, model, int(odoo_id))
+    return links_for_record(store, shop_id, source_id)
+
+
 def read_job_detail(store: Store, job_id: int) -> JobDetail | None:
     job = queries.get_job(store, job_id)
     if job is None:
         return None
     shop_id = store.shop_id(job.shop)
-    links = links_for_record(store, shop_id, job.source_id) if shop_id is not None else []
-    if job.flow == "stock" and shop_id is not None and job.source_id.startswith("product/"):
-        # A stock job's source is the Odoo product: its link is found from that side.
-        product = int(job.source_id.rpartition("/")[2])
-        links = list(stock_links(store, shop_id, [product]).values())
+    links = _links_of(store, shop_id, job.source_id) if shop_id is not None else []
     return JobDetail(job, queries.attempts(store, job_id), queries.timeline(store, job_id), links)
 
 

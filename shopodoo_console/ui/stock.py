@@ -85,46 +85,66 @@ def _location_rows(
     """Every Shopify location: mapped ones named, unmapped ones with the best suggestion."""
     entries = list(data.entries)
     for _shop_id, ref in sorted(engine.shops.items(), key=lambda kv: kv[1].domain):
-        names: dict[str, str] = {}
         try:
             listed = locations(ref.domain)
         except Exception as exc:  # Shopify or Odoo unreachable: say so, keep the mappings
             entries.append(_unreadable(ref.domain, exc))
             continue
-        for loc in listed:
-            names[loc.id] = loc.name
-            if any(e.shop == ref.domain and e.source_key == loc.id for e in entries):
-                continue
-            best = loc.suggestions[0] if loc.suggestions else None
-            hint = f"suggested: {best.odoo_id} {best.label} ({best.why})" if best else ""
-            flags = [] if loc.active else ["inactive"]
-            if loc.fulfillment_service:
-                flags.append("fulfillment service")
-            left = "levels left as they are" if loc.active else "sells nothing"
-            note = f"not mapped: {left}" + (f" · {', '.join(flags)}" if flags else "")
-            entries.append(
-                MappingEntry(
-                    ref.domain,
-                    "location",
-                    loc.id,
-                    KINDS["location"],
-                    None,
-                    hint or note,
-                    0,
-                    status="unmapped" if loc.active else "inactive",
-                    shown=loc.name,
-                    note=note,
-                )
-            )
-        entries = [
-            replace(e, shown=names.get(e.source_key, e.shown))
-            if e.shop == ref.domain and e.kind == "location"
-            else e
-            for e in entries
-        ]
+        entries = _shop_locations(ref.domain, listed, entries)
     order = {"": 1, "unmapped": 0, "inactive": 2}
     entries.sort(key=lambda e: (order.get(e.status, 1) if e.odoo_id is None else 1, e.shown))
     return entries
+
+
+def _shop_locations(
+    shop: str, listed: list[ShopifyLocationView], entries: list[MappingEntry]
+) -> list[MappingEntry]:
+    """One shop's locations merged into the rows: known ones get their Shopify name (and the
+    suggestion, when a job waits on one not mapped yet), the others a row of their own."""
+    names: dict[str, str] = {}
+    for loc in listed:
+        names[loc.id] = loc.name
+        best = loc.suggestions[0] if loc.suggestions else None
+        hint = f"suggested: {best.odoo_id} {best.label} ({best.why})" if best else ""
+        known = [e for e in entries if e.shop == shop and e.source_key == loc.id]
+        if known:
+            entries = [_suggest(e, hint) if e in known else e for e in entries]
+        else:
+            entries.append(_unmapped(shop, loc, hint))
+    return [
+        replace(e, shown=names.get(e.source_key, e.shown))
+        if e.shop == shop and e.kind == "location"
+        else e
+        for e in entries
+    ]
+
+
+def _unmapped(shop: str, loc: ShopifyLocationView, hint: str) -> MappingEntry:
+    """A Shopify location no mapping names: what happens to it, and the best suggestion."""
+    flags = [] if loc.active else ["inactive"]
+    if loc.fulfillment_service:
+        flags.append("fulfillment service")
+    left = "levels left as they are" if loc.active else "sells nothing"
+    note = f"not mapped: {left}" + (f" · {', '.join(flags)}" if flags else "")
+    return MappingEntry(
+        shop,
+        "location",
+        loc.id,
+        KINDS["location"],
+        None,
+        hint or note,
+        0,
+        status="unmapped" if loc.active else "inactive",
+        shown=loc.name,
+        note=note,
+    )
+
+
+def _suggest(entry: MappingEntry, hint: str) -> MappingEntry:
+    """A location some job waits on (missing, no label yet) shows the suggestion too."""
+    if entry.odoo_id is not None or entry.label or not hint:
+        return entry
+    return replace(entry, label=hint)
 
 
 def _unreadable(shop: str, exc: Exception) -> MappingEntry:

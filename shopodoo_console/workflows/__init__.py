@@ -7,6 +7,7 @@ from shopodoo_console.engine.flows import FlowRegistry
 from shopodoo_console.engine.metrics import Metrics
 from shopodoo_console.store.db import Store
 from shopodoo_console.workflows.connections import Connections, SecretSource
+from shopodoo_console.workflows.fulfillments.flow import FulfillmentsFlow
 from shopodoo_console.workflows.orders.flow import OrdersFlow
 from shopodoo_console.workflows.orders.settings import OrdersSettings
 from shopodoo_console.workflows.stock.flow import StockFlow
@@ -33,4 +34,10 @@ def build_flows(
         except ConfigError as exc:
             raise ConfigError(f"{config.path}: {exc}") from None
     connections = connections or Connections(config, metrics=metrics, secret_source=secret_source)
-    return FlowRegistry([OrdersFlow(store, connections), StockFlow(store, connections)])
+    return FlowRegistry(
+        [
+            OrdersFlow(store, connections),
+            StockFlow(store, connections),
+            FulfillmentsFlow(store, connections),
+        ]
+    )

@@ -26,8 +26,12 @@ ODOO_MODELS = (
     "res.partner",
     "product.product",
     "ir.model.data",
-    "stock.quant",
+    # the fulfillments flow: deliveries, their moves and the sale lines they ship
+    "stock.picking",
     "stock.move",
+    "sale.order.line",
+    # the stock flow: quantities, done moves and the locations they sit in
+    "stock.quant",
     "stock.location",
     "stock.warehouse",
 )

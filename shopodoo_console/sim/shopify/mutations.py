@@ -480,6 +480,26 @@ def fulfillment_create(store: Store, data: Mapping[str, Any]) -> dict[str, Any]:
     return {"fulfillment": fulfillment, "userErrors": []}
 
 
+def fulfillment_tracking_update(
+    store: Store, fulfillment_id: str, tracking: Mapping[str, Any], notify: bool
+) -> dict[str, Any]:
+    """``fulfillmentTrackingInfoUpdate``: the fulfillment's tracking replaced by the input's
+    (the simulator's own wording for a missing or cancelled fulfillment: no capture)."""
+    fulfillment = store.get(fulfillment_id, "Fulfillment")
+    if fulfillment is None:
+        error = _user_error(["fulfillmentId"], "Fulfillment does not exist.")
+        return {"fulfillment": None, "userErrors": [error]}
+    if fulfillment["status"] == "CANCELLED":
+        error = _user_error(["fulfillmentId"], "Cannot update tracking of a cancelled fulfillment.")
+        return {"fulfillment": None, "userErrors": [error]}
+    fulfillment["trackingInfo"] = _tracking({"trackingInfo": tracking})
+    fulfillment["updatedAt"] = iso(now())
+    if notify:
+        fulfillment["notifyCustomer"] = True
+    store.touch(store.nodes[fulfillment["_order"]])
+    return {"fulfillment": fulfillment, "userErrors": []}
+
+
 # -- metafieldsSet (shopify.md §8.6) -------------------------------------------------------
 
 _KEY = re.compile(r"^[A-Za-z0-9_-]{2,64}$")

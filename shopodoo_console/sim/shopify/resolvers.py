@@ -589,6 +589,17 @@ def resolve_fulfillment_create(_root, info, fulfillment, message=None):
         return mutations.fulfillment_create(store, fulfillment)
 
 
+def resolve_fulfillment_tracking_update(
+    _root, info, fulfillmentId, trackingInfoInput, notifyCustomer=None
+):
+    require(info, WRITE_FULFILLMENTS)
+    store = _ctx(info).store
+    with store.lock:
+        return mutations.fulfillment_tracking_update(
+            store, fulfillmentId, trackingInfoInput, bool(notifyCustomer)
+        )
+
+
 def resolve_metafields_set(_root, info, metafields):
     store = _ctx(info).store
     for item in metafields:
@@ -652,6 +663,7 @@ RESOLVERS: dict[tuple[str, str], Callable] = {
     ("Mutation", "inventorySetQuantities"): resolve_inventory_set_quantities,
     ("Mutation", "inventoryActivate"): resolve_inventory_activate,
     ("Mutation", "fulfillmentCreate"): resolve_fulfillment_create,
+    ("Mutation", "fulfillmentTrackingInfoUpdate"): resolve_fulfillment_tracking_update,
     ("Mutation", "metafieldsSet"): resolve_metafields_set,
     ("Mutation", "tagsAdd"): resolve_tags_add,
 }

@@ -106,7 +106,13 @@ class QueueScreen(LiveScreen[QueuePage]):
         Binding("s", "cycle_state", "State filter", id="queue.state"),
         Binding("r", "retry", "Retry", id="queue.retry"),
         Binding("a", "approve", "Approve plan", id="queue.approve"),
-        Binding("A", "approve_shown", "Approve all shown…", id="queue.approve_all"),
+        Binding(
+            "A",
+            "approve_shown",
+            "Approve all shown",
+            id="queue.approve_all",
+            tooltip="review mode in bulk: every plan waiting for approval that the filters show",
+        ),
         Binding("x", "resolve", "Resolve…", id="queue.resolve"),
         Binding("c", "cancel_job", "Cancel…", id="queue.cancel"),
         Binding("escape", "clear_filters", "Clear filters", show=False, id="queue.clear"),
@@ -306,31 +312,39 @@ class QueueScreen(LiveScreen[QueuePage]):
         self.console_app.approve_jobs(self._selected())
 
     def action_approve_shown(self) -> None:
-        """Review mode, in bulk: every plan awaiting approval that the filters show (flow,
-        shop, text), not only the page on screen. Each still runs only while its plan is what
-        was shown (a plan changed since waits again)."""
+        """Review mode in bulk: every plan waiting for approval that the filters show (all
+        pages, not only the rows loaded), read off the event loop, approved once confirmed."""
+        shown = self.filters
+        filters = JobFilter(
+            states=("awaiting_approval",), shop=shown.shop, flow=shown.flow, text=shown.text
+        )
         app = self.console_app
-        f = self.filters
-        wanted = JobFilter(states=("awaiting_approval",), flow=f.flow, shop=f.shop, text=f.text)
+        store = app.store
 
         def ids() -> list[int]:
-            return [j.id for j in read_page(app.store, wanted, APPROVE_AT_ONCE)]
+            out: list[int] = []
+            page = read_page(store, filters, 500)
+            while page:
+                out += [job.id for job in page]
+                page = read_page(store, filters, 500, page[-1].id)
+            return out
+
+        parts = (shown.flow or "", shown.shop or "", f"'{shown.text}'" if shown.text else "")
+        what = " ".join(p for p in parts if p) or "every flow"
 
         def ask(found: list[int]) -> None:
             if not found:
-                self.notify("No plan awaiting approval matches the filters.")
+                self.notify(f"Nothing waits for approval ({what}).")
                 return
-            what = " ".join(x for x in (f.flow, f.shop, f"'{f.text}'" if f.text else "") if x)
 
             def answered(yes: bool | None) -> None:
                 if yes:
-                    app.approve_jobs(found)
+                    app.approve_all(lambda: found, what)
 
             self.app.push_screen(
                 ConfirmModal(
-                    f"Approve {len(found)} plan(s) awaiting approval"
-                    + (f" ({what})" if what else "")
-                    + "? Each runs only if the data still matches the plan you saw."
+                    f"Approve {len(found)} plan(s) awaiting approval ({what})? Each runs only "
+                    "if the data still matches the plan you saw."
                 ),
                 answered,
             )
