@@ -55,6 +55,9 @@ def start_demo(folder: Path) -> tuple[Any, Any, Any, Any]:
         paths, config, secret_source=demo.secret_source(facts)
     )
     demo.seed_mappings(engine.queue, next(iter(engine.shops)), facts)
+    demo.seed_location_mappings(
+        engine.queue, next(iter(engine.shops)), facts, list(demo.DEMO_MAPPED_LOCATIONS)
+    )
     engine.start()
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:  # settled: polled, nothing queued, running or retrying
@@ -93,7 +96,7 @@ def shipped_some(store: Any) -> None:
         (done,) = store.execute(
             "SELECT count(*) FROM job WHERE flow = 'fulfillments' AND state = 'done'"
         ).fetchone()
-        wanted = {"fulfillment.on_hold", "fulfillment.split", "fulfillment.service"}
+        wanted = {"fulfillment.on_hold", "fulfillment.other_location", "fulfillment.service"}
         if wanted <= causes and done >= 3:
             return
         time.sleep(0.5)  # a script watching a live demo, not a test
@@ -217,6 +220,8 @@ async def shoot_demo(out: Path, folder: Path) -> list[Path]:
             await wait_for(lambda: isinstance(app.screen, HelpScreen))
             await pilot.pause(0.2)
             await save(app, out, "7-help", written)
+            await press(pilot, "escape")
+            await shoot_stock(app, pilot, store, out, written)
     finally:
         activity.stop()
         warehouse.stop()
@@ -224,6 +229,39 @@ async def shoot_demo(out: Path, folder: Path) -> list[Path]:
         store.close()
         world.stop()
     return written
+
+
+async def shoot_stock(app: Any, pilot: Any, store: Any, out: Path, written: list[Path]) -> None:
+    """The stock flow: its locations, its plans in review, one plan, a resync under way."""
+    await press(pilot, "4")
+    mappings = await settle(app, pilot, MappingsScreen)
+    mappings.set_kind("location")
+    await wait_for(lambda: "Lyon Store" in screen_text(app), timeout=30, what="suggestions")
+    await save(app, out, "12-stock-locations", written)
+    await press(pilot, "2")
+    queue = await settle(app, pilot, QueueScreen)
+    queue.set_filter(flow="stock", states=("awaiting_approval",))
+    await wait_for(lambda: "awaiting approval" in screen_text(app), what="stock plans")
+    await pilot.pause(0.3)
+    await save(app, out, "13-stock-review", written)
+    app.post_message(OpenJob(first_stock_plan(store)))
+    await settle(app, pilot, JobScreen)
+    await save(app, out, "14-stock-plan", written)
+    await press(pilot, "escape", "1")
+    await settle(app, pilot, DashboardScreen)
+    await press(pilot, "R")
+    await wait_for(lambda: "Resync the stock of" in screen_text(app), what="the question")
+    await press(pilot, "y")
+    await wait_for(lambda: "Stock resync" in screen_text(app), timeout=60, what="the bar")
+    await pilot.pause(0.5)
+    await save(app, out, "15-stock-resync", written)
+
+
+def first_stock_plan(store: Any) -> int:
+    row = store.execute(
+        "SELECT min(id) FROM job WHERE flow = 'stock' AND state = 'awaiting_approval'"
+    ).fetchone()
+    return int(row[0] or 1)
 
 
 async def shoot_first_run(out: Path, folder: Path) -> list[Path]:

@@ -123,6 +123,22 @@ CATALOG: dict[str, CauseSpec] = dict(
             max_retries=8,
             fix="Nothing to do: the retry re-reads Shopify before writing.",
         ),
+        # Shopify inventory writes (shopify.md §8.4)
+        _spec(
+            "shopify.inventory_busy",
+            Kind.TEMPORARY,
+            "Stock kept changing in Shopify",
+            max_retries=6,
+            fix="Nothing to do: each write was refused as stale (a sale came in between); the "
+            "job reads the level again and retries.",
+        ),
+        _spec(
+            "shopify.idempotency_conflict",
+            Kind.TEMPORARY,
+            "Shopify refused the idempotency key",
+            max_retries=3,
+            fix="Nothing to do: nothing was applied; the retry sends a fresh call with a new key.",
+        ),
         # Shopify bulk operations (backfill, audit; shopify.md §8.8)
         _spec(
             "shopify.bulk_busy",
@@ -236,7 +252,7 @@ CATALOG: dict[str, CauseSpec] = dict(
             "mapping.location_missing",
             Kind.CONFIGURATION,
             "Location not mapped",
-            fix="Map the Shopify location to an Odoo warehouse in Mappings.",
+            fix="Map the Shopify location to an Odoo warehouse's stock location in Mappings.",
         ),
         _spec(
             "mapping.gateway_missing",

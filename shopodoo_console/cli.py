@@ -125,6 +125,8 @@ def _scheduler_holder(paths: Paths) -> str | None:
     except Exception:
         return None
     return f"shopodoo {holder.describe()}" if holder is not None else None
+
+
 def _bounded(low: int, high: int) -> Any:
     """An argparse type: a whole number from ``low`` to ``high``."""
 
@@ -965,6 +967,20 @@ def cmd_mappings_rm(args: argparse.Namespace, paths: Paths) -> int:
     return EXIT_OK
 
 
+def _stock_resync(args: argparse.Namespace, paths: Paths) -> int:
+    from shopodoo_console.stock_cli import cmd_stock_resync
+
+    setup_logging(paths, stderr_level=logging.WARNING)
+    return cmd_stock_resync(args, paths)
+
+
+def _stock_locations(args: argparse.Namespace, paths: Paths) -> int:
+    from shopodoo_console.stock_cli import cmd_stock_locations
+
+    setup_logging(paths, stderr_level=logging.WARNING)
+    return cmd_stock_locations(args, paths)
+
+
 # ---------------------------------------------------------------- parser
 
 
@@ -1041,6 +1057,23 @@ def build_parser() -> argparse.ArgumentParser:
         "--force", action="store_true", help="allow a time after the current position or now"
     )
     rewind.set_defaults(func=cmd_cursors_rewind)
+
+    stock = sub.add_parser("stock", help="the stock flow (Odoo → Shopify levels)")
+    ssub = stock.add_subparsers(
+        dest="stock_command", metavar="ACTION", parser_class=_Parser, required=True
+    )
+    resync = ssub.add_parser(
+        "resync", help="bring every level in step (paced, resumable, progress bar and ETA)"
+    )
+    resync.add_argument("--shop", help="only this shop (default: every shop)")
+    resync.add_argument("--cancel", action="store_true", help="stop the running resync")
+    resync.set_defaults(func=_stock_resync)
+    locs = ssub.add_parser(
+        "locations", help="Shopify locations: mapped, or suggested Odoo locations (by address)"
+    )
+    locs.add_argument("--shop", help="only this shop (default: every shop)")
+    locs.add_argument("--json", action="store_true")
+    locs.set_defaults(func=_stock_locations)
 
     connect = sub.add_parser("connect", help="store credentials in the OS keyring")
     consub = connect.add_subparsers(

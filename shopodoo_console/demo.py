@@ -7,7 +7,7 @@ writes to the user's keyring.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,17 +33,18 @@ def write_config(
     odoo_protocol: str = "auto",
     poll_seconds: int = 5,
     engine: dict[str, Any] | None = None,
-    flows: tuple[str, ...] = ("orders",),
+    flows: Mapping[str, str] | Sequence[str] = ("orders",),
 ) -> Config:
     """Write ``config.toml`` for the simulated shop and Odoo, and load it back (validated).
-    ``flows``: the flows switched on (in ``mode``)."""
+    ``flows``: the flows switched on, each with its mode, or their names (all in ``mode``)."""
     paths.ensure()
+    modes = dict(flows) if isinstance(flows, Mapping) else dict.fromkeys(flows, mode)
     shop: dict[str, Any] = {
         "domain": facts["shop_domain"],
         "base_url": facts["shop_base_url"],
         "odoo_company_id": facts["company_id"],
-        "flows": dict.fromkeys(flows, mode),
-        "poll_seconds": dict.fromkeys(flows, poll_seconds),
+        "flows": modes,
+        "poll_seconds": dict.fromkeys(modes, poll_seconds),
         "options": {"initial_days": 60, **(options or {})},
     }
     if facts.get("warehouse_id"):
@@ -89,6 +90,21 @@ def seed_mappings(queue: Queue, shop_id: int, facts: dict[str, Any]) -> int:
     return saved
 
 
+def seed_location_mappings(
+    queue: Queue, shop_id: int, facts: dict[str, Any], locations: list[str] | None = None
+) -> int:
+    """Map Shopify locations (GIDs or names; default: all of them) to the stock location of
+    the Odoo warehouse at the same address, as an operator accepting the suggestion would."""
+    saved = 0
+    names = {gid: name for name, gid in facts.get("shop_locations", {}).items()}
+    for gid, odoo_location in facts["stock_locations"].items():
+        if locations is None or gid in locations or names.get(gid) in locations:
+            label = facts.get("stock_location_names", {}).get(odoo_location, "")
+            mappings.save_mapping(queue, shop_id, "location", gid, odoo_location, label=label)
+            saved += 1
+    return saved
+
+
 def demo_home(root: Path) -> Paths:
     """All of the demo's files under one throw-away folder."""
     return Paths(root / "config", root / "data", root / "state", root / "logs")
@@ -99,8 +115,12 @@ def demo_home(root: Path) -> Paths:
 DEMO_UNMAPPED = ("OT-XL-001",)  # a SKU the simulated Odoo lacks: "product not mapped"
 # The demo's shop rules: everything since the scenario began, and payments into journals.
 DEMO_OPTIONS = {"initial_days": 60, "register_payments": True}
-# Orders come in from the shop; the simulated warehouse ships them, and the shipments go back.
-DEMO_FLOWS = ("orders", "fulfillments")
+# Orders flow in by themselves; the simulated warehouse ships them and the shipments go back;
+# stock changes wait in review for a bulk approval (Queue, A).
+DEMO_FLOWS = {"orders": "auto", "fulfillments": "auto", "stock": "review"}
+# The Main Warehouse is mapped to Odoo's "Berlin DC"; the Outlet Store is left for the
+# operator to map — the Mappings screen suggests Odoo's "Lyon Store" by its address.
+DEMO_MAPPED_LOCATIONS = ("Main Warehouse",)
 
 
 def start_world(*, seed: int, orders: int, odoo_version: int) -> Any:

@@ -33,6 +33,7 @@ from shopodoo_console.workflows.checks import (
     validate_mapping,
 )
 from shopodoo_console.workflows.connections import Connections, SecretSource
+from shopodoo_console.workflows.stock.console import stock_hooks
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,8 @@ class UiHooks(TypedDict):
     tester: Callable[..., Any]
     suggester: Callable[..., Any]
     record_search: Callable[..., Any]
+    stock_locations: Callable[..., Any]
+    resync: Callable[..., Any]
     on_config_saved: Callable[..., Any]
     reconcile: Any  # workflows.reconcile.service.Reconcile: audit and backfill runs
 
@@ -63,6 +66,7 @@ def ui_hooks(engine: Engine, connections: Connections) -> UiHooks:
     """The console's mapping validator, suggester and connection tester, backed by the real
     clients, and what applies a config saved from Settings to the running engine."""
     from shopodoo_console.ui.checks import MappingProposal, Suggestion, Verdict
+    from shopodoo_console.ui.stock import ShopifyLocationView
 
     def validator(proposal: MappingProposal) -> Verdict:
         ok, message, label = validate_mapping(
@@ -87,6 +91,21 @@ def ui_hooks(engine: Engine, connections: Connections) -> UiHooks:
         connections.reconfigure(config)  # first: polls rescheduled next use the new clients
         engine.apply_config(config)
 
+    stock = stock_hooks(engine, connections)
+
+    def stock_locations(shop: str) -> list[ShopifyLocationView]:
+        return [
+            ShopifyLocationView(
+                loc.id,
+                loc.name,
+                loc.place,
+                loc.active,
+                loc.fulfillment_service,
+                tuple(Suggestion(s.odoo_location_id, s.label, s.why) for s in ranked),
+            )
+            for loc, ranked in stock["stock_locations"](shop)
+        ]
+
     from shopodoo_console.workflows.reconcile.service import Reconcile
 
     return UiHooks(
@@ -94,6 +113,8 @@ def ui_hooks(engine: Engine, connections: Connections) -> UiHooks:
         tester=tester,
         suggester=suggester,
         record_search=record_search,
+        stock_locations=stock_locations,
+        resync=stock["resync"],
         on_config_saved=on_config_saved,
         reconcile=Reconcile(engine.store, engine.config, connections, engine.queue),
     )
@@ -130,6 +151,9 @@ def run_demo(
             paths, config, secret_source=demo.secret_source(facts)
         )
         demo.seed_mappings(engine.queue, next(iter(engine.shops)), facts)
+        demo.seed_location_mappings(
+            engine.queue, next(iter(engine.shops)), facts, list(demo.DEMO_MAPPED_LOCATIONS)
+        )
         warehouse = demo.warehouse(world, seed=seed)
         if headless:
             return _headless(engine, store, world, root, warehouse, kept=home is not None)

@@ -53,9 +53,7 @@ OptionSpec = Option  # the name the console's option editor uses
 
 
 def _record(name: str, label: str, model: str, help: str, *causes: str) -> Option:
-    return Option(
-        name, "record", None, help, (), label, model, 1, ODOO_MAX_ID, tuple(causes)
-    )
+    return Option(name, "record", None, help, (), label, model, 1, ODOO_MAX_ID, tuple(causes))
 
 
 SHOP_OPTIONS: tuple[Option, ...] = (
@@ -142,6 +140,31 @@ SHOP_OPTIONS: tuple[Option, ...] = (
         "an order already cancelled in Shopify when first seen: false skips it; true creates "
         "it in Odoo and cancels it in the same job",
         label="Create cancelled orders",
+    ),
+    Option(
+        "stock_quantity",
+        "choice",
+        "free",
+        "what Shopify's available shows: Odoo's free quantity (on hand minus reserved) of the "
+        "mapped locations, or their on hand",
+        ("free", "on_hand"),
+        label="Stock published",
+    ),
+    Option(
+        "stock_buffer",
+        "count",
+        0,
+        "units held back from every published level (a safety buffer; never below 0)",
+        label="Stock safety buffer (units)",
+        maximum=1_000_000_000,
+    ),
+    Option(
+        "stock_activate",
+        "flag",
+        False,
+        "an item Shopify does not stock at a mapped location: true stocks it there "
+        "(inventoryActivate); false leaves it and lists it as skipped",
+        label="Stock items at mapped locations",
     ),
     Option(
         "notify_customer",

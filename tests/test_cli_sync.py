@@ -131,7 +131,7 @@ def test_rewind_refuses_going_forward_or_into_the_future_without_force(configure
 
 def test_rewind_refuses_unknown_streams_and_times_shopify_cannot_take(configured, capsys) -> None:
     code, _, err = rewind(capsys, "ordres", "--to", "2025-01-01")
-    assert code == 2 and "unknown stream 'ordres' (streams: fulfillments, orders)" in err
+    assert code == 2 and "unknown stream 'ordres' (streams: fulfillments, orders, stock)" in err
     code, _, err = rewind(capsys, "orders", "--to", "0001-01-01T00:00:00Z")
     assert code == 2 and "before 2006" in err
     assert position(configured) is None

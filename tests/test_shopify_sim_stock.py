@@ -253,9 +253,10 @@ def test_an_item_is_activated_at_a_location_before_it_can_be_set_there(sim):
     again = _activate(sim, "act-2", item, pop_up, 9)["data"]["inventoryActivate"]
     quantities = {q["name"]: q["quantity"] for q in again["inventoryLevel"]["quantities"]}
     assert quantities["available"] == 5  # already stocked: left as it is
-    assert _set(sim, "p2", [_q(item, pop_up, 3, 5)])["data"]["inventorySetQuantities"][
-        "userErrors"
-    ] == []
+    assert (
+        _set(sim, "p2", [_q(item, pop_up, 3, 5)])["data"]["inventorySetQuantities"]["userErrors"]
+        == []
+    )
     sim.control.set_location_active(pop_up, False)
     closed = _activate(sim, "act-3", _item(sim, 1), pop_up, 1)["data"]["inventoryActivate"]
     assert closed["inventoryLevel"] is None and closed["userErrors"][0]["field"] == ["locationId"]

@@ -75,9 +75,9 @@ def test_fix_the_demo_failures_with_suggestions_in_four_keys_each(tmp_path: Path
                     await press(pilot, "3")
                     screen = await loaded(app, FailuresScreen)
                     codes = await wait_for(
-                        lambda s=screen, c=code: s.data
-                        and c in (g := [x.code for x in s.data.groups])
-                        and g,
+                        lambda s=screen, c=code: (
+                            s.data and c in (g := [x.code for x in s.data.groups]) and g
+                        ),
                         what=f"the {code} group listed",
                     )
                     # The biggest group is selected on arrival; a group tied with others

@@ -536,6 +536,9 @@ def test_queue_approves_every_plan_shown_in_bulk(sample) -> None:
         await press(pilot, "2")
         await loaded(app, QueueScreen)
         await press(pilot, "A")
+        await shows(app, f"Approve {len(waiting)} plan(s) awaiting approval (every flow)?")
+        assert all(job_state(store, i) == "awaiting_approval" for i in waiting)
+        await press(pilot, "y")
         await wait_for(
             lambda: all(job_state(store, i) == "queued" for i in waiting), what="the approvals"
         )

@@ -27,7 +27,7 @@ __all__ = [
 
 KINDS: dict[str, str] = {
     "product": "product.product",  # Shopify SKU (or variant GID) → Odoo product variant
-    "location": "stock.warehouse",  # Shopify location GID → Odoo warehouse
+    "location": "stock.location",  # Shopify location GID → Odoo stock location (and below)
     "gateway": "account.journal",  # payment gateway name → Odoo journal
     "carrier": "delivery.carrier",  # shipping line title/code → Odoo carrier
     "tax": "account.tax",  # tax line title + rate → Odoo tax

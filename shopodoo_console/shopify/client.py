@@ -756,6 +756,52 @@ class ShopifyClient:
         full resync: the page size fits 1000 points for ``levels`` locations per item."""
         return inventory.variant_pages(self, query, levels, page_size)
 
+    def variant_catalog_pages(
+        self, *, after: str | None = None, page_size: int = 250
+    ) -> Iterator[tuple[list[dict[str, Any]], str | None, bool, int | None]]:
+        """Every variant (id, SKU, barcode, product status, item tracked), page after page
+        from ``after``: ``(nodes, end cursor, more pages?, variants in the shop)``. Resumable:
+        keep the cursor of the last page handled and pass it back."""
+        while True:
+            reply = self.execute(
+                "VariantsCatalog",
+                {"first": page_size, "after": after},
+                units=page_size,
+                default_cost=page_size * 3 + 3,
+            )
+            with self.shaped("VariantsCatalog"):
+                connection = reply.data["productVariants"]
+                count = (reply.data.get("productVariantsCount") or {}).get("count")
+                info = connection["pageInfo"]
+                more = bool(info["hasNextPage"])
+                after = info["endCursor"]
+                page = nodes(connection)
+            yield page, after, more, count
+            if not more:
+                return
+
+    def inventory_by_codes(
+        self, skus: Sequence[str], barcodes: Sequence[str] = (), *, levels: int = 10
+    ) -> list[inventory.ItemInventory]:
+        """Variants (with their inventory) whose SKU or barcode is one of these, exactly:
+        one search per 25 values (``sku:'A' OR barcode:'B' …``), so matching a batch of
+        products costs a few requests, not one per product. SKUs are not unique: a value
+        may come back several times."""
+        terms = [("sku", v) for v in dict.fromkeys(skus) if v]
+        terms += [("barcode", v) for v in dict.fromkeys(barcodes) if v]
+        found: dict[str, inventory.ItemInventory] = {}
+        for start in range(0, len(terms), 25):
+            part = terms[start : start + 25]
+            query = " OR ".join(f"{field}:{_quote(value)}" for field, value in part)
+            wanted = {(field, value) for field, value in part}
+            pages = self.variant_inventory_pages(query=query, levels=levels, page_size=50)
+            for page in pages:
+                for item in page:
+                    exact = ("sku", item.sku) in wanted or ("barcode", item.barcode) in wanted
+                    if exact and item.variant_id:
+                        found[item.variant_id] = item
+        return list(found.values())
+
     def set_inventory(
         self,
         targets: Sequence[QuantityTarget],

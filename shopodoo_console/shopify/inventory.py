@@ -65,6 +65,8 @@ class ItemInventory:
     variant_id: str | None = None
     product_id: str | None = None
     product_status: str | None = None
+    barcode: str | None = None  # the variant's (read through a variant)
+    title: str | None = None  # the variant's display name
 
     def available_at(self, location_id: str) -> int | None:
         """``available`` at a location, ``None`` when the item is not stocked there."""
@@ -96,6 +98,8 @@ def parse_item(node: Mapping[str, Any], variant: Mapping[str, Any] | None = None
         variant_id=variant["id"] if variant else None,
         product_id=product.get("id"),
         product_status=product.get("status"),
+        barcode=(variant or {}).get("barcode") or None,
+        title=(variant or {}).get("displayName") or None,
     )
 
 

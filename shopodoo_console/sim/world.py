@@ -246,6 +246,12 @@ class World:
             "journals": {j["name"]: j["id"] for j in journals},
             # Shopify location GID → the stock location of the Odoo warehouse behind it
             "stock_locations": self._stock_locations(warehouses),
+            "shop_locations": {
+                self.shopify.store.nodes[gid]["name"]: gid for gid in self.shopify.store.locations
+            },
+            "stock_location_names": {
+                w["lot_stock_id"][0]: w["lot_stock_id"][1] for w in warehouses if w["lot_stock_id"]
+            },
         }
 
     def _stock_locations(self, warehouses: list[dict[str, Any]]) -> dict[str, int]:

@@ -16,7 +16,10 @@ every claim and every enqueue had to maintain are dropped: ``job_state_next_run`
 runnable jobs' own partial index, ``job_runnable``, answers when the next one falls due) and
 ``job_record`` (the unique key index, which starts with the record's identity, finds a
 record's versions); 4 — audits and backfills (``reconcile_run``, ``finding``) and the review's
-indexes (attempts by when they ended, timeline events by kind).
+indexes (attempts by when they ended, timeline events by kind); 5 — the stock flow's tables
+(``stock_send``: a batch's inventory call by its idempotency key, replayed on retry;
+``stock_skip``: what the flow leaves alone, and why; ``stock_resync``: a resync's listing
+progress).
 """
 
 from __future__ import annotations
@@ -27,7 +30,16 @@ from peewee import SchemaManager, SqliteDatabase
 from playhouse.migrate import SqliteMigrator, migrate
 
 from shopodoo_console.store import sqlite
-from shopodoo_console.store.models import ALL_MODELS, INDEXES, Finding, Job, ReconcileRun
+from shopodoo_console.store.models import (
+    ALL_MODELS,
+    INDEXES,
+    Finding,
+    Job,
+    ReconcileRun,
+    StockResync,
+    StockSend,
+    StockSkip,
+)
 
 
 class NewerDatabaseError(Exception):
@@ -62,12 +74,20 @@ def _to_4(db: SqliteDatabase, migrator: SqliteMigrator) -> None:
     _create_index(db, "audit_event")
 
 
+def _to_5(db: SqliteDatabase, migrator: SqliteMigrator) -> None:
+    for model in (StockSend, StockSkip, StockResync):
+        schema = SchemaManager(model, db)
+        schema.create_table(safe=False)
+        schema.create_indexes(safe=False)
+
+
 STEPS: dict[int, Callable[[SqliteDatabase, SqliteMigrator], None]] = {
     2: _to_2,
     3: _to_3,
     4: _to_4,
+    5: _to_5,
 }
-LATEST = 4
+LATEST = 5
 
 
 def check_not_newer(version: int, path: str) -> None:

@@ -249,6 +249,71 @@ class Lease(BaseModel):
     expires_at = FloatField()
 
 
+class StockSend(BaseModel):
+    """A stock batch's ``inventorySetQuantities`` as sent, by its idempotency key: a job's
+    retry after a crash resends exactly these quantities with this key (its intent names it),
+    so Shopify replays the first result instead of applying it twice."""
+
+    key = TextField(primary_key=True)
+    shop = ForeignKeyField(Shop, column_name="shop_id", on_delete="CASCADE", index=False)
+    targets = JSONField()
+    created_at = FloatField()
+
+
+index(StockSend, "stock_send_created", (StockSend.created_at,))
+
+
+class StockSkip(BaseModel):
+    """What the stock flow leaves alone and why (the Mappings screen lists them): a location
+    not mapped, a variant without an Odoo product, an untracked item, an archived product."""
+
+    id = AutoField()
+    shop = ForeignKeyField(Shop, column_name="shop_id", on_delete="CASCADE", index=False)
+    kind = TextField()  # location | variant | level
+    subject = TextField()
+    label = TextField(default="", constraints=default("''"))
+    reason = TextField()
+    mapping_key = TextField(null=True)  # the mapping that would fix it (SKU or GID), if one can
+    seen = IntegerField(default=1, constraints=default("1"))
+    first_seen_at = FloatField()
+    last_seen_at = FloatField()
+
+    class Meta:
+        indexes = ((("shop", "kind", "subject"), True),)
+
+
+RESYNC_ACTIVE = ("listing", "working")
+
+
+class StockResync(BaseModel):
+    """A full stock resync: how far the listing of Shopify's variants got (resumable after a
+    kill) and the version its jobs carry (their progress is counted from the job table)."""
+
+    id = AutoField()
+    shop = ForeignKeyField(Shop, column_name="shop_id", on_delete="CASCADE", index=False)
+    state = TextField()  # listing | working | done | cancelled
+    version = TextField()
+    after = TextField(null=True)
+    total = IntegerField(null=True)  # variants in the shop when the listing began
+    variants = IntegerField(default=0, constraints=default("0"))
+    jobs = IntegerField(default=0, constraints=default("0"))
+    skipped = IntegerField(default=0, constraints=default("0"))
+    started_at = FloatField()
+    listed_at = FloatField(null=True)
+    finished_at = FloatField(null=True)
+    updated_at = FloatField()
+
+
+# At most one resync runs per shop: starting another adopts it.
+index(
+    StockResync,
+    "stock_resync_active",
+    (StockResync.shop,),
+    unique=True,
+    where=ValueLiterals(StockResync.state.in_(list(RESYNC_ACTIVE))),
+)
+
+
 class ReconcileRun(BaseModel):
     """One audit or backfill run; ``position`` is where a backfill resumes after a kill."""
 
@@ -311,6 +376,9 @@ ALL_MODELS: tuple[type[BaseModel], ...] = (
     Cursor,
     Audit,
     Lease,
+    StockSend,
+    StockSkip,
+    StockResync,
     ReconcileRun,
     Finding,
 )

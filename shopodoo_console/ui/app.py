@@ -52,6 +52,7 @@ from shopodoo_console.ui.screens.queue import QueueScreen
 from shopodoo_console.ui.screens.settings import SettingsScreen
 from shopodoo_console.ui.screens.setup import SetupScreen, needs_setup
 from shopodoo_console.ui.screens.tools import TOOL_MODES, Reconciler
+from shopodoo_console.ui.stock import LocationLister, ResyncStarter, no_locations, no_resync
 from shopodoo_console.ui.widgets.credential import CredentialModal
 from shopodoo_console.ui.widgets.mapping_editor import MappingEditor
 from shopodoo_console.ui.widgets.modals import ReasonModal
@@ -112,6 +113,8 @@ class ShopodooApp(App[int]):
         tester: ConnectionTester = no_connection_test,
         suggester: MappingSuggester = no_suggestions,
         record_search: RecordSearcher = no_record_search,
+        stock_locations: LocationLister = no_locations,
+        resync: ResyncStarter = no_resync,
         on_config_saved: ConfigSaved | None = None,
         reconcile: Reconciler | None = None,
         clock: Callable[[], float] = time.time,
@@ -135,6 +138,8 @@ class ShopodooApp(App[int]):
         self.tester = tester
         self.suggester = suggester
         self.record_search = record_search
+        self.stock_locations = stock_locations  # Shopify locations + suggestions (network)
+        self.resync = resync  # starts a shop's stock resync (a worker thread)
         self.on_config_saved: ConfigSaved = on_config_saved or engine.apply_config
         self.reconcile = reconcile  # audits and backfills (None: not offered)
         self._config_lock = threading.Lock()
@@ -477,6 +482,16 @@ class ShopodooApp(App[int]):
             "Retrying the group", lambda: self.engine.queue.retry_where(cause_code=code), done
         )
 
+    def start_resync(self, shop: str) -> None:
+        """Start (or take up) a shop's stock resync: its variants are listed in a worker
+        thread; the engine's workers run the jobs; the Dashboard shows the bar and ETA."""
+        self.notify(f"Stock resync of {shop}: listing the variants…", timeout=4)
+        self.perform(
+            f"The stock resync of {shop}",
+            lambda: self.resync(shop),
+            lambda message: self.notify(message, timeout=8),
+        )
+
     def approve_jobs(self, ids: Sequence[int]) -> None:
         ids = list(ids)
 
@@ -541,6 +556,8 @@ def run_console(
     tester: ConnectionTester = no_connection_test,
     suggester: MappingSuggester = no_suggestions,
     record_search: RecordSearcher = no_record_search,
+    stock_locations: LocationLister = no_locations,
+    resync: ResyncStarter = no_resync,
     on_config_saved: ConfigSaved | None = None,
     reconcile: Reconciler | None = None,
     demo: bool = False,
@@ -564,6 +581,8 @@ def run_console(
             tester=tester,
             suggester=suggester,
             record_search=record_search,
+            stock_locations=stock_locations,
+            resync=resync,
             on_config_saved=on_config_saved,
             reconcile=reconcile,
             live=live,

@@ -26,6 +26,7 @@ from shopodoo_console.store.db import Store
 from shopodoo_console.store.fulfillments import links_of_odoo_record
 from shopodoo_console.store.history import failed_per_minute, finished_per_minute
 from shopodoo_console.store.links import LinkRow, links_for_record
+from shopodoo_console.store.stock import stock_links
 from shopodoo_console.ui.fixes import Fix, fix_for
 from shopodoo_console.ui.format import parse_position
 from shopodoo_console.ui.live import Activity, LiveState, PollProblem
@@ -110,6 +111,7 @@ class DashboardData:
     failed_per_minute: list[int] = field(default_factory=list)
     budget_history: dict[str, list[float]] = field(default_factory=dict)
     latency_history: list[float] = field(default_factory=list)
+    resyncs: list[Any] = field(default_factory=list)  # ui.stock.ResyncStatus, running or recent
 
     @property
     def failing(self) -> list[PollFailure]:
@@ -391,8 +393,10 @@ class JobDetail:
 
 def _links_of(store: Store, shop_id: int, source_id: str) -> list[LinkRow]:
     """The job's record's links: by its Shopify id, or — for a flow that starts from Odoo
-    (``stock.picking/57``) — by the Odoo record."""
+    (``stock.picking/57``, a stock job's ``product/12``) — by the Odoo record."""
     model, _, odoo_id = source_id.rpartition("/")
+    if model == "product" and odoo_id.isdigit():  # a stock job: the Odoo product's link
+        return list(stock_links(store, shop_id, [int(odoo_id)]).values())
     if model and "." in model and odoo_id.isdigit():
         return links_of_odoo_record(store, shop_id, model, int(odoo_id))
     return links_for_record(store, shop_id, source_id)
@@ -412,7 +416,13 @@ def read_job_detail(store: Store, job_id: int) -> JobDetail | None:
 
 @dataclass(frozen=True)
 class MappingEntry:
-    """A mapping, or a missing one (``odoo_id is None``) with the jobs waiting on it."""
+    """A mapping, or a missing one (``odoo_id is None``) with the jobs waiting on it.
+
+    ``status`` (the stock flow's rows): "unmapped" / "inactive" for a Shopify location not
+    mapped, "skipped" for a variant a product mapping would bring in, "left alone" for one
+    no mapping can (untracked, archived); ``shown`` is what the Shopify column shows instead
+    of the key (a location's name), ``note`` the reason in words.
+    """
 
     shop: str
     kind: str
@@ -421,6 +431,9 @@ class MappingEntry:
     odoo_id: int | None
     label: str
     waiting: int
+    status: str = ""
+    shown: str = ""
+    note: str = ""
 
     @property
     def missing(self) -> bool:

@@ -10,6 +10,8 @@ from shopodoo_console.workflows.connections import Connections, SecretSource
 from shopodoo_console.workflows.fulfillments.flow import FulfillmentsFlow
 from shopodoo_console.workflows.orders.flow import OrdersFlow
 from shopodoo_console.workflows.orders.settings import OrdersSettings
+from shopodoo_console.workflows.stock.flow import StockFlow
+from shopodoo_console.workflows.stock.settings import StockSettings
 
 
 def build_flows(
@@ -28,7 +30,14 @@ def build_flows(
     for index, shop in enumerate(config.shops):
         try:
             OrdersSettings.from_shop(shop, where=f"shops[{index}]")
+            StockSettings.from_shop(shop, where=f"shops[{index}]")
         except ConfigError as exc:
             raise ConfigError(f"{config.path}: {exc}") from None
     connections = connections or Connections(config, metrics=metrics, secret_source=secret_source)
-    return FlowRegistry([OrdersFlow(store, connections), FulfillmentsFlow(store, connections)])
+    return FlowRegistry(
+        [
+            OrdersFlow(store, connections),
+            StockFlow(store, connections),
+            FulfillmentsFlow(store, connections),
+        ]
+    )

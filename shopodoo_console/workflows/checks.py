@@ -19,7 +19,8 @@ from shopodoo_console.workflows.connections import Connections
 
 log = logging.getLogger(__name__)
 
-# What the orders flow reads and creates in Odoo, for the rights check.
+# What the flows read and create in Odoo, for the rights check (the stock flow reads quants,
+# done moves, locations and warehouses; it writes nothing in Odoo).
 ODOO_MODELS = (
     "sale.order",
     "res.partner",
@@ -29,6 +30,10 @@ ODOO_MODELS = (
     "stock.picking",
     "stock.move",
     "sale.order.line",
+    # the stock flow: quantities, done moves and the locations they sit in
+    "stock.quant",
+    "stock.location",
+    "stock.warehouse",
 )
 
 
@@ -142,7 +147,8 @@ def suggest(
 
     Products: the Shopify variant with that SKU is read for its barcode and title, then Odoo
     is searched by barcode, by a similar internal reference and by name — the usual reasons
-    a SKU does not match (a typo, a prefix, a different reference scheme).
+    a SKU does not match (a typo, a prefix, a different reference scheme). Locations: the
+    Odoo warehouses at the Shopify location's address (names rarely agree), then by name.
     """
     try:
         config = connections.config
@@ -150,19 +156,20 @@ def suggest(
         odoo = connections.odoo()
         if kind == "product":
             return _suggest_products(connections, shop_domain, source_key, limit)
+        if kind == "location":
+            return _suggest_locations(connections, shop_domain, source_key, limit)
         model, field = {
             "carrier": ("delivery.carrier", "name"),
             "gateway": ("account.journal", "name"),
-            "location": ("stock.warehouse", "name"),
             "tax": ("account.tax", "name"),
         }.get(kind, ("", ""))
         if not model:
             return []
         domain: list[Any] = []
         words = [w for w in source_key.replace("_", " ").split() if len(w) > 2]
-        if words and kind != "location":
+        if words:
             domain = ["|"] * (len(words) - 1) + [(field, "ilike", w) for w in words]
-        if shop.odoo_company_id and kind in ("gateway", "location", "tax"):
+        if shop.odoo_company_id and kind in ("gateway", "tax"):
             domain.append(("company_id", "in", [shop.odoo_company_id, False]))
         rows = odoo.search_read(model, domain, ["display_name"], limit=limit)
         return [
@@ -171,6 +178,26 @@ def suggest(
     except CauseError as exc:
         log.warning("no suggestions for %s %s: %s", kind, source_key, exc.cause.missing)
         return []
+
+
+def _suggest_locations(
+    connections: Connections, shop_domain: str, location_id: str, limit: int
+) -> list[tuple[int, str, str]]:
+    """Odoo stock locations for a Shopify location, by address first, then by name."""
+    from shopodoo_console.workflows.stock.locations import ShopLocation, suggest_locations
+
+    shop = connections.config.shop(shop_domain)
+    client = connections.shopify(shop)
+    found = [
+        n
+        for n in client.locations(include_inactive=True, include_legacy=True)
+        if location_id in (n.get("id"), n.get("name"))
+    ]
+    if not found:
+        return []
+    layout = connections.odoo().stock_layout()
+    ranked = suggest_locations(ShopLocation.parse(found[0]), layout, shop.odoo_company_id, limit)
+    return [(s.odoo_location_id, s.label, s.why) for s in ranked]
 
 
 def _suggest_products(

@@ -56,6 +56,7 @@ PUBLIC = (
     "order",
     "find_order",
     "level",
+    "adjustments",
     "fulfillments",
 )
 
@@ -329,6 +330,21 @@ class Control:
             item_id = stock.item_ref(self._store, item)["id"]
             level = self._store.levels.get((item_id, self._store.location(location)["id"]))
             return {**level["_q"], "isActive": level["isActive"]} if level else None
+
+    def adjustments(
+        self, item: str | None = None, location: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Every quantity ``inventorySetQuantities`` changed, oldest first (a replayed key
+        changes nothing and adds nothing); narrowed to an item (GID, variant GID or SKU) and
+        a location (GID or name) when given."""
+        with self._store.lock:
+            item_id = stock.item_ref(self._store, item)["id"] if item else None
+            location_id = self._store.location(location)["id"] if location else None
+            return [
+                {"item": i, "location": loc, "name": n, "delta": d, "group": g}
+                for i, loc, n, d, g in self._store.adjustments
+                if (item_id is None or i == item_id) and (location_id is None or loc == location_id)
+            ]
 
     def fulfillments(self, order_id: str) -> list[dict[str, Any]]:
         snap = self.order(order_id)

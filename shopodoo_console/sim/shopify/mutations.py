@@ -271,10 +271,12 @@ def inventory_set_quantities(store: Store, data: Mapping[str, Any]) -> dict[str,
     if errors:
         return {"inventoryAdjustmentGroup": None, "userErrors": errors}
     changes = []
+    group_id = store.new_gid("InventoryAdjustmentGroup")
     for level, delta in plan:
         if not delta:
             continue
         store.change_quantity(level, name, delta)
+        store.adjustments.append((level["_item"], level["_location"], name, delta, group_id))
         item, location = store.nodes[level["_item"]], store.nodes[level["_location"]]
         for each in (name, "on_hand" if name == "available" else "available"):
             changes.append(
@@ -290,7 +292,7 @@ def inventory_set_quantities(store: Store, data: Mapping[str, Any]) -> dict[str,
     if changes:
         group = {
             "__typename": "InventoryAdjustmentGroup",
-            "id": store.new_gid("InventoryAdjustmentGroup"),
+            "id": group_id,
             "createdAt": iso(now()),
             "reason": data["reason"],
             "referenceDocumentUri": data.get("referenceDocumentUri"),

@@ -405,6 +405,17 @@ def resolve_product_variants(_root, info, **args):
         return paginate(records, args, sort)
 
 
+def resolve_product_variants_count(_root, info, query=None, limit=10000, **_):
+    """How many variants there are; ``limit`` caps it (precision AT_LEAST beyond)."""
+    require(info, READ_SCOPES["ProductVariant"])
+    store = _ctx(info).store
+    with store.lock:
+        count = len(store.variants)
+    if limit is not None and count > limit:
+        return {"count": limit, "precision": "AT_LEAST"}
+    return {"count": count, "precision": "EXACT"}
+
+
 def resolve_locations(_root, info, **args):
     require(info, READ_SCOPES["Location"])
     store = _ctx(info).store
@@ -641,6 +652,7 @@ RESOLVERS: dict[tuple[str, str], Callable] = {
     ("QueryRoot", "customer"): resolve_customer,
     ("QueryRoot", "customerByIdentifier"): resolve_customer_by_identifier,
     ("QueryRoot", "productVariants"): resolve_product_variants,
+    ("QueryRoot", "productVariantsCount"): resolve_product_variants_count,
     ("QueryRoot", "locations"): resolve_locations,
     ("QueryRoot", "inventoryItem"): resolve_inventory_item,
     ("QueryRoot", "currentAppInstallation"): resolve_app_installation,

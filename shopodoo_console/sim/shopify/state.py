@@ -133,6 +133,8 @@ class Store:
         self.idempotency: dict[str, tuple[str, Any]] = {}
         self.inflight: dict[str, object] = {}  # idempotency key -> the request running with it
         self.failed_keys: set[str] = set()  # keys of attempts that failed (§8.4)
+        # every quantity an inventorySetQuantities changed: (item, location, name, delta, group)
+        self.adjustments: list[tuple[str, str, str, int, str]] = []
         self.order_number = itertools.count(int(shop.get("firstOrderNumber", 1001)))
         self.fulfillment_counts: dict[str, int] = {}
         self.order_window_days: int | None = shop.get("orderWindowDays")

@@ -8,6 +8,7 @@ gauges with their history, and the top failure causes.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import ClassVar
 
 from rich.console import RenderableType
@@ -32,7 +33,9 @@ from shopodoo_console.ui.live import Activity
 from shopodoo_console.ui.messages import OpenJob
 from shopodoo_console.ui.reads import DashboardData, read_dashboard
 from shopodoo_console.ui.screens.base import LiveScreen
+from shopodoo_console.ui.stock import progress_line, read_resyncs
 from shopodoo_console.ui.widgets.charts import HourChart, gauge, gauges
+from shopodoo_console.ui.widgets.modals import ConfirmModal
 from shopodoo_console.ui.widgets.tables import Col, NavTable, Row
 
 STREAM_STATES = ("needs_attention", "failed", "retrying", "queued", "running", "done", "skipped")
@@ -118,6 +121,7 @@ class DashboardScreen(LiveScreen[DashboardData]):
         Binding("slash", "filter_feed", "Filter activity", key_display="/", id="dashboard.filter"),
         Binding("escape", "clear_filter", "Clear filter", show=False, id="dashboard.clear"),
         Binding("tab", "app.focus_next", "Next panel", show=False, id="dashboard.next"),
+        Binding("R", "resync_stock", "Resync stock…", id="dashboard.resync"),
     ]
 
     def compose(self) -> ComposeResult:
@@ -145,6 +149,7 @@ class DashboardScreen(LiveScreen[DashboardData]):
                 id="streams",
             )
             yield Static(id="poll-problems")
+            yield Static(id="resyncs")
             with Horizontal(id="dashboard-bottom"):
                 with Vertical(id="feed-box", classes="panel"):
                     yield Label("Activity · newest first", classes="title")
@@ -184,7 +189,8 @@ class DashboardScreen(LiveScreen[DashboardData]):
 
     def load(self) -> DashboardData:
         app = self.console_app
-        return read_dashboard(app.engine, app.store, app.clock(), app.live)
+        data = read_dashboard(app.engine, app.store, app.clock(), app.live)
+        return replace(data, resyncs=read_resyncs(app.engine, app.store, app.clock()))
 
     def show(self, data: DashboardData) -> None:
         failing = data.failing
@@ -206,6 +212,14 @@ class DashboardScreen(LiveScreen[DashboardData]):
                     (f.summary(data.now), "red"),
                 )
                 for f in failing
+            )
+        )
+        resyncs = self.query_one("#resyncs", Static)
+        resyncs.display = bool(data.resyncs)
+        resyncs.update(
+            Text("\n").join(
+                Text.assemble(("Stock resync · ", "bold"), progress_line(r.shop, r.progress))
+                for r in data.resyncs
             )
         )
         self._show_feed(data)
@@ -309,6 +323,40 @@ class DashboardScreen(LiveScreen[DashboardData]):
         return gauges(lines)
 
     # ------------------------------------------------------------ keys
+
+    def action_resync_stock(self) -> None:
+        """Bring every stock level in step: the selected stream's shop, else the only one."""
+        app = self.console_app
+        shops = [
+            ref.domain
+            for ref in app.engine.shops.values()
+            if ref.config is not None and ref.config.mode("stock") != "off"
+        ]
+        key = self.query_one("#streams", NavTable).current_key or ""
+        chosen = key.split("|")[0] if key.split("|")[0] in shops else ""
+        shop = chosen or (shops[0] if len(shops) == 1 else "")
+        if not shop:
+            self.notify(
+                "Select the stream of the shop to resync (the stock flow must be on)."
+                if shops
+                else "The stock flow is off for every shop: turn it on in Settings first.",
+                severity="warning",
+            )
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                app.start_resync(shop)
+
+        self.app.push_screen(
+            ConfirmModal(
+                f"Resync the stock of {shop}? Every Shopify variant is read and its levels "
+                "compared with Odoo; only the levels that differ are written, once each. Paced "
+                "by the Shopify budget; the bar below shows the progress and the ETA. If the "
+                "console stops, resync again: it resumes where it was."
+            ),
+            answered,
+        )
 
     def action_filter_feed(self) -> None:
         field = self.query_one("#feed-filter", Input)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -31,6 +31,29 @@ SYSTEM_STYLES = {"shopify": "green", "odoo": "magenta", "operator": "yellow", "c
 
 def _pretty(value: object) -> str:
     return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
+
+
+def plan_text(plan: dict[str, Any]) -> Text:
+    """A review plan as the operator reads it: what, why, each action; other plans as JSON."""
+    if not isinstance(plan.get("actions"), list) or "summary" not in plan:
+        return Text(_pretty(plan))
+    text = Text()
+    if plan.get("record"):
+        text.append(f"{plan['record']}\n", style="dim")
+    text.append(f"{plan['summary']}\n", style="bold")
+    for detail in plan.get("details") or []:
+        text.append(f"  • {detail}\n")
+    for action in plan["actions"]:
+        text.append(f"  {action.get('kind')}: ", style="cyan")
+        text.append(f"{action.get('summary')}")
+        if action.get("guard"):
+            text.append(f"  [{action['guard']}]", style="dim")
+        text.append("\n")
+    if plan.get("approval"):
+        text.append(
+            f"approval {plan['approval']} (the plan runs only while it is unchanged)", "dim"
+        )
+    return text
 
 
 class JobScreen(LiveScreen[JobDetail | None]):
@@ -124,7 +147,7 @@ class JobScreen(LiveScreen[JobDetail | None]):
         )
         plan = Text()
         if job.plan:
-            plan.append(_pretty(job.plan))
+            plan.append(plan_text(job.plan))
         else:
             plan.append("No plan recorded (plans are stored in review mode).", style="dim")
         if job.intent:

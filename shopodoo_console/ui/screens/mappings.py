@@ -3,10 +3,15 @@
 A missing mapping is one that waiting jobs are blocked on (from their causes); it is listed
 with how many jobs wait, and saving it re-queues them. Suggestions by SKU/barcode and checks
 against Odoo arrive with the Odoo client (the editor's validator is injectable).
+
+The stock flow adds its own rows: every Shopify location (mapped, or not with the Odoo stock
+location suggested by address), and on Products the variants it leaves alone with the reason
+(those a product mapping would bring in first).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import ClassVar
 
 from rich.text import Text
@@ -20,6 +25,7 @@ from shopodoo_console.engine.mappings import KINDS, delete_mapping
 from shopodoo_console.ui.format import ERROR, count
 from shopodoo_console.ui.reads import MappingEntry, MappingsData, read_mappings
 from shopodoo_console.ui.screens.base import LiveScreen
+from shopodoo_console.ui.stock import with_stock_rows
 from shopodoo_console.ui.widgets.modals import ConfirmModal
 from shopodoo_console.ui.widgets.tables import Col, NavTable, Row
 
@@ -33,8 +39,30 @@ KIND_TITLES = {
 KIND_ORDER = tuple(KINDS)
 
 
+STOCK_STATUS = {
+    "unmapped": ("not mapped", ERROR),
+    "skipped": ("stock skipped", "yellow"),
+    "left alone": ("left alone", "dim"),
+    "inactive": ("inactive", "dim"),
+}
+STOCK_WORDS = {
+    "unmapped": "locations not mapped (their levels are left as they are)",
+    "skipped": "variants the stock flow skips until mapped",
+    "left alone": "left alone by the stock flow (untracked, archived…)",
+    "inactive": "inactive",
+}
+
+
 def entry_key(e: MappingEntry) -> str:
-    return f"{e.shop}|{e.kind}|{e.source_key}"
+    key = f"{e.shop}|{e.kind}|{e.source_key}"
+    return f"{key}|{e.status}" if e.status else key
+
+
+def status_text(e: MappingEntry) -> Text:
+    if e.status in STOCK_STATUS:
+        word, style = STOCK_STATUS[e.status]
+        return Text(word, style=style)
+    return Text("missing", style=ERROR) if e.missing else Text("mapped", style="green")
 
 
 class MappingsScreen(LiveScreen[MappingsData]):
@@ -84,7 +112,8 @@ class MappingsScreen(LiveScreen[MappingsData]):
 
     def load(self) -> MappingsData:
         app = self.console_app
-        return read_mappings(app.engine, app.store, self.kind)
+        data = read_mappings(app.engine, app.store, self.kind)
+        return with_stock_rows(data, app.engine, app.store, app.stock_locations)
 
     def show(self, data: MappingsData) -> None:
         if data.kind != self.kind:
@@ -96,16 +125,19 @@ class MappingsScreen(LiveScreen[MappingsData]):
             tabs.query_one(f"#kind-{kind}", Tab).label = title
         rows: list[Row] = []
         for e in data.entries:
-            status = Text("missing", style=ERROR) if e.missing else Text("mapped", style="green")
+            status = status_text(e)
             odoo = "-" if e.odoo_id is None else f"{e.odoo_model} {e.odoo_id}"
             waiting = Text(count(e.waiting), style=ERROR) if e.waiting else Text("0", style="dim")
             shop = e.shop.removesuffix(".myshopify.com")
-            rows.append((entry_key(e), [status, shop, e.source_key, odoo, e.label, waiting]))
+            shopify = e.shown or e.source_key
+            rows.append((entry_key(e), [status, shop, shopify, odoo, e.label, waiting]))
         self.query_one("#mapping-table", NavTable).set_rows(rows)
-        missing = sum(1 for e in data.entries if e.missing)
+        missing = sum(1 for e in data.entries if e.missing and not e.status)
+        stock = Counter(e.status for e in data.entries if e.status)
+        extra = "".join(f", {n} {STOCK_WORDS[status]}" for status, n in sorted(stock.items()) if n)
         self.query_one("#mappings-status", Static).update(
-            f"{KIND_TITLES[self.kind]}: {missing} missing (jobs wait for them), "
-            f"{len(data.entries) - missing} mapped · a add · e edit · d remove"
+            f"{KIND_TITLES[self.kind]}: {missing} missing (jobs wait for them){extra}, "
+            f"{sum(1 for e in data.entries if not e.missing)} mapped · a add · e edit · d remove"
             if data.entries
             else f"No {KIND_TITLES[self.kind].lower()} mapped and none missing."
         )
@@ -135,8 +167,21 @@ class MappingsScreen(LiveScreen[MappingsData]):
         shops = sorted(self.console_app.shop_ids)
         return shops[0] if shops else ""
 
+    def _left_alone(self, entry: MappingEntry | None) -> bool:
+        """Rows no mapping can fix: say why instead of opening the editor."""
+        if entry is None or entry.status not in ("left alone", "inactive"):
+            return False
+        self.notify(
+            f"{entry.shown or entry.source_key}: {entry.note} — nothing to map here; "
+            "change it in Shopify if it should sync.",
+            timeout=8,
+        )
+        return True
+
     def action_add(self) -> None:
         entry = self._selected()
+        if self._left_alone(entry):
+            return
         if entry is not None and entry.missing:
             self.console_app.edit_mapping(entry.shop, entry.kind, entry.source_key)
         else:
@@ -144,6 +189,11 @@ class MappingsScreen(LiveScreen[MappingsData]):
 
     def action_edit(self) -> None:
         entry = self._selected()
+        if self._left_alone(entry):
+            return
+        if entry is None or (entry.missing and entry.status):
+            self.action_add()
+            return
         if entry is None:
             self.action_add()
             return

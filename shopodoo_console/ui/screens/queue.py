@@ -28,9 +28,11 @@ from shopodoo_console.ui.format import (
 )
 from shopodoo_console.ui.messages import OpenJob
 from shopodoo_console.ui.screens.base import LiveScreen
+from shopodoo_console.ui.widgets.modals import ConfirmModal
 from shopodoo_console.ui.widgets.tables import Col, NavTable, Row
 
 PAGE = 100
+APPROVE_AT_ONCE = 10_000
 MAX_ROWS = 2000
 PROBLEMS = ("needs_attention", "failed", "awaiting_approval")
 STATE_CHOICES = ("", "problems", *STATE_ORDER)  # `s` cycles through every one
@@ -311,12 +313,13 @@ class QueueScreen(LiveScreen[QueuePage]):
 
     def action_approve_shown(self) -> None:
         """Review mode in bulk: every plan waiting for approval that the filters show (all
-        pages, not only the rows loaded), read and approved off the event loop."""
+        pages, not only the rows loaded), read off the event loop, approved once confirmed."""
         shown = self.filters
         filters = JobFilter(
             states=("awaiting_approval",), shop=shown.shop, flow=shown.flow, text=shown.text
         )
-        store = self.console_app.store
+        app = self.console_app
+        store = app.store
 
         def ids() -> list[int]:
             out: list[int] = []
@@ -326,8 +329,27 @@ class QueueScreen(LiveScreen[QueuePage]):
                 page = read_page(store, filters, 500, page[-1].id)
             return out
 
-        what = " ".join(p for p in (shown.flow or "", shown.shop or "") if p) or "every flow"
-        self.console_app.approve_all(ids, what)
+        parts = (shown.flow or "", shown.shop or "", f"'{shown.text}'" if shown.text else "")
+        what = " ".join(p for p in parts if p) or "every flow"
+
+        def ask(found: list[int]) -> None:
+            if not found:
+                self.notify(f"Nothing waits for approval ({what}).")
+                return
+
+            def answered(yes: bool | None) -> None:
+                if yes:
+                    app.approve_all(lambda: found, what)
+
+            self.app.push_screen(
+                ConfirmModal(
+                    f"Approve {len(found)} plan(s) awaiting approval ({what})? Each runs only "
+                    "if the data still matches the plan you saw."
+                ),
+                answered,
+            )
+
+        app.perform("Finding the plans to approve", ids, ask)
 
     def action_resolve(self) -> None:
         ids = self._selected()

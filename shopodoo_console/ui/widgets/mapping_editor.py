@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 KIND_LABELS = {
     "product": "Product (SKU → Odoo product)",
-    "location": "Location (→ Odoo warehouse)",
+    "location": "Location (→ Odoo stock location)",
     "gateway": "Payment gateway (→ Odoo journal)",
     "carrier": "Shipping method (→ Odoo carrier)",
     "tax": "Tax (→ Odoo tax)",
