@@ -113,6 +113,17 @@ def test_fix_the_demo_failures_with_suggestions_in_four_keys_each(tmp_path: Path
                     )
                     if code == "mapping.gateway_missing":  # the biggest group
                         assert len(keys) == 4
+                    # The re-queued orders run again (one missing a product as well leaves
+                    # the product group for a moment): the groups are read once they have.
+                    await wait_for(
+                        lambda: (
+                            not store.execute(
+                                "SELECT 1 FROM job WHERE state IN ('queued', 'retrying', 'running')"
+                            ).fetchone()
+                        ),
+                        timeout=30,
+                        what="the re-queued orders run",
+                    )
                     await wait_for(
                         lambda: not isinstance(app.screen, MappingEditor), what="editor closed"
                     )

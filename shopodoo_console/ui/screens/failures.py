@@ -223,11 +223,15 @@ class FailuresScreen(LiveScreen[FailuresData]):
 
     # ------------------------------------------------------------ actions
 
-    def _need_job(self) -> JobRow | None:
+    def _need_job(self, *, first: bool = False) -> JobRow | None:
+        """The job under the cursor. ``first``: the group's first job when the cursor is on
+        none yet (its table is still being filled) — a fix is the group's, whichever job."""
         if self.code == POLL_GROUP:
             self.notify("A failing poll is not a job: R polls every stream again now.")
             return None
         job = self._selected_job()
+        if job is None and first and self.data is not None and self.data.code == self.code:
+            job = self.data.jobs[0] if self.data.jobs else None
         if job is None:
             self.notify("No failed job selected.", severity="warning")
         return job
@@ -242,7 +246,7 @@ class FailuresScreen(LiveScreen[FailuresData]):
             else:
                 self.notify(poll_cause(failure).fix, title="Polling failing", timeout=10)
             return
-        job = self._need_job()
+        job = self._need_job(first=True)
         if job is not None:
             self.post_message(OpenFix(fix_for_job(job)))
 

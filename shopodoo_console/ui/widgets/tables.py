@@ -136,9 +136,10 @@ class NavTable(DataTable[Cell]):
         available = (self.size.width or 200) - SCROLLBAR
         return plan_columns(self._column_spec, natural, available, 2 * self.cell_padding)
 
-    def _apply_layout(self, layout: dict[str, int]) -> None:
-        """Rebuild columns and rows for ``layout`` (the cursor stays on its record)."""
-        current, index = self.current_key, self.cursor_row
+    def _apply_layout(self, layout: dict[str, int], current: str | None = None) -> None:
+        """Rebuild columns and rows for ``layout`` (the cursor stays on its record:
+        ``current``, when the rows just changed under it)."""
+        current, index = current or self.current_key, self.cursor_row
         with self.app.batch_update():
             self.clear(columns=True)
             for column in self._column_spec:
@@ -175,11 +176,12 @@ class NavTable(DataTable[Cell]):
         keys = [key for key, _ in rows]
         same_keys = keys == self._keys
         old = self._cells
+        current = self.current_key  # read against the rows on screen, before they change
         self._keys = keys
         self._cells = {key: tuple(cells) for key, cells in rows}
         layout = self._plan()
         if layout != self._layout or not same_keys:
-            self._apply_layout(layout)
+            self._apply_layout(layout, current)
             return
         shown = [c for c in self._column_spec if c.key in self._layout]
         for key, cells in rows:
