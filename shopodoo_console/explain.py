@@ -25,6 +25,16 @@ def outside_a_job(cause: Cause) -> str:
     return f"{missing}. {fix}." if fix else f"{missing}."
 
 
+def for_a_poll(cause: Cause) -> str:
+    """A cause as one sentence on a failing poll's stream: no API operation names, no job
+    talk (a poll is not a job), and what happens next."""
+    missing = _OPERATION.sub("", cause.missing).strip().rstrip(".")
+    fix = plain_fix(cause)
+    if cause.kind == Kind.TEMPORARY:
+        fix = (fix + "; " if fix else "") + "the poll is tried again on its own"
+    return f"{missing}. {fix[:1].upper() + fix[1:]}." if fix else f"{missing}."
+
+
 def plain_fix(cause: Cause) -> str:
     """The cause's "what to do" without job talk, and without its closing full stop."""
     return _JOB_TALK.sub("", cause.fix).strip().rstrip(".;, ")

@@ -11,7 +11,7 @@ from shopodoo_console import secrets
 from shopodoo_console.causes import Cause
 from shopodoo_console.cli import main
 from shopodoo_console.config import Paths
-from shopodoo_console.explain import outside_a_job
+from shopodoo_console.explain import for_a_poll, outside_a_job
 
 
 def closed_port() -> int:
@@ -30,6 +30,20 @@ def test_outside_a_job_drops_job_talk_operations_and_double_stops() -> None:
         "check again."
     )
     assert outside_a_job(Cause("odoo.access_denied", missing="login refused")) == (
+        "login refused. Reconnect Odoo: `shopodoo connect odoo`."
+    )
+
+
+def test_a_failing_poll_reads_as_a_poll_not_a_job() -> None:
+    cause = Cause(
+        "shopify.unavailable",
+        missing="acme.myshopify.com did not answer OrdersUpdatedSince after 5 tries.",
+    )
+    assert for_a_poll(cause) == (
+        "acme.myshopify.com did not answer after 5 tries. Check the network; the poll is "
+        "tried again on its own."
+    )
+    assert for_a_poll(Cause("odoo.access_denied", missing="login refused")) == (
         "login refused. Reconnect Odoo: `shopodoo connect odoo`."
     )
 

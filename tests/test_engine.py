@@ -82,6 +82,10 @@ def test_poll_failure_keeps_cursor_and_reports(store: Store, tmp_path: Path) -> 
     assert poll.cursor == "p1"  # the stored page moved the cursor; nothing after it did
     row = store.execute("SELECT position, last_poll_ok, last_poll_message FROM cursor").fetchone()
     assert row[0] == "p1" and row[1] == 0 and "503" in row[2]
+    # a poll is not a job: its message says what happens next without job talk
+    assert row[2] == (
+        "Shopify answered 503. Check the network; the poll is tried again on its own."
+    )
 
 
 def test_flow_mode_off_is_not_polled(store: Store, tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ from shopodoo_console.causes import CauseError
 from shopodoo_console.engine import events as ev
 from shopodoo_console.engine.flows import Flow, ShopRef
 from shopodoo_console.engine.queue import Queue
+from shopodoo_console.explain import for_a_poll
 from shopodoo_console.redact import redact
 from shopodoo_console.store import cursors
 
@@ -68,7 +69,7 @@ class Poller:
                 result.superseded += outcome.superseded
         except CauseError as exc:
             result.ok, result.cause_code = False, exc.cause.code
-            result.message = redact(f"{exc.cause.missing}. {exc.cause.fix}".strip())
+            result.message = redact(for_a_poll(exc.cause))
         except Exception as exc:  # a poll bug is reported on the stream, not a crash
             log.exception("poll of %s %s failed", shop.domain, stream)
             result.ok, result.cause_code = False, "engine.handler_crashed"
