@@ -99,6 +99,16 @@ def test_dashboard_shows_streams_counts_metrics_and_causes(sample) -> None:
             "S00043 created",  # the activity feed, from the timeline
         )
         assert "40s ago" in screen_text(app)  # last poll, against the fixed clock
+        # a stream in review shows the plans waiting for approval
+        (waiting,) = store.execute(
+            "SELECT count(*) FROM job WHERE flow = 'stock' AND state = 'awaiting_approval'"
+        ).fetchone()
+        assert waiting
+        table = app.screen.query_one("#streams", NavTable)
+        column = [c.key for c in table._column_spec].index("awaiting_approval")
+        await wait_for(lambda: f"{SHOP}|stock" in table.row_keys, what="the stock stream")
+        assert str(table._cells[f"{SHOP}|stock"][column]) == str(waiting)
+        assert "Approval" in screen_text(app)
         # enter on a cause opens Failures on that group: wait for each state, not for time
         screen = app.screen
         causes = screen.query_one("#causes", NavTable)

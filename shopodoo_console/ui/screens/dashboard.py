@@ -38,9 +38,24 @@ from shopodoo_console.ui.widgets.charts import HourChart, gauge, gauges
 from shopodoo_console.ui.widgets.modals import ConfirmModal
 from shopodoo_console.ui.widgets.tables import Col, NavTable, Row
 
-STREAM_STATES = ("needs_attention", "failed", "retrying", "queued", "running", "done", "skipped")
-STATE_HEADERS = {"needs_attention": "Attention"}
-STATE_PRIORITY = {"needs_attention": 0, "failed": 0, "retrying": 1, "done": 1}
+STREAM_STATES = (
+    "needs_attention",
+    "failed",
+    "awaiting_approval",  # review mode: the plans waiting for you
+    "retrying",
+    "queued",
+    "running",
+    "done",
+    "skipped",
+)
+STATE_HEADERS = {"needs_attention": "Attention", "awaiting_approval": "Approval"}
+STATE_PRIORITY = {
+    "needs_attention": 0,
+    "failed": 0,
+    "awaiting_approval": 1,
+    "retrying": 1,
+    "done": 1,
+}
 FEED_STYLES = {"error": ERROR, "warning": "yellow", "good": "green", "": ""}
 
 
