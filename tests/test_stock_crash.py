@@ -118,9 +118,18 @@ def test_kill_9_around_the_inventory_write_then_restart_sets_each_level_once(
     assert restarted.returncode == 0, restarted.stdout + restarted.stderr
     after = _levels_set(world)
     assert after and set(after.values()) == {1}  # every level changed exactly once
+    # A change written in the very second the first run polled is held to the end of that
+    # second (never read half-written), so it may first run after the restart: in a call of
+    # its own, each of its levels set once too.
+    held = set(after) - set(applied)
     if point == "stock.after_set":
-        assert after == applied  # the restart changed nothing more: the key was replayed
-    assert world.shopify.counters.operations["InventorySetQuantities"] == sent + 1
+        # the levels the killed run applied changed no more: the key was replayed
+        assert {k: after[k] for k in applied} == applied
+    calls = world.shopify.counters.operations["InventorySetQuantities"]
+    if point == "stock.after_set":
+        assert calls == sent + 1 + (1 if held else 0)  # the replay, then what was held
+    else:  # the kept call sent for the first time, and possibly one for what was held
+        assert sent + 1 <= calls <= sent + 2
     assert world.shopify.control.level(SKU, MAIN)["available"] == 17
     assert _right(world) == []
     store = Store(tmp_path / "home" / "data" / "shopodoo.db")
