@@ -18,8 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from shopodoo_console.causes import Cause, CauseError
-from shopodoo_console.config import ShopConfig
+from shopodoo_console.causes import CauseError
 from shopodoo_console.engine.flows import JobContext, Outcome, Page, ShopRef
 from shopodoo_console.engine.keys import key_after, record_prefix
 from shopodoo_console.engine.mappings import MappingRow, list_mappings
@@ -51,7 +50,14 @@ from shopodoo_console.workflows.fulfillments.poll import PickingsPoll
 from shopodoo_console.workflows.fulfillments.report import done_message
 from shopodoo_console.workflows.fulfillments.settings import FulfillmentsSettings
 from shopodoo_console.workflows.orders.match import shop_slug
-from shopodoo_console.workflows.pipeline import LinkWriter, outcome, review, synced_state
+from shopodoo_console.workflows.pipeline import (
+    LinkWriter,
+    open_items,
+    outcome,
+    review,
+    shop_config,
+    synced_state,
+)
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +80,7 @@ class FulfillmentsFlow:
         self.connections.close()
 
     def poll(self, shop: ShopRef, since: str | None) -> Iterable[Page]:
-        config = _config(shop)
+        config = shop_config(shop)
         settings = FulfillmentsSettings.from_shop(config)
         return PickingsPoll(self.store, shop, self.connections.odoo(), settings).pages(since)
 
@@ -86,10 +92,10 @@ class FulfillmentsFlow:
         try:
             batch = _Batch(self, contexts[0].shop)
             batch.fetch(jobs)
-            batch.match(_open(jobs))
-            batch.plan(_open(jobs))
-            batch.apply.run(_open(jobs))
-            for job in _open(jobs):
+            batch.match(open_items(jobs))
+            batch.plan(open_items(jobs))
+            batch.apply.run(open_items(jobs))
+            for job in open_items(jobs):
                 batch.link(job)
         except CauseError as exc:  # Odoo or Shopify unavailable for the whole batch
             for job in jobs:
@@ -108,7 +114,7 @@ class _Batch:
     """One batch of delivery jobs of one shop: its rules, clients and stages."""
 
     def __init__(self, flow: FulfillmentsFlow, shop: ShopRef) -> None:
-        config = _config(shop)
+        config = shop_config(shop)
         settings = FulfillmentsSettings.from_shop(config)
         self.flow = flow
         self.store = flow.store
@@ -298,19 +304,3 @@ def _sends(picking: Picking | None) -> bool:
         and picking.state == "done"
         and picking.code == "outgoing"
     )
-
-
-def _open(jobs: list[ShipmentJob]) -> list[ShipmentJob]:
-    return [job for job in jobs if job.open]
-
-
-def _config(shop: ShopRef) -> ShopConfig:
-    if shop.config is None:
-        raise CauseError(
-            Cause(
-                code="engine.flow_unknown",
-                record=shop.domain,
-                missing=f"the shop {shop.domain} is not in the config",
-            )
-        )
-    return shop.config

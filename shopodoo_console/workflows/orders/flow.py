@@ -11,8 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from shopodoo_console.causes import Cause, CauseError
-from shopodoo_console.config import ShopConfig
+from shopodoo_console.causes import CauseError
 from shopodoo_console.engine.flows import JobContext, Outcome, Page, ShopRef
 from shopodoo_console.store.db import Store
 from shopodoo_console.workflows.connections import Connections
@@ -31,7 +30,7 @@ from shopodoo_console.workflows.orders.plan import Rules, plan_order
 from shopodoo_console.workflows.orders.poll import OrdersPoll
 from shopodoo_console.workflows.orders.report import done_message
 from shopodoo_console.workflows.orders.settings import OrdersSettings
-from shopodoo_console.workflows.pipeline import LinkWriter, outcome, review
+from shopodoo_console.workflows.pipeline import LinkWriter, open_items, outcome, review, shop_config
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +57,7 @@ class OrdersFlow:
         self.connections.close()
 
     def poll(self, shop: ShopRef, since: str | None) -> Iterable[Page]:
-        config = _config(shop)
+        config = shop_config(shop)
         settings = OrdersSettings.from_shop(config)
         shopify = self.connections.shopify(config)
         return OrdersPoll(self.store, shop, shopify, settings).pages(since)
@@ -71,11 +70,11 @@ class OrdersFlow:
         try:
             batch = _Batch(self, contexts[0].shop)
             fetch_orders(batch.shopify, jobs)
-            lookups = match_orders(batch.matcher, _open(jobs), batch.rules, batch.links)
-            for job in _open(jobs):
+            lookups = match_orders(batch.matcher, open_items(jobs), batch.rules, batch.links)
+            for job in open_items(jobs):
                 batch.plan(job, lookups)
-            batch.apply.run(_open(jobs))
-            for job in _open(jobs):
+            batch.apply.run(open_items(jobs))
+            for job in open_items(jobs):
                 batch.link(job)
         except CauseError as exc:  # Odoo or Shopify unavailable for the whole batch
             for job in jobs:
@@ -87,7 +86,7 @@ class _Batch:
     """One batch of order jobs of one shop: its rules, clients and stages."""
 
     def __init__(self, flow: OrdersFlow, shop: ShopRef) -> None:
-        config = _config(shop)
+        config = shop_config(shop)
         settings = OrdersSettings.from_shop(config)
         self.mode = config.mode(NAME)
         self.rules = Rules(
@@ -140,19 +139,3 @@ class _Batch:
         if job.all_done:
             back = job.effect("write_back")
             self.links.settle(job, back.data.get("own_version") if back else None)
-
-
-def _open(jobs: list[OrderJob]) -> list[OrderJob]:
-    return [job for job in jobs if job.open]
-
-
-def _config(shop: ShopRef) -> ShopConfig:
-    if shop.config is None:
-        raise CauseError(
-            Cause(
-                code="engine.flow_unknown",
-                record=shop.domain,
-                missing=f"the shop {shop.domain} is not in the config",
-            )
-        )
-    return shop.config

@@ -13,7 +13,13 @@ The vocabulary lives here so the orders, stock and fulfillment flows speak it al
 """
 
 from shopodoo_console.workflows.pipeline.actions import Action, Effect, Guard
-from shopodoo_console.workflows.pipeline.items import Item, outcome, review
+from shopodoo_console.workflows.pipeline.items import (
+    Item,
+    open_items,
+    outcome,
+    review,
+    shop_config,
+)
 from shopodoo_console.workflows.pipeline.links import (
     Linked,
     LinkTarget,
@@ -38,7 +44,9 @@ __all__ = [
     "Skip",
     "StampedCreator",
     "Synced",
+    "open_items",
     "outcome",
     "review",
+    "shop_config",
     "synced_state",
 ]

@@ -8,15 +8,19 @@ every action of the plan has a done effect (DESIGN §5: "done" is true).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
-from shopodoo_console.causes import Cause
+from shopodoo_console.causes import Cause, CauseError
+from shopodoo_console.config import ShopConfig
 from shopodoo_console.engine.flows import (
     AwaitApproval,
     Done,
     Failed,
     JobContext,
     Outcome,
+    ShopRef,
     Skipped,
 )
 from shopodoo_console.workflows.pipeline.actions import Action, Effect
@@ -69,6 +73,27 @@ class Item:
             return False
         done = {id(e.action) for e in self.effects if e.ok}
         return all(id(a) in done for a in self.plan.actions)
+
+
+ItemT = TypeVar("ItemT", bound=Item)
+
+
+def open_items(items: Sequence[ItemT]) -> list[ItemT]:
+    """The items no stage has settled yet: the next stage works on these."""
+    return [item for item in items if item.open]
+
+
+def shop_config(shop: ShopRef) -> ShopConfig:
+    """The shop's config, or a cause: a shop dropped from the config while its jobs wait."""
+    if shop.config is None:
+        raise CauseError(
+            Cause(
+                code="engine.flow_unknown",
+                record=shop.domain,
+                missing=f"the shop {shop.domain} is not in the config",
+            )
+        )
+    return shop.config
 
 
 def outcome(item: Item, done_message: str = "", result: dict | None = None) -> Outcome:

@@ -17,14 +17,21 @@ import json
 import logging
 from collections.abc import Iterable, Sequence
 
-from shopodoo_console.causes import Cause, CauseError
-from shopodoo_console.config import ShopConfig
+from shopodoo_console.causes import CauseError
 from shopodoo_console.engine.flows import Failed, JobContext, Outcome, Page, ShopRef
 from shopodoo_console.store import stock as store_stock
 from shopodoo_console.store.db import Store
 from shopodoo_console.store.stock import STOCK_LINK
 from shopodoo_console.workflows.connections import Connections
-from shopodoo_console.workflows.pipeline import LinkTarget, LinkWriter, Synced, outcome, review
+from shopodoo_console.workflows.pipeline import (
+    LinkTarget,
+    LinkWriter,
+    Synced,
+    open_items,
+    outcome,
+    review,
+    shop_config,
+)
 from shopodoo_console.workflows.stock.apply import StockApply
 from shopodoo_console.workflows.stock.jobs import StockJob
 from shopodoo_console.workflows.stock.locations import LocationCache, mapped_locations
@@ -57,7 +64,7 @@ class StockFlow:
         self.connections.close()
 
     def poll(self, shop: ShopRef, since: str | None) -> Iterable[Page]:
-        config = _config(shop)
+        config = shop_config(shop)
         roots = [m.odoo_location_id for m in mapped_locations(self.store, shop.id).values()]
         return StockPoll(
             self.store,
@@ -92,7 +99,7 @@ class _Batch:
     """One batch of stock jobs of one shop: its rules, clients and stages."""
 
     def __init__(self, flow: StockFlow, shop: ShopRef) -> None:
-        config = _config(shop)
+        config = shop_config(shop)
         self.store = flow.store
         self.shop = shop
         self.settings = StockSettings.from_shop(config)
@@ -125,15 +132,15 @@ class _Batch:
 
     def run(self, jobs: list[StockJob]) -> None:
         self.apply.replay(jobs)
-        for job in _open(jobs):  # units an earlier attempt saw sold, still unknown to Odoo
+        for job in open_items(jobs):  # units an earlier attempt saw sold, still unknown to Odoo
             sold = (job.ctx.job.intent or {}).get("sold") or {}
             job.sold = {str(k): int(v) for k, v in sold.items()}
-        read_products(self.sides, _open(jobs))
-        match_variants(self.sides, _open(jobs))
-        read_quantities(self.sides, _open(jobs))
-        for job in _open(jobs):
+        read_products(self.sides, open_items(jobs))
+        match_variants(self.sides, open_items(jobs))
+        read_quantities(self.sides, open_items(jobs))
+        for job in open_items(jobs):
             self.plan(job)
-        self.apply.run(_open(jobs))
+        self.apply.run(open_items(jobs))
 
     def plan(self, job: StockJob) -> None:
         assert job.inventory is not None and job.product is not None
@@ -225,19 +232,3 @@ def done_message(job: StockJob) -> str:
         parts.append("already right: " + ", ".join(already))
     text = "; ".join(parts) or plan.summary
     return f"{job.title}: {text}"
-
-
-def _open(jobs: list[StockJob]) -> list[StockJob]:
-    return [job for job in jobs if job.open]
-
-
-def _config(shop: ShopRef) -> ShopConfig:
-    if shop.config is None:
-        raise CauseError(
-            Cause(
-                code="engine.flow_unknown",
-                record=shop.domain,
-                missing=f"the shop {shop.domain} is not in the config",
-            )
-        )
-    return shop.config

@@ -30,7 +30,7 @@ from shopodoo_console.store import links as store_links
 from shopodoo_console.store import stock as store_stock
 from shopodoo_console.store.db import Store
 from shopodoo_console.store.stock import STOCK_LINK
-from shopodoo_console.workflows.pipeline import LinkTarget, LinkWriter
+from shopodoo_console.workflows.pipeline import LinkTarget, LinkWriter, open_items
 from shopodoo_console.workflows.stock.jobs import OdooProduct, StockJob
 from shopodoo_console.workflows.stock.locations import MappedLocation
 
@@ -48,10 +48,6 @@ class Sides:
     levels: int  # locations read per item (the shop's active locations)
     mapped: dict[str, MappedLocation]
     company_id: int | None
-
-
-def _open(jobs: Sequence[StockJob]) -> list[StockJob]:
-    return [j for j in jobs if j.open]
 
 
 # -- Odoo products ------------------------------------------------------------------------
@@ -91,7 +87,7 @@ def read_products(sides: Sides, jobs: Sequence[StockJob]) -> None:
 
 def match_variants(sides: Sides, jobs: Sequence[StockJob]) -> None:
     """Each open job's variant and its fresh inventory, or a skip saying why there is none."""
-    jobs = _open(jobs)
+    jobs = open_items(jobs)
     links = store_stock.stock_links(sides.store, sides.shop.id, [j.product_id for j in jobs])
     for job in jobs:
         link = links.get(job.product_id)
@@ -246,7 +242,7 @@ def _link(sides: Sides, jobs: list[StockJob]) -> None:
 
 
 def read_quantities(sides: Sides, jobs: Sequence[StockJob]) -> None:
-    jobs = _open(jobs)
+    jobs = open_items(jobs)
     if not jobs or not sides.mapped:
         return
     sets = {gid: [m.odoo_location_id] for gid, m in sides.mapped.items()}
