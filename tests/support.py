@@ -142,3 +142,32 @@ class ScriptedFlow:
             return Skipped("unchanged since last sync")
         ctx.audit("odoo", "created", f"created record for {job.source_id}")
         return Done(f"handled {job.source_id}")
+
+
+def console_process_env(home: Path, facts: dict[str, Any]) -> dict[str, str]:
+    """The environment of a `shopodoo` process on ``home`` (crash tests run the real CLI):
+    the shop's and Odoo's secrets in a file keyring the test owns, never the OS keyring."""
+    import json
+
+    from shopodoo_console.config import OdooConfig
+    from shopodoo_console.secrets import SERVICE
+
+    here = Path(__file__).parent
+    keyring_file = home / "keyring.json"
+    shop = ShopConfig(domain=facts["shop_domain"])
+    odoo = OdooConfig(facts["odoo_url"], facts["odoo_database"], facts["odoo_login"])
+    keyring_file.write_text(
+        json.dumps(
+            {
+                f"{SERVICE}/{shop.secret_name}": facts["shop_token"],
+                f"{SERVICE}/{odoo.secret_name}": facts["odoo_api_key"],
+            }
+        )
+    )
+    return {
+        **os.environ,
+        "SHOPODOO_HOME": str(home),
+        "PYTHON_KEYRING_BACKEND": "file_keyring.FileKeyring",
+        "SHOPODOO_TEST_KEYRING": str(keyring_file),
+        "PYTHONPATH": os.pathsep.join([str(here), str(here.parent)]),
+    }

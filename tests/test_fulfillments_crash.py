@@ -3,8 +3,6 @@ anything was linked or stamped) or right after the stamp, then restarted: one fu
 
 from __future__ import annotations
 
-import json
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -13,14 +11,11 @@ from pathlib import Path
 import pytest
 from fulfil_support import FLOWS, SKUS, fulfillments, pickings, ship, stamps
 from orders_support import make_world, open_console
+from support import console_process_env
 
 from shopodoo_console import demo
-from shopodoo_console.config import OdooConfig, ShopConfig
-from shopodoo_console.secrets import SERVICE
 from shopodoo_console.sim.world import World
 from shopodoo_console.store.db import Store
-
-HERE = Path(__file__).parent
 
 
 @pytest.fixture(params=[17, 19], ids=["odoo17-jsonrpc", "odoo19-json2"])
@@ -40,24 +35,7 @@ def cli_env(world: World, home: Path) -> dict[str, str]:
         engine={"workers": 2, "lease_seconds": 30},
         flows=FLOWS,
     )
-    keyring_file = home / "keyring.json"
-    shop = ShopConfig(domain=facts["shop_domain"])
-    odoo = OdooConfig(facts["odoo_url"], facts["odoo_database"], facts["odoo_login"])
-    keyring_file.write_text(
-        json.dumps(
-            {
-                f"{SERVICE}/{shop.secret_name}": facts["shop_token"],
-                f"{SERVICE}/{odoo.secret_name}": facts["odoo_api_key"],
-            }
-        )
-    )
-    return {
-        **os.environ,
-        "SHOPODOO_HOME": str(home),
-        "PYTHON_KEYRING_BACKEND": "file_keyring.FileKeyring",
-        "SHOPODOO_TEST_KEYRING": str(keyring_file),
-        "PYTHONPATH": os.pathsep.join([str(HERE), str(HERE.parent)]),
-    }
+    return console_process_env(home, facts)
 
 
 def sync_once(env: dict[str, str], crash_at: str | None = None) -> subprocess.CompletedProcess[str]:

@@ -6,8 +6,6 @@ process with its credentials in a file-backed keyring chosen explicitly (as a us
 
 from __future__ import annotations
 
-import json
-import os
 import subprocess
 import sys
 import time
@@ -16,16 +14,13 @@ from pathlib import Path
 
 import pytest
 from orders_support import make_world, open_console
+from support import console_process_env
 
 from shopodoo_console import demo
-from shopodoo_console.config import OdooConfig, ShopConfig
 from shopodoo_console.engine.core import Engine
-from shopodoo_console.secrets import SERVICE
 from shopodoo_console.sim.world import World
 from shopodoo_console.store import links
 from shopodoo_console.store.db import Store
-
-HERE = Path(__file__).parent
 
 
 @pytest.fixture(params=[17, 19], ids=["odoo17-jsonrpc", "odoo19-json2"])
@@ -42,24 +37,7 @@ def prepare_home(world: World, home: Path) -> dict[str, str]:
     demo.write_config(
         paths, facts, odoo_protocol=protocol, engine={"workers": 2, "lease_seconds": 30}
     )
-    keyring_file = home / "keyring.json"
-    shop = ShopConfig(domain=facts["shop_domain"])
-    odoo = OdooConfig(facts["odoo_url"], facts["odoo_database"], facts["odoo_login"])
-    keyring_file.write_text(
-        json.dumps(
-            {
-                f"{SERVICE}/{shop.secret_name}": facts["shop_token"],
-                f"{SERVICE}/{odoo.secret_name}": facts["odoo_api_key"],
-            }
-        )
-    )
-    return {
-        **os.environ,
-        "SHOPODOO_HOME": str(home),
-        "PYTHON_KEYRING_BACKEND": "file_keyring.FileKeyring",
-        "SHOPODOO_TEST_KEYRING": str(keyring_file),
-        "PYTHONPATH": os.pathsep.join([str(HERE), str(HERE.parent)]),
-    }
+    return console_process_env(home, facts)
 
 
 def sync_once(env: dict[str, str], crash_at: str | None = None) -> subprocess.CompletedProcess[str]:

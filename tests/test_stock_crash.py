@@ -8,8 +8,6 @@ its key and Shopify replays the first result.
 
 from __future__ import annotations
 
-import json
-import os
 import subprocess
 import sys
 from collections import Counter
@@ -18,13 +16,11 @@ from pathlib import Path
 
 import pytest
 from stock_support import MAIN, make_world, open_console
+from support import console_process_env
 
-from shopodoo_console.config import OdooConfig, ShopConfig
-from shopodoo_console.secrets import SERVICE
 from shopodoo_console.sim.world import World
 from shopodoo_console.store.db import Store
 
-HERE = Path(__file__).parent
 SKU = "CM-RED-000"
 
 
@@ -40,24 +36,7 @@ def prepare_home(world: World, home: Path) -> dict[str, str]:
     console = open_console(world, home)
     console.close()
     facts = console.facts
-    keyring_file = home / "keyring.json"
-    shop = ShopConfig(domain=facts["shop_domain"])
-    odoo = OdooConfig(facts["odoo_url"], facts["odoo_database"], facts["odoo_login"])
-    keyring_file.write_text(
-        json.dumps(
-            {
-                f"{SERVICE}/{shop.secret_name}": facts["shop_token"],
-                f"{SERVICE}/{odoo.secret_name}": facts["odoo_api_key"],
-            }
-        )
-    )
-    return {
-        **os.environ,
-        "SHOPODOO_HOME": str(home),
-        "PYTHON_KEYRING_BACKEND": "file_keyring.FileKeyring",
-        "SHOPODOO_TEST_KEYRING": str(keyring_file),
-        "PYTHONPATH": os.pathsep.join([str(HERE), str(HERE.parent)]),
-    }
+    return console_process_env(home, facts)
 
 
 def shopodoo(
