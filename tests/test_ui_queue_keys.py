@@ -108,6 +108,8 @@ def test_failures_r_names_the_job_and_big_r_keeps_the_cursor(sample) -> None:
         await press(pilot, "k")
         await wait_for(lambda: screen.data.code == "mapping.product_missing" and screen.data.jobs)
         job = screen.data.jobs[0]
+        jobs = screen.query_one("#group-jobs", NavTable)
+        await wait_for(lambda: jobs.current_key == str(job.id), what="the group's jobs shown")
         await press(pilot, "tab")  # to the group's jobs
         await press(pilot, "r")
         await wait_for(lambda: app.noted(f"Job {job.id} ({job.label}) queued again"))
